@@ -1,0 +1,1 @@
+"""Engine operations: one module per job, each `op(data, options) -> Result`."""

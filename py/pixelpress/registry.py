@@ -1,0 +1,44 @@
+"""Operation name -> where it lives and which Pyodide packages it needs.
+
+Deliberately free of heavy imports: the worker asks `packages_for(op)`
+before numpy or OpenCV are loaded, so conversion never pays for OpenCV.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+
+from .errors import UnknownOperation
+
+PILLOW = ("pillow",)
+NUMPY = ("pillow", "numpy")
+OPENCV = ("pillow", "numpy", "opencv-python")
+
+
+@dataclass(frozen=True)
+class OpSpec:
+    target: str  # "module:function", relative to the pixelpress package
+    packages: tuple[str, ...]
+    progress: bool = False  # the function accepts a `progress` callback
+
+
+OPS: dict[str, OpSpec] = {
+    "convert": OpSpec("ops.convert:convert", PILLOW),
+}
+
+
+def spec(op: str) -> OpSpec:
+    try:
+        return OPS[op]
+    except KeyError:
+        raise UnknownOperation(f"Unknown operation {op!r}; known: {', '.join(sorted(OPS))}.") from None
+
+
+def packages_for(op: str) -> list[str]:
+    return list(spec(op).packages)
+
+
+def resolve(op: str):
+    module, func = spec(op).target.split(":")
+    return getattr(importlib.import_module(f"pixelpress.{module}"), func)
