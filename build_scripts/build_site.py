@@ -1,0 +1,111 @@
+"""Assemble the self-contained static site in dist/.
+
+    python build_scripts/build_site.py [--cache DIR] [--out DIR]
+
+Builds the engine wheel, writes the site's own Pyodide lock (only what we
+ship, OpenCV with its pinned hash), copies the verified runtime and the web
+front end, and writes asset-manifest.json (path, bytes, sha256 of every
+file) that the service worker and the loading progress bar use. Every URL in
+the site is relative, so dist/ works under any sub-path.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from fetch_runtime import DEFAULT_CACHE, sha256  # noqa: E402
+from pins import CORE_FILES, PYODIDE_VERSION, WHEELS  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+WEB = ROOT / "web"
+VENDOR = {  # npm package file -> dist path: small, well-kept browser libraries
+    "node_modules/fflate/esm/browser.js": "vendor/fflate.js",
+}
+
+
+def build_engine_wheel() -> Path:
+    out = Path(tempfile.mkdtemp(prefix="pixelpress-wheel-"))
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--quiet",
+                    "-w", str(out), str(ROOT)], check=True)
+    return next(out.glob("pixelpress-*.whl"))
+
+
+def write_lock(official: Path, engine_wheel: Path, dest: Path) -> dict:
+    lock = json.loads(official.read_text())
+    packages = {}
+    for name, pin in WHEELS.items():
+        entry = dict(lock["packages"][name])
+        if entry["file_name"] != pin["file"]:
+            raise SystemExit(f"lock entry {name} names {entry['file_name']}, pinned {pin['file']}")
+        entry["sha256"] = pin["sha256"]  # opencv: the 0.28.0a3 build we pin, not the one 0.28.3 names
+        packages[name] = entry
+    version = engine_wheel.name.split("-")[1]
+    packages["pixelpress"] = {
+        "name": "pixelpress", "version": version, "file_name": engine_wheel.name,
+        "install_dir": "site", "sha256": sha256(engine_wheel), "package_type": "package",
+        "imports": ["pixelpress"], "depends": ["pillow"], "unvendored_tests": False,
+    }
+    site_lock = {"info": lock["info"], "packages": packages}
+    dest.write_text(json.dumps(site_lock, indent=1, sort_keys=True))
+    return site_lock
+
+
+def build(cache: Path, out: Path) -> None:
+    core, wheels = cache / "core", cache / "wheels"
+    missing = [f for f in CORE_FILES if not (core / f).exists()]
+    missing += [p["file"] for p in WHEELS.values() if not (wheels / p["file"]).exists()]
+    if missing:
+        raise SystemExit(f"runtime not fetched ({', '.join(missing)}): run build_scripts/fetch_runtime.py")
+    for p in WHEELS.values():
+        if sha256(wheels / p["file"]) != p["sha256"]:
+            raise SystemExit(f"{p['file']} in the cache does not match its pin; delete it and fetch again")
+
+    if out.exists():
+        shutil.rmtree(out)
+    shutil.copytree(WEB, out)
+    runtime = out / "pyodide"
+    runtime.mkdir()
+    for f in CORE_FILES:
+        if f != "pyodide-lock.json":
+            shutil.copy2(core / f, runtime / f)
+    for p in WHEELS.values():
+        shutil.copy2(wheels / p["file"], runtime / p["file"])
+    wheel = build_engine_wheel()
+    shutil.copy2(wheel, runtime / wheel.name)
+    lock = write_lock(core / "pyodide-lock.json", wheel, runtime / "pyodide-lock.json")
+    shutil.rmtree(wheel.parent, ignore_errors=True)
+    for src, dst in VENDOR.items():
+        if not (ROOT / src).exists():
+            raise SystemExit(f"{src} missing: run `npm ci` first")
+        (out / dst).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / src, out / dst)
+
+    files = sorted(p for p in out.rglob("*") if p.is_file())
+    manifest = {
+        "version": lock["packages"]["pixelpress"]["sha256"][:12],
+        "pyodide": PYODIDE_VERSION,
+        "files": {p.relative_to(out).as_posix(): {"bytes": p.stat().st_size, "sha256": sha256(p)} for p in files},
+        "packages": {name: e["file_name"] for name, e in lock["packages"].items()},
+    }
+    (out / "asset-manifest.json").write_text(json.dumps(manifest, indent=1))
+    total = sum(f["bytes"] for f in manifest["files"].values())
+    print(f"[build] dist/ ready: {len(files)} files, {total / 1e6:.1f} MB, version {manifest['version']}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--cache", type=Path, default=DEFAULT_CACHE)
+    ap.add_argument("--out", type=Path, default=ROOT / "dist")
+    args = ap.parse_args()
+    build(args.cache, args.out)
+
+
+if __name__ == "__main__":
+    main()

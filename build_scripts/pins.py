@@ -1,0 +1,38 @@
+"""The pinned browser runtime: one place that names every byte we ship.
+
+Hashes come from ../shared/DESIGN.md. numpy, Pillow and micropip equal the
+official pyodide-lock.json of npm pyodide@0.28.3; the OpenCV build is the one
+of Pyodide 0.28.0a3 (same ABI), so our lock carries its hash instead.
+"""
+
+PYODIDE_VERSION = "0.28.3"
+
+# npm is the official source of the core; npm checks the tarball against this.
+PYODIDE_NPM = ("pyodide", PYODIDE_VERSION,
+               "sha512-rtCsyTU55oNGpLzSVuAd55ZvruJDEX8o6keSdWKN9jPeBVSNlynaKFG7eRqkiIgU7i2M6HEgYtm0atCEQX3u4A==")
+CORE_FILES = ("pyodide.mjs", "pyodide.asm.js", "pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json")
+
+CDN = "https://cdn.jsdelivr.net/pyodide"
+
+# Registry packages that carry byte-identical copies of the wheels.
+OPEN_WEBUI = {"kind": "pypi", "spec": "open-webui==0.6.30", "member_dir": "open_webui/frontend/pyodide/"}
+BENTOPDF = {"kind": "npm", "spec": "@bentopdf/pymupdf-wasm@0.11.16", "member_dir": "package/assets/"}
+
+WHEELS = {
+    # lock name -> file, sha256, sources in order of preference
+    "numpy": {
+        "file": "numpy-2.2.5-cp313-cp313-pyodide_2025_0_wasm32.whl",
+        "sha256": "3db3c4f3e0448f4d62a85c262692f1260ccd8a91335442bd2442f21ffeddb558",
+        "sources": [{"kind": "url", "base": f"{CDN}/v0.28.3/full/"}, OPEN_WEBUI],
+    },
+    "pillow": {
+        "file": "pillow-11.3.0-cp313-cp313-pyodide_2025_0_wasm32.whl",
+        "sha256": "52984112ca668d60291a7868011a04d66baf526d27e5eaef0a8a16e7ef22ab6c",
+        "sources": [{"kind": "url", "base": f"{CDN}/v0.28.3/full/"}, OPEN_WEBUI],
+    },
+    "opencv-python": {
+        "file": "opencv_python-4.11.0.86-cp313-cp313-pyodide_2025_0_wasm32.whl",
+        "sha256": "98d34430cef4a3171601811dd044d700c350373dde16f0a2dcd6d19cd4c859cf",
+        "sources": [{"kind": "url", "base": f"{CDN}/v0.28.0a3/full/"}, BENTOPDF],
+    },
+}

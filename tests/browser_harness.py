@@ -1,0 +1,107 @@
+"""Drive the built site in real Chromium over real HTTP (tests and bench share this).
+
+The site is served from dist/ under a sub-path (/studio/) by a threaded
+stdlib HTTP server on 127.0.0.1, which proves every URL in it is relative.
+Chromium is Debian's (/usr/bin/chromium), driven by Playwright from PyPI;
+`playwright install` downloads a browser and is never used.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import http.server
+import os
+import shutil
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DIST = ROOT / "dist"
+SUBPATH = "/studio/"
+CHROMIUM_FLAGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+MIME = {".wasm": "application/wasm", ".mjs": "text/javascript", ".js": "text/javascript",
+        ".whl": "application/octet-stream", ".zip": "application/octet-stream",
+        ".webmanifest": "application/manifest+json", ".json": "application/json"}
+
+
+def chromium_path() -> str:
+    path = os.environ.get("PIXELPRESS_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+    if not Path(path).exists():
+        raise RuntimeError("Chromium not found: install Debian's `chromium` (make setup does).")
+    return path
+
+
+class _Handler(http.server.SimpleHTTPRequestHandler):
+    extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map, **MIME}
+
+    def translate_path(self, path):
+        if not path.startswith(SUBPATH):
+            return str(DIST / "__outside_subpath__")  # 404: nothing lives at the root
+        return super().translate_path("/" + path[len(SUBPATH):])
+
+    def end_headers(self):
+        self.send_header("Cache-Control", "no-cache")
+        super().end_headers()
+
+    def log_message(self, *args):  # keep test output readable
+        pass
+
+
+@contextmanager
+def serve_dist(directory: Path = DIST):
+    if not (directory / "index.html").exists():
+        raise RuntimeError(f"{directory} is not built: run `make build` first.")
+    handler = functools.partial(_Handler, directory=str(directory))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}{SUBPATH}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def launch(playwright, **kw):
+    return playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS, **kw)
+
+
+class BrowserEngine:
+    """Runs engine operations through the page's client and worker pool."""
+
+    def __init__(self, page):
+        self.page = page
+
+    def wait_ready(self, timeout_ms: int = 60_000) -> dict:
+        return self.page.evaluate("() => window.pixelpress.ready()", ) if self.page.wait_for_function(
+            "() => window.pixelpress !== undefined", timeout=timeout_ms) else None
+
+    def run(self, op: str, data: bytes, options: dict | None = None, timeout_ms: int = 180_000) -> dict:
+        """{"ok": True, "meta", "outputs": [{"name", "mime", "data": bytes, "meta"}]} or {"ok": False, "error"}."""
+        res = self.page.evaluate(
+            """async ([op, b64, options, timeoutMs]) => {
+                const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+                try {
+                  const r = await window.pixelpress.run(op, bytes, options, { timeoutMs });
+                  const outputs = [];
+                  for (const o of r.outputs) {
+                    const buf = new Uint8Array(await o.blob.arrayBuffer());
+                    let s = '';
+                    for (let i = 0; i < buf.length; i += 0x8000) s += String.fromCharCode(...buf.subarray(i, i + 0x8000));
+                    outputs.push({ name: o.name, mime: o.blob.type, data: btoa(s), meta: o.meta });
+                  }
+                  return { ok: true, meta: r.meta, outputs, ms: r.ms };
+                } catch (e) {
+                  return { ok: false, error: { code: e.code, message: e.message, field: e.field } };
+                }
+            }""",
+            [op, base64.b64encode(data).decode(), options or {}, timeout_ms],
+        )
+        for o in res.get("outputs", []):
+            o["data"] = base64.b64decode(o["data"])
+        return res

@@ -1,0 +1,69 @@
+// One engine worker seen from the page: boot state, one job at a time,
+// and a clean death (terminate) that fails its job instead of hanging it.
+
+import { PixelpressError } from './errors.js';
+
+const WORKER_URL = new URL('../worker/engine-worker.js', import.meta.url);
+
+export class EngineHandle {
+  constructor({ onProgress, onOpProgress, onExit } = {}) {
+    this.busy = false;
+    this.dead = false;
+    this.job = null;
+    this.onOpProgress = onOpProgress;
+    this.onExit = onExit;
+    this.worker = new Worker(WORKER_URL, { type: 'module', name: 'pixelpress-engine' });
+    this.ready = new Promise((resolve, reject) => {
+      this.readyResolve = resolve;
+      this.readyReject = reject;
+    });
+    this.ready.catch(() => {}); // observed through the pool, not here
+    this.worker.onmessage = ({ data: msg }) => {
+      if (msg.type === 'progress') onProgress?.(msg);
+      else if (msg.type === 'ready') { this.info = msg; this.readyResolve(msg); }
+      else if (msg.type === 'fatal') this.kill(new PixelpressError(msg.error.code, msg.error.message));
+      else if (msg.type === 'op-progress') this.job?.onProgress?.(msg);
+      else if (msg.type === 'result' && this.job && msg.id === this.job.id) this.settle(msg);
+    };
+    this.worker.onerror = (ev) => {
+      ev.preventDefault?.();
+      this.kill(new PixelpressError('worker_crashed', `The engine worker stopped: ${ev.message || 'unknown error'}`));
+    };
+  }
+
+  // Send one job; resolves with the worker's result message, rejects on death or timeout.
+  run({ id, op, options, data, timeoutMs, onProgress }) {
+    if (this.dead) return Promise.reject(new PixelpressError('worker_crashed', 'The engine worker is gone.'));
+    this.busy = true;
+    return new Promise((resolve, reject) => {
+      this.job = { id, resolve, reject, onProgress };
+      if (timeoutMs) {
+        this.job.timer = setTimeout(() => this.kill(new PixelpressError('timeout',
+          `The operation took longer than ${Math.round(timeoutMs / 1000)} s and was stopped.`)), timeoutMs);
+      }
+      this.worker.postMessage({ type: 'run', id, op, options, data }, [data]);
+    });
+  }
+
+  settle(msg) {
+    const { job } = this;
+    clearTimeout(job.timer);
+    this.job = null;
+    this.busy = false;
+    job.resolve(msg);
+  }
+
+  // Terminating is the only way to stop Python mid-run; the pool replaces us.
+  kill(reason) {
+    if (this.dead) return;
+    this.dead = true;
+    this.worker.terminate();
+    this.readyReject(reason);
+    if (this.job) {
+      clearTimeout(this.job.timer);
+      this.job.reject(reason);
+      this.job = null;
+    }
+    this.onExit?.(this, reason);
+  }
+}

@@ -1,0 +1,175 @@
+// The engine worker: one Pyodide interpreter running the pixelpress engine.
+//
+// Protocol (all messages are plain objects):
+//   in : {type: 'run', id, op, options, data: ArrayBuffer}   (data transferred)
+//        {type: 'preload', id, op}                           (load an op's packages ahead of time)
+//   out: {type: 'progress', phase, loaded, total}             runtime loading, in bytes
+//        {type: 'ready', timings, versions}
+//        {type: 'fatal', error: {code, message}}              the runtime could not start
+//        {type: 'op-progress', id, done, total, file}
+//        {type: 'result', id, ok: true, outputs: [{name, mime, data, meta}], meta, ms}
+//        {type: 'result', id, ok: false, error: {code, message, field?}}
+// It knows nothing of the UI. Engine failures come back as typed errors; the
+// interpreter itself survives every bad input.
+
+import { loadPyodide } from '../pyodide/pyodide.mjs';
+
+const RUNTIME_URL = new URL('../pyodide/', import.meta.url).href;
+const MANIFEST_URL = new URL('../asset-manifest.json', import.meta.url).href;
+const BOOT_FILES = ['pyodide.asm.wasm', 'pyodide.asm.js', 'python_stdlib.zip', 'pyodide-lock.json'];
+
+let pyodide = null;
+let bridge = null;
+let registry = null;
+const loaded = new Set();
+let manifest = null;
+
+// Byte-level loading progress: Pyodide fetches its files itself, so every
+// response body under the runtime URL is counted as it streams through.
+let progress = { phase: 'runtime', loaded: 0, total: 0 };
+const realFetch = self.fetch.bind(self);
+self.fetch = async (input, init) => {
+  const response = await realFetch(input, init);
+  const url = input instanceof Request ? input.url : String(input);
+  if (!url.startsWith(RUNTIME_URL) || !response.body) return response;
+  const counter = new TransformStream({
+    transform(chunk, controller) {
+      progress.loaded += chunk.byteLength;
+      postMessage({ type: 'progress', ...progress });
+      controller.enqueue(chunk);
+    },
+  });
+  return new Response(response.body.pipeThrough(counter), {
+    status: response.status, statusText: response.statusText, headers: response.headers,
+  });
+};
+
+function expectedBytes(files) {
+  if (!manifest) return 0;
+  return files.reduce((sum, f) => sum + (manifest.files[`pyodide/${f}`]?.bytes ?? 0), 0);
+}
+
+function packageFiles(names) {
+  return names.filter((n) => !loaded.has(n)).map((n) => manifest?.packages?.[n]).filter(Boolean);
+}
+
+async function loadPackages(names) {
+  const missing = names.filter((n) => !loaded.has(n));
+  if (!missing.length) return;
+  progress = { phase: 'packages', loaded: 0, total: expectedBytes(packageFiles(missing)) };
+  await pyodide.loadPackage(missing, { messageCallback: () => {}, errorCallback: (m) => console.warn(m) });
+  // loadPackage pulls dependencies too; ask Python what is now importable.
+  for (const n of missing) loaded.add(n);
+}
+
+async function boot() {
+  const t0 = performance.now();
+  try {
+    manifest = await (await realFetch(MANIFEST_URL)).json();
+  } catch {
+    manifest = null; // progress stays indeterminate; everything else still works
+  }
+  progress = { phase: 'runtime', loaded: 0, total: expectedBytes(BOOT_FILES) };
+  pyodide = await loadPyodide({ indexURL: RUNTIME_URL, lockFileURL: `${RUNTIME_URL}pyodide-lock.json`, stdout: () => {}, stderr: (s) => console.warn(s) });
+  const t1 = performance.now();
+  await loadPackages(['pixelpress', 'pillow']);
+  const t2 = performance.now();
+  bridge = pyodide.pyimport('pixelpress.bridge');
+  registry = pyodide.pyimport('pixelpress.registry');
+  const versions = JSON.parse(pyodide.runPython(
+    'import json, PIL, pixelpress, sys; json.dumps({"pixelpress": pixelpress.__version__, "pillow": PIL.__version__, "python": sys.version.split()[0]})'));
+  const t3 = performance.now();
+  versions.pyodide = pyodide.version;
+  postMessage({ type: 'ready', versions, timings: { boot: t1 - t0, packages: t2 - t1, imports: t3 - t2, total: t3 - t0 } });
+}
+
+function packagesFor(op) {
+  const proxy = registry.packages_for(op);
+  try { return proxy.toJs(); } finally { proxy.destroy(); }
+}
+
+function errorResult(id, error) {
+  postMessage({ type: 'result', id, ok: false, error });
+}
+
+async function run({ id, op, options, data }) {
+  const started = performance.now();
+  let packages;
+  try {
+    packages = packagesFor(op);
+  } catch (e) {
+    // UnknownOperation is a typed engine error: let the bridge phrase it.
+    packages = [];
+  }
+  try {
+    await loadPackages(packages);
+  } catch (e) {
+    return errorResult(id, { code: 'runtime_unavailable', message: `Could not load ${packages.join(', ')}: ${e.message}` });
+  }
+  const input = new Uint8Array(data);
+  const onProgress = (p) => {
+    const js = p.toJs({ dict_converter: Object.fromEntries });
+    p.destroy?.();
+    postMessage({ type: 'op-progress', id, ...js });
+  };
+  let res;
+  try {
+    res = bridge.run(op, input, JSON.stringify(options ?? {}), onProgress);
+  } catch (e) {
+    // Only a fault of the interpreter itself reaches here (the bridge catches
+    // every Python exception); report it and let the pool replace us.
+    return errorResult(id, { code: 'internal_error', message: String(e?.message ?? e) });
+  }
+  try {
+    if (!res.get('ok')) {
+      const err = res.get('error');
+      const error = err.toJs({ dict_converter: Object.fromEntries });
+      err.destroy();
+      return errorResult(id, error);
+    }
+    const outputs = [];
+    const transfer = [];
+    const list = res.get('outputs');
+    for (const item of list) {
+      const [name, mime, blob, metaJson] = [item.get(0), item.get(1), item.get(2), item.get(3)];
+      const bytes = blob.toJs();
+      blob.destroy();
+      item.destroy();
+      outputs.push({ name, mime, data: bytes.buffer, meta: JSON.parse(metaJson) });
+      transfer.push(bytes.buffer);
+    }
+    list.destroy();
+    const meta = JSON.parse(res.get('meta'));
+    postMessage({ type: 'result', id, ok: true, outputs, meta, ms: performance.now() - started }, transfer);
+  } finally {
+    res.destroy();
+  }
+}
+
+const booting = boot().catch((e) => {
+  postMessage({ type: 'fatal', error: { code: 'runtime_unavailable', message: `The engine could not start: ${e?.message ?? e}` } });
+  throw e;
+});
+
+// One request at a time: Python is single-threaded, and order keeps memory bounded.
+let queue = Promise.resolve();
+self.onmessage = ({ data: msg }) => {
+  queue = queue.then(async () => {
+    try {
+      await booting;
+    } catch {
+      return errorResult(msg.id, { code: 'runtime_unavailable', message: 'The engine runtime failed to start.' });
+    }
+    if (msg.type === 'run') return run(msg);
+    if (msg.type === 'preload') {
+      try {
+        await loadPackages(packagesFor(msg.op));
+        postMessage({ type: 'result', id: msg.id, ok: true, outputs: [], meta: {} });
+      } catch (e) {
+        errorResult(msg.id, { code: 'runtime_unavailable', message: String(e?.message ?? e) });
+      }
+      return undefined;
+    }
+    return errorResult(msg.id, { code: 'bad_request', message: `Unknown message type ${msg.type}` });
+  });
+};
