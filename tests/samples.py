@@ -53,6 +53,30 @@ def large_photo(width: int = 4000, height: int = 3000, name: str = "motorcycle_l
     return image(name).convert("RGB").resize((width, height), Image.Resampling.LANCZOS)
 
 
+def cutout(name: str = "chelsea.png") -> Image.Image:
+    """A photo with real transparency: a soft-edged disc, clear outside."""
+    from PIL import ImageDraw, ImageFilter
+
+    im = image(name).convert("RGBA")
+    w, h = im.size
+    mask = Image.new("L", im.size, 0)
+    ImageDraw.Draw(mask).ellipse((w * 0.15, h * 0.1, w * 0.85, h * 0.9), fill=255)
+    im.putalpha(mask.filter(ImageFilter.GaussianBlur(4)))
+    return im
+
+
+def png_claiming(width: int, height: int) -> bytes:
+    """A hostile PNG: its IHDR claims the given size over a tiny data stream."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 16)) + chunk(b"IEND", b"")
+
+
 def decode(data: bytes) -> Image.Image:
     im = Image.open(io.BytesIO(data))
     im.load()

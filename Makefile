@@ -1,0 +1,54 @@
+# pixelpress: `make run` to use it, `make test` to test everything. Both set up what they need.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PORT   ?= 8000
+
+.PHONY: setup runtime build run test test-engine test-browser test-server bench clean
+
+setup: $(VENV)/.installed node_modules/.installed .venv-contrib/.installed
+	@bash build_scripts/ensure_chromium.sh
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet hatchling
+	$(PY) -m pip install --quiet -e ".[server,test]"
+	touch $@
+
+# OpenCV's own xphoto.oilPainting, only for comparing our oil paint against it.
+# It cannot share a venv with opencv-python-headless (both are `cv2`).
+.venv-contrib/.installed: $(VENV)/.installed
+	$(PY) -m pip install --quiet --target .venv-contrib opencv-contrib-python-headless==4.11.0.86 numpy==2.2.5
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+runtime: $(VENV)/.installed
+	$(PY) build_scripts/fetch_runtime.py
+
+build: setup runtime
+	$(PY) build_scripts/build_site.py
+
+run: build
+	$(VENV)/bin/pixelpress-server --static dist --host 127.0.0.1 --port $(PORT)
+
+test: build
+	$(PY) -m pytest -q -ra
+
+test-engine: setup
+	$(PY) -m pytest -q tests/engine
+
+test-browser: build
+	$(PY) -m pytest -q tests/browser
+
+test-server: setup
+	$(PY) -m pytest -q tests/server
+
+bench: build
+	@for b in bench/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+clean:
+	rm -rf dist .cache build
