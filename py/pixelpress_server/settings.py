@@ -1,0 +1,98 @@
+"""Configuration from the environment or `.env` (prefix PIXELPRESS_).
+
+Every partner is optional: a missing value means "not configured", never a
+crash, so the server always starts (the embedded default).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+MB = 1024 * 1024
+
+
+def _split_list(value: object) -> object:
+    # Operators write lists as "a,b,c"; JSON lists still work.
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            import json
+
+            return json.loads(text)
+        return [item.strip() for item in text.split(",") if item.strip()]
+    return value
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PIXELPRESS_", env_file=".env", extra="ignore")
+
+    # API4.ai background removal
+    api4ai_url: str = ""
+    api4ai_key: SecretStr | None = None
+    api4ai_key_header: Literal["x-api-key", "rapidapi"] = "x-api-key"
+    api4ai_rapidapi_host: str = ""  # defaults to the host of api4ai_url
+
+    # Supabase Storage
+    supabase_url: str = ""
+    supabase_key: SecretStr | None = None
+    supabase_bucket: str = ""
+    supabase_url_mode: Literal["public", "signed"] = "public"
+    supabase_signed_ttl: int = Field(3600, ge=60, le=7 * 24 * 3600)
+
+    # Local uploads when Supabase is not configured
+    upload_dir: Path = Path("./uploads")
+
+    # Clients and load
+    client_keys: Annotated[list[SecretStr], NoDecode] = []
+    cors_origins: Annotated[list[str], NoDecode] = []
+    max_body_bytes: int = Field(25 * MB, ge=1024)
+    rate_limit_per_minute: int = Field(60, ge=0)  # 0 disables the limiter
+    upstream_timeout: float = Field(30.0, gt=0)
+    upstream_retry_backoff: float = Field(0.5, ge=0)
+
+    # Static site served at / (set by `pixelpress-server --static DIR`)
+    static_dir: Path | None = None
+
+    _split = field_validator("client_keys", "cors_origins", mode="before")(_split_list)
+
+    @field_validator("static_dir", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        # An empty PIXELPRESS_STATIC_DIR= would otherwise become Path("."), serving the working directory.
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @property
+    def api4ai_configured(self) -> bool:
+        return bool(self.api4ai_url and self.api4ai_key and self.api4ai_key.get_secret_value())
+
+    @property
+    def supabase_configured(self) -> bool:
+        return bool(
+            self.supabase_url and self.supabase_bucket and self.supabase_key and self.supabase_key.get_secret_value()
+        )
+
+    @property
+    def rapidapi_host(self) -> str:
+        return self.api4ai_rapidapi_host or (urlsplit(self.api4ai_url).hostname or "")
+
+    def missing_fields(self) -> list[str]:
+        """Names (never values) of half-configured partners' missing settings, for a startup warning."""
+        missing = []
+        groups = {
+            "api4ai": {"api4ai_url": self.api4ai_url, "api4ai_key": self.api4ai_key},
+            "supabase": {
+                "supabase_url": self.supabase_url,
+                "supabase_key": self.supabase_key,
+                "supabase_bucket": self.supabase_bucket,
+            },
+        }
+        for fields in groups.values():
+            present = [bool(v and (v.get_secret_value() if isinstance(v, SecretStr) else v)) for v in fields.values()]
+            if any(present) and not all(present):
+                missing += [name for name, ok in zip(fields, present) if not ok]
+        return [f"PIXELPRESS_{name.upper()}" for name in missing]

@@ -1,0 +1,127 @@
+"""Where uploaded results go: Supabase Storage when configured, else a local folder (embedded default).
+
+Both take an already validated object path (paths.clean_object_path) and the
+sniffed MIME type, and return the URL a browser can load the object from.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+from pathlib import Path
+from urllib.parse import quote
+
+import anyio
+import httpx
+
+from .errors import ApiError
+from .metrics import Metrics
+from .settings import Settings
+from .upstream import Upstream
+
+log = logging.getLogger("pixelpress_server.storage")
+
+
+class SupabaseStorage:
+    kind = "supabase"
+
+    def __init__(self, settings: Settings, client: httpx.AsyncClient, metrics: Metrics) -> None:
+        self.settings = settings
+        self.client = client
+        self.base = settings.supabase_url.rstrip("/") + "/storage/v1"
+        self.bucket = quote(settings.supabase_bucket, safe="")
+        # Uploads are not retried: a lost answer to a successful write would turn into a spurious conflict.
+        self.upstream = Upstream("supabase", metrics, settings.upstream_retry_backoff)
+
+    def _headers(self) -> dict[str, str]:
+        key = self.settings.supabase_key.get_secret_value()
+        return {"Authorization": f"Bearer {key}", "apikey": key}
+
+    async def put(self, path: str, data: bytes, mime: str, base_url: str) -> str:
+        key = quote(path, safe="/")
+        timeout = self.settings.upstream_timeout
+
+        async def upload() -> httpx.Response:
+            return await self.client.post(
+                f"{self.base}/object/{self.bucket}/{key}", content=data,
+                headers={**self._headers(), "Content-Type": mime, "x-upsert": "false"}, timeout=timeout,
+            )
+
+        response = await self.upstream.call("upload", upload, retry=False)
+        self._check(response, "upload")
+        if self.settings.supabase_url_mode == "public":
+            return f"{self.base}/object/public/{self.bucket}/{key}"
+
+        async def sign() -> httpx.Response:
+            return await self.client.post(
+                f"{self.base}/object/sign/{self.bucket}/{key}",
+                json={"expiresIn": self.settings.supabase_signed_ttl}, headers=self._headers(), timeout=timeout,
+            )
+
+        response = await self.upstream.call("sign", sign, retry=True)
+        self._check(response, "sign")
+        try:
+            signed = response.json()["signedURL"]
+        except (ValueError, KeyError, TypeError):
+            signed = None
+        if not isinstance(signed, str) or not signed.startswith("/"):
+            raise self.upstream.failed("sign", "malformed", 502, "upstream_malformed",
+                                       "storage service sent an unexpected signing answer")
+        # Supabase answers relative to /storage/v1.
+        return self.base + signed
+
+    def _check(self, response: httpx.Response, operation: str) -> None:
+        status = response.status_code
+        if status < 400:
+            return
+        duplicate = status == 409
+        if status == 400:
+            # Older Storage versions report a duplicate as HTTP 400 with statusCode "409" in the body.
+            try:
+                duplicate = str(response.json().get("statusCode")) == "409"
+            except (ValueError, AttributeError):
+                pass
+        if duplicate:
+            raise self.upstream.failed(operation, "conflict", 409, "already_exists",
+                                       "an object already exists at this path; choose another path")
+        log.warning("supabase %s answered HTTP %d", operation, status)
+        raise self.upstream.failed(operation, f"http_{status}", 502, "upstream_error",
+                                   f"storage service answered HTTP {status}")
+
+
+class LocalStorage:
+    """The embedded default: files under `upload_dir`, served back read-only by the app."""
+
+    kind = "local"
+    ROUTE = "/api/v1/uploads/"
+
+    def __init__(self, settings: Settings) -> None:
+        self.root = Path(settings.upload_dir).resolve()
+
+    def resolve(self, path: str) -> Path:
+        """The file for a validated object path; refuses anything that lands outside the root (symlinks)."""
+        target = (self.root / path).resolve()
+        if not target.is_relative_to(self.root) or target == self.root:
+            raise ApiError(400, "invalid_path", "object path leaves the upload folder")
+        return target
+
+    async def put(self, path: str, data: bytes, mime: str, base_url: str) -> str:
+        # Disk writes of up to the body cap would stall the event loop.
+        await anyio.to_thread.run_sync(self._write, self.resolve(path), data)
+        return base_url.rstrip("/") + self.ROUTE + quote(path, safe="/")
+
+    @staticmethod
+    def _write(target: Path, data: bytes) -> None:
+        if target.exists():
+            raise ApiError(409, "already_exists", "an object already exists at this path; choose another path")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        # Write then rename, so a concurrent reader never sees half a file.
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".upload-")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise

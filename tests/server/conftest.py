@@ -1,0 +1,110 @@
+"""Fixtures: partner fakes and pixelpress servers, all real HTTP on 127.0.0.1 under uvicorn."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import sys
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from partner_fakes import FakeApi4ai, FakeSupabase  # noqa: E402
+from pixelpress_server.app import create_app  # noqa: E402
+from pixelpress_server.settings import Settings  # noqa: E402
+
+API4AI_KEY = "api4ai-secret-5f2c"
+SUPABASE_KEY = "supabase-secret-9b1e"
+CLIENT_KEY = "client-secret-77aa"
+
+
+@contextlib.contextmanager
+def serve(app):
+    """Run an ASGI app under uvicorn on a free loopback port; yield its base URL."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on",
+                            timeout_graceful_shutdown=1)
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        sock.close()
+
+
+@pytest.fixture(scope="session")
+def api4ai_fake():
+    fake = FakeApi4ai(key=API4AI_KEY)
+    with serve(fake.app) as url:
+        fake.url = url
+        yield fake
+
+
+@pytest.fixture(scope="session")
+def supabase_fake():
+    fake = FakeSupabase(key=SUPABASE_KEY)
+    with serve(fake.app) as url:
+        fake.url = url
+        yield fake
+
+
+@pytest.fixture(autouse=True)
+def _reset_fakes(request):
+    # Only reset the fakes a test actually uses, so unrelated tests do not start them.
+    for name in ("api4ai_fake", "supabase_fake"):
+        if name in request.fixturenames:
+            request.getfixturevalue(name).reset()
+    yield
+
+
+@pytest.fixture
+def make_server(tmp_path, monkeypatch):
+    """Start a pixelpress server with the given settings; returns (base_url, app)."""
+    # The environment must not leak into the tests' settings.
+    import os
+
+    for name in list(os.environ):
+        if name.startswith("PIXELPRESS_"):
+            monkeypatch.delenv(name)
+    stack = contextlib.ExitStack()
+
+    def start(**overrides):
+        values = {"upload_dir": tmp_path / "uploads", "upstream_retry_backoff": 0.05}
+        values.update(overrides)
+        app = create_app(Settings(_env_file=None, **values))
+        return stack.enter_context(serve(app)), app
+
+    with stack:
+        yield start
+
+
+@pytest.fixture
+def partners(api4ai_fake, supabase_fake):
+    """Settings pointing at both fakes."""
+    return {
+        "api4ai_url": api4ai_fake.url, "api4ai_key": API4AI_KEY,
+        "supabase_url": supabase_fake.url, "supabase_key": SUPABASE_KEY, "supabase_bucket": supabase_fake.bucket,
+    }
+
+
+@pytest.fixture
+def client():
+    with httpx.Client(timeout=20) as c:
+        yield c

@@ -1,0 +1,56 @@
+"""Small helpers shared by the server tests."""
+
+from __future__ import annotations
+
+import io
+import socket
+
+from PIL import Image
+from prometheus_client.parser import text_string_to_metric_families
+
+
+def decode(data: bytes) -> Image.Image:
+    im = Image.open(io.BytesIO(data))
+    im.load()
+    return im
+
+
+def metric(text: str, name: str, **labels: str) -> float:
+    """The value of one sample in Prometheus text, 0 if absent."""
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items()):
+                return sample.value
+    return 0.0
+
+
+def raw_request(base_url: str, head: bytes, chunks: list[bytes] = (), timeout: float = 10) -> bytes:
+    """Send a hand-written request (head, then body chunks) and read the answer head and body.
+
+    Raw sockets because an HTTP client would finish or abort the body; here the
+    test controls exactly how many bytes go out before it waits for the answer.
+    """
+    host, port = base_url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=timeout) as sock:
+        sock.sendall(head)
+        for chunk in chunks:
+            sock.sendall(chunk)
+        answer = b""
+        while True:
+            try:
+                data = sock.recv(65536)
+            except ConnectionResetError:
+                break
+            if not data:
+                break
+            answer += data
+            if b"\r\n\r\n" in answer:
+                header, _, body = answer.partition(b"\r\n\r\n")
+                length = [line for line in header.split(b"\r\n") if line.lower().startswith(b"content-length:")]
+                if length and len(body) >= int(length[0].split(b":")[1]):
+                    break
+        return answer
+
+
+def status_of(answer: bytes) -> int:
+    return int(answer.split(b" ", 2)[1])
