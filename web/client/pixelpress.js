@@ -64,7 +64,13 @@ export class PixelpressClient {
   // Load the packages an operation needs (e.g. OpenCV) before the user asks.
   async preload(op) {
     await this.ready();
-    return this.enqueue(op, {}, new ArrayBuffer(0), { preload: true }).catch(() => {});
+    return this.enqueue(op, {}, new ArrayBuffer(0), { control: 'preload' }).catch(() => {});
+  }
+
+  // Heap figures of whichever worker answers: {wasm_heap_bytes, python_objects}.
+  async stats() {
+    await this.ready();
+    return (await this.enqueue(null, {}, new ArrayBuffer(0), { control: 'stats' })).meta;
   }
 
   async run(op, input, options = {}, { signal, onProgress, timeoutMs } = {}) {
@@ -93,10 +99,10 @@ export class PixelpressClient {
     }));
   }
 
-  enqueue(op, options, data, { signal, onProgress, timeoutMs, preload = false } = {}) {
+  enqueue(op, options, data, { signal, onProgress, timeoutMs, control = null } = {}) {
     return new Promise((resolve, reject) => {
       if (signal?.aborted) return reject(new PixelpressError('cancelled', 'Cancelled.'));
-      const job = { id: this.nextId++, op, options, data, onProgress, resolve, reject, preload,
+      const job = { id: this.nextId++, op, options, data, onProgress, resolve, reject, control,
         timeoutMs: timeoutMs ?? this.timeoutMs };
       signal?.addEventListener('abort', () => this.cancel(job), { once: true });
       this.queue.push(job);
@@ -128,16 +134,17 @@ export class PixelpressClient {
       const job = this.queue.shift();
       const payload = { id: job.id, op: job.op, options: job.options, data: job.data,
         timeoutMs: job.timeoutMs, onProgress: job.onProgress };
-      const sent = job.preload ? this.preloadOn(idle, job) : idle.run(payload);
+      const sent = job.control ? this.controlOn(idle, job) : idle.run(payload);
       sent.then(job.resolve, job.reject).finally(() => this.pump());
     }
   }
 
-  preloadOn(handle, job) {
+  // Control messages (preload, stats) occupy a worker like a job but carry no image.
+  controlOn(handle, job) {
     handle.busy = true;
     return new Promise((resolve, reject) => {
       handle.job = { id: job.id, resolve, reject };
-      handle.worker.postMessage({ type: 'preload', id: job.id, op: job.op });
+      handle.worker.postMessage({ type: job.control, id: job.id, op: job.op });
     });
   }
 

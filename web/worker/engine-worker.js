@@ -3,6 +3,7 @@
 // Protocol (all messages are plain objects):
 //   in : {type: 'run', id, op, options, data: ArrayBuffer}   (data transferred)
 //        {type: 'preload', id, op}                           (load an op's packages ahead of time)
+//        {type: 'stats', id}                                  (heap figures, for leak benchmarks)
 //   out: {type: 'progress', phase, loaded, total}             runtime loading, in bytes
 //        {type: 'ready', timings, versions}
 //        {type: 'fatal', error: {code, message}}              the runtime could not start
@@ -169,6 +170,11 @@ self.onmessage = ({ data: msg }) => {
         errorResult(msg.id, { code: 'runtime_unavailable', message: String(e?.message ?? e) });
       }
       return undefined;
+    }
+    if (msg.type === 'stats') {
+      const objects = pyodide.runPython('import gc; gc.collect(); len(gc.get_objects())');
+      const meta = { wasm_heap_bytes: pyodide._module.HEAP8.length, python_objects: objects };
+      return postMessage({ type: 'result', id: msg.id, ok: true, outputs: [], meta });
     }
     return errorResult(msg.id, { code: 'bad_request', message: `Unknown message type ${msg.type}` });
   });
