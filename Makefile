@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 PORT   ?= 8000
 
-.PHONY: setup runtime build run test test-engine test-browser test-server bench clean
+.PHONY: setup runtime fonts build run test test-engine test-browser test-server bench clean
 
 setup: $(VENV)/.installed node_modules/.installed .venv-contrib/.installed
 	@bash build_scripts/ensure_chromium.sh
@@ -29,7 +29,11 @@ node_modules/.installed: package.json package-lock.json
 runtime: $(VENV)/.installed
 	$(PY) build_scripts/fetch_runtime.py
 
-build: setup runtime
+# Oswald (SIL OFL) for banners and shirts; the engine falls back to Pillow's font without it.
+fonts: $(VENV)/.installed
+	$(PY) build_scripts/fetch_fonts.py
+
+build: setup runtime fonts
 	$(PY) build_scripts/build_site.py
 
 run: build
@@ -38,7 +42,7 @@ run: build
 test: build
 	$(PY) -m pytest -q -ra
 
-test-engine: setup
+test-engine: setup fonts
 	$(PY) -m pytest -q tests/engine
 
 test-browser: build

@@ -1,0 +1,119 @@
+"""Web-ready sizes: 320-1920 px wide, WebP plus a JPEG fallback, and a <picture> snippet.
+
+Widths larger than the source are skipped (never upscaled); a source
+narrower than 320 px gives one size at its own width. Each width is reduced
+from the previous, larger one (Lanczos), which keeps the chain cheap.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+
+from PIL import Image
+
+from ..decode import DEFAULT_LIMITS, Limits, open_image
+from ..encode import encode_jpeg, encode_webp, flatten, has_alpha
+from ..errors import InvalidOption
+from ..options import colour, integer, parse_colour, parse_options, text
+from ..result import Output, Result, Timings
+
+WIDTHS = (320, 640, 960, 1280, 1920)
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
+@dataclass(frozen=True)
+class WebSizesOptions:
+    base_name: str = text("image", 60, "File name stem: files are <base>-<width>.webp/.jpg.")
+    url_prefix: str = text("", 200, "Prefix for the URLs in the <picture> snippet, e.g. /img/.")
+    alt: str = text("", 200, "Alt text of the <img>.")
+    sizes: str = text("100vw", 200, "The sizes attribute of the <picture> sources.")
+    webp_quality: int = integer(80, 1, 100, "WebP quality.")
+    jpeg_quality: int = integer(82, 1, 100, "JPEG quality.")
+    background: str = colour("#ffffff", "Colour that transparency is flattened onto for the JPEGs.")
+
+    def validate(self) -> None:
+        if not _NAME.match(self.base_name):
+            raise InvalidOption("base_name may use letters, digits, '.', '_' and '-' and must start with a "
+                                f"letter or digit, got {self.base_name!r}", field="base_name")
+        if any(c in self.url_prefix for c in "\"'<> "):
+            raise InvalidOption("url_prefix must not contain quotes, spaces or angle brackets",
+                                field="url_prefix")
+
+
+def web_sizes(data: bytes, options: WebSizesOptions | dict | None = None,
+              limits: Limits = DEFAULT_LIMITS) -> Result:
+    opts = parse_options(WebSizesOptions, options)
+    t = Timings()
+    with t.span("decode"):
+        src = open_image(data, limits, fit=(WIDTHS[-1], None))
+    with t.span("sizes"):
+        outputs, snippet = make_sizes(src.image, opts, timings=t)
+    main = outputs[-2]  # the largest WebP
+    extras = [o for o in outputs if o is not main]
+    meta = {
+        "format": "webp",
+        "name": main.name,
+        "width": main.meta["width"],
+        "height": main.meta["height"],
+        "bytes": len(main.data),
+        "files": [{"name": o.name, "mime": o.mime, **o.meta} for o in outputs],
+        "widths": sorted({o.meta["width"] for o in outputs}),
+        "picture_html": snippet,
+        "input_width": src.width,
+        "input_height": src.height,
+        "timings_ms": t.ms,
+        "warnings": list(src.warnings),
+    }
+    return Result(main.data, "image/webp", meta, extras)
+
+
+def target_widths(width: int) -> list[int]:
+    ws = [w for w in WIDTHS if w <= width]
+    return ws or [width]
+
+
+def make_sizes(im: Image.Image, opts: WebSizesOptions | None = None, *,
+               timings: Timings | None = None) -> tuple[list[Output], str]:
+    """Outputs ordered by width, WebP then JPEG at each width, and the <picture> snippet."""
+    opts = opts or WebSizesOptions()
+    t = timings or Timings()
+    bg = parse_colour(opts.background, "background")
+    widths = target_widths(im.width)
+    outs: list[Output] = []
+    cur = im
+    sized = {}
+    for w in sorted(widths, reverse=True):
+        h = max(1, round(im.height * w / im.width))
+        if cur.size != (w, h):
+            cur = cur.resize((w, h), Image.Resampling.LANCZOS, reducing_gap=2.0)
+        sized[w] = cur
+    for w in widths:
+        frame = sized[w]
+        with t.span(f"webp_{w}"):
+            webp = encode_webp(frame, quality=opts.webp_quality, method=4)
+        flat = flatten(frame, bg) if has_alpha(frame) else frame
+        with t.span(f"jpeg_{w}"):
+            jpg = encode_jpeg(flat.convert("RGB"), quality=opts.jpeg_quality, progressive=True)
+        for ext, mime, blob in (("webp", "image/webp", webp), ("jpg", "image/jpeg", jpg)):
+            outs.append(Output(f"{opts.base_name}-{w}.{ext}", blob, mime,
+                               {"width": frame.width, "height": frame.height, "bytes": len(blob)}))
+    return outs, picture_html(outs, opts)
+
+
+def picture_html(outs: list[Output], opts: WebSizesOptions) -> str:
+    def srcset(mime):
+        return ", ".join(f"{html.escape(opts.url_prefix + o.name)} {o.meta['width']}w" for o in outs if o.mime == mime)
+
+    jpgs = [o for o in outs if o.mime == "image/jpeg"]
+    fallback = jpgs[min(1, len(jpgs) - 1)]  # 640 when there is one: a sane default for old browsers
+    sizes = html.escape(opts.sizes, quote=True)
+    return (
+        "<picture>\n"
+        f'  <source type="image/webp" srcset="{srcset("image/webp")}" sizes="{sizes}">\n'
+        f'  <img src="{html.escape(opts.url_prefix + fallback.name)}" srcset="{srcset("image/jpeg")}" '
+        f'sizes="{sizes}" width="{fallback.meta["width"]}" height="{fallback.meta["height"]}" '
+        f'alt="{html.escape(opts.alt, quote=True)}" loading="lazy" decoding="async">\n'
+        "</picture>"
+    )

@@ -1,0 +1,74 @@
+"""Web-ready sizes: widths, formats, never upscaled, the <picture> snippet."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from PIL import Image
+
+import samples
+from pixelpress.errors import InvalidOption, UnsupportedFormat
+from pixelpress.ops.web_sizes import web_sizes
+
+
+def _all(r):
+    files = [("main", r.mime, r.data)] + [(x.name, x.mime, x.data) for x in r.extras]
+    return {f["name"]: f for f in r.meta["files"]}, files
+
+
+def test_large_photo_gets_every_width():
+    data = samples.encode(samples.large_photo(2400, 1600), "JPEG", quality=90)
+    r = web_sizes(data, {"base_name": "hero", "url_prefix": "/img/", "alt": "Team \"photo\""})
+    meta, files = _all(r)
+    assert r.meta["widths"] == [320, 640, 960, 1280, 1920]
+    assert r.mime == "image/webp" and r.meta["name"] == "hero-1920.webp"
+    assert len(r.extras) == 9
+    seen = {r.meta["name"]: r.data} | {x.name: x.data for x in r.extras}
+    for name, blob in seen.items():
+        im = Image.open(io.BytesIO(blob))
+        w = int(name.split("-")[1].split(".")[0])
+        assert im.size == (w, round(1600 * w / 2400))
+        assert im.format == ("WEBP" if name.endswith(".webp") else "JPEG")
+        assert meta[name]["bytes"] == len(blob)
+    html = r.meta["picture_html"]
+    assert html.startswith("<picture>") and html.endswith("</picture>")
+    assert 'type="image/webp"' in html and "/img/hero-1920.webp 1920w" in html and "/img/hero-320.jpg 320w" in html
+    assert 'alt="Team &quot;photo&quot;"' in html
+    for key in ("width", "height", "format", "bytes", "timings_ms", "warnings"):
+        assert key in r.meta
+
+
+def test_never_upscaled():
+    im = samples.image("chelsea.png")  # 451 px wide
+    r = web_sizes(samples.encode(im, "PNG"))
+    assert r.meta["widths"] == [320]
+    small = im.resize((200, 133))
+    r2 = web_sizes(samples.encode(small, "PNG"))
+    assert r2.meta["widths"] == [200] and r2.meta["width"] == 200
+
+
+def test_transparency_webp_keeps_it_jpeg_flattens():
+    im = Image.new("RGBA", (700, 300), (0, 0, 0, 0))
+    im.paste((200, 30, 30, 255), (100, 50, 600, 250))
+    r = web_sizes(samples.encode(im, "PNG"), {"background": "#00ff00"})
+    files = {r.meta["name"]: r.data} | {x.name: x.data for x in r.extras}
+    webp = Image.open(io.BytesIO(files["image-640.webp"]))
+    jpg = Image.open(io.BytesIO(files["image-640.jpg"])).convert("RGB")
+    assert webp.mode == "RGBA" and webp.getpixel((2, 2))[3] == 0
+    r_, g, b = jpg.getpixel((2, 2))
+    assert g > 200 and r_ < 60
+
+
+@pytest.mark.parametrize("opts,field", [({"base_name": "../x"}, "base_name"), ({"base_name": ""}, "base_name"),
+                                        ({"webp_quality": 0}, "webp_quality"),
+                                        ({"url_prefix": "\"><script>"}, "url_prefix")])
+def test_bad_options(opts, field):
+    with pytest.raises(InvalidOption) as e:
+        web_sizes(samples.photo_bytes("chelsea.png"), opts)
+    assert e.value.field == field
+
+
+def test_not_an_image():
+    with pytest.raises(UnsupportedFormat):
+        web_sizes(b"<svg></svg>")
