@@ -25,6 +25,18 @@ class OpSpec:
 
 OPS: dict[str, OpSpec] = {
     "convert": OpSpec("ops.convert:convert", PILLOW),
+    "logo_cleanup": OpSpec("ops.logo:logo_cleanup", OPENCV),
+    "upscale": OpSpec("ops.upscale:upscale", OPENCV),
+    "tshirt_mockup": OpSpec("ops.mockup:tshirt_mockup", OPENCV),
+    "roster_banner": OpSpec("ops.banner:roster_banner", OPENCV),
+    "web_sizes": OpSpec("ops.web_sizes:web_sizes", PILLOW),
+    "asset_pack": OpSpec("ops.asset_pack:asset_pack", OPENCV, progress=True),
+    "oil_paint": OpSpec("ops.oil_paint:oil_paint", OPENCV),
+    "remove_background": OpSpec("ops.background:remove_background", OPENCV),
+    "autocrop": OpSpec("ops.autocrop:autocrop", NUMPY),
+    "drop_shadow": OpSpec("ops.shadow:drop_shadow", OPENCV),
+    "listing_variants": OpSpec("ops.variants:listing_variants", OPENCV),
+    "car_listing": OpSpec("ops.car_listing:car_listing", OPENCV, progress=True),
 }
 
 

@@ -1,0 +1,160 @@
+"""The car-listing pipeline: background removal, auto-crop, shadow, variants.
+
+Each step is `fn(state) -> state` run by `pipeline.run_steps`, which times it
+into `meta["timings_ms"]`. Outputs (all RGBA PNG): `data` = `processed`
+(cut out, cropped with even margins, with its shadow), extras `grid` and
+`detail`.
+
+Background removal never fails the job: if the chosen provider fails (or
+finds no subject), the pipeline degrades to the next one (local -> skip) and
+records `provider` and `fallback_reason` in meta. A fully transparent input
+has no subject at all, so auto-crop raises `empty_image`: there is nothing
+to list.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..decode import DEFAULT_LIMITS, Limits
+from ..errors import PixelpressError
+from ..imaging import base_meta, decode_rgba, rgba_to_png
+from ..options import choice, colour, flag, integer, parse_colour, parse_options, text
+from ..pipeline import Step, run_steps
+from ..result import Output, Result
+from .autocrop import autocrop_array
+from .background import PROVIDERS, local_cutout
+from .shadow import ShadowOptions, shadow_array
+from .variants import VariantOptions, variants_arrays
+
+
+@dataclass(frozen=True)
+class CarListingOptions:
+    provider: str = choice("local", PROVIDERS, "Background removal: local matte, skip, or remote "
+                           "(input already cut out by the server).")
+    skip_background_removal: bool = flag(False, "Same as provider skip (kept from the old service's form).")
+    fallback_reason: str = text("", 200, "Why the page fell back to this provider (recorded in meta).")
+    filename: str = text("", 255, "Original file name, recorded in meta.")
+    padding: int = integer(50, 0, 1000, "Auto-crop margin in pixels on every side.")
+    shadow: bool = flag(True, "Add a shadow under the subject.")
+    shadow_style: str = choice("floor", ("drop", "floor"), "floor: contact shadow (suits cars); drop: offset shadow.")
+    shadow_blur: int = integer(15, 0, 100, "Shadow blur radius (sigma) in pixels.")
+    shadow_offset_x: int = integer(10, -500, 500, "Drop shadow horizontal offset in pixels.")
+    shadow_offset_y: int = integer(10, -500, 500, "Drop shadow vertical offset in pixels.")
+    shadow_opacity: int = integer(50, 0, 100, "Shadow opacity in percent.")
+    shadow_colour: str = colour("#000000", "Shadow colour.")
+    grid_width: int = integer(600, 16, 4000, "Grid variant width.")
+    grid_height: int = integer(400, 16, 4000, "Grid variant height.")
+    detail_width: int = integer(1200, 16, 6000, "Detail variant width.")
+    detail_height: int = integer(800, 16, 6000, "Detail variant height.")
+    upscale: bool = flag(False, "Enlarge small pictures to fill the variants.")
+
+    def validate(self) -> None:
+        self.variant_options()  # same rule as listing_variants
+
+    def variant_options(self) -> VariantOptions:
+        return parse_options(VariantOptions, {"grid_width": self.grid_width, "grid_height": self.grid_height,
+                                              "detail_width": self.detail_width, "detail_height": self.detail_height,
+                                              "upscale": self.upscale})
+
+
+@dataclass
+class ListingState:
+    data: bytes
+    opts: CarListingOptions
+    limits: Limits
+    rgba: np.ndarray | None = None
+    had_alpha: bool = False
+    meta: dict = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    variants: dict = field(default_factory=dict)
+    files: dict = field(default_factory=dict)
+
+
+def _decode(st: ListingState) -> ListingState:
+    src, st.rgba, st.had_alpha = decode_rgba(st.data, st.limits)
+    st.warnings += src.warnings
+    st.meta.update(original_width=src.width, original_height=src.height, input_format=src.format.lower(),
+                   input_bytes=len(st.data))
+    return st
+
+
+def _remove_background(st: ListingState) -> ListingState:
+    o = st.opts
+    provider = "skip" if o.skip_background_removal else o.provider
+    reason = o.fallback_reason or None
+    if provider == "local":
+        try:
+            st.rgba, info = local_cutout(st.rgba)
+            st.had_alpha = True
+            st.meta["matte"] = info
+        except (PixelpressError, MemoryError, ValueError, ArithmeticError) as exc:  # degrade, never fail
+            msg = exc.message if isinstance(exc, PixelpressError) else f"{type(exc).__name__}: {exc}"
+            reason = f"local background removal failed: {msg}"
+            st.warnings.append(f"Background removal fell back to skip ({msg}).")
+            provider = "skip"
+    st.meta["provider"] = provider
+    if reason:
+        st.meta["fallback_reason"] = reason[:300]
+    return st
+
+
+def _autocrop(st: ListingState) -> ListingState:
+    st.rgba, info = autocrop_array(st.rgba, st.had_alpha, st.opts.padding)
+    if any(info["extended"].values()):
+        st.warnings.append("The subject touches an edge; the canvas was extended with transparency "
+                           "to keep the margins even.")
+    st.meta["crop"] = info
+    return st
+
+
+def _shadow(st: ListingState) -> ListingState:
+    o = st.opts
+    sopts = ShadowOptions(style=o.shadow_style, blur_radius=o.shadow_blur, offset_x=o.shadow_offset_x,
+                          offset_y=o.shadow_offset_y, opacity=o.shadow_opacity, colour=o.shadow_colour)
+    st.rgba, info = shadow_array(st.rgba, sopts)
+    st.meta["shadow"] = {"style": o.shadow_style, **info}
+    return st
+
+
+def _variants(st: ListingState) -> ListingState:
+    st.variants = variants_arrays(st.rgba, st.opts.variant_options(), st.warnings)
+    return st
+
+
+def _encode(st: ListingState) -> ListingState:
+    st.files["processed"] = rgba_to_png(st.rgba)
+    for name, (arr, _info) in st.variants.items():
+        st.files[name] = rgba_to_png(arr)
+    return st
+
+
+def car_listing(data: bytes, options: CarListingOptions | dict | None = None,
+                limits: Limits = DEFAULT_LIMITS, progress=None) -> Result:
+    opts = parse_options(CarListingOptions, options)
+    parse_colour(opts.shadow_colour, "shadow_colour")
+    timings: dict[str, float] = {}
+    st = ListingState(data, opts, limits)
+    steps = [
+        Step("decode", _decode),
+        Step("remove_background", _remove_background),
+        Step("autocrop", _autocrop),
+        Step("shadow", _shadow, enabled=opts.shadow),
+        Step("variants", _variants),
+        Step("encode", _encode),
+    ]
+    progress_cb = (lambda name, i, n: progress(name, i, n)) if progress is not None else None
+    st = run_steps(steps, st, timings=timings, progress=progress_cb)
+    if not opts.shadow:
+        st.meta["shadow"] = None
+    extras = []
+    for name in ("grid", "detail"):
+        arr, info = st.variants[name]
+        extras.append(Output(name, st.files[name], "image/png",
+                             base_meta(arr, "png", st.files[name], {}, [], name=name, **info)))
+    meta = base_meta(st.rgba, "png", st.files["processed"], timings, st.warnings, name="processed", mode="RGBA",
+                     filename=opts.filename or None, steps=[s.name for s in steps if s.enabled],
+                     variants={n: st.variants[n][1] for n in ("grid", "detail")}, **st.meta)
+    return Result(st.files["processed"], "image/png", meta, extras)

@@ -1,0 +1,88 @@
+"""Listing variants: `grid` (600x400) and `detail` (1200x800) by default.
+
+Each variant fits the picture inside its box with the aspect ratio kept
+(the old service stretched it), centred on a transparent canvas of exactly
+the box size. Downscaling is INTER_AREA on premultiplied alpha, so edges get
+no dark fringes. A source smaller than a box is not upscaled by default (an
+upscale only adds blur): it is centred at its own size and a warning says so;
+`upscale: true` enlarges it with Lanczos instead.
+
+Result: `data` is the `detail` variant, `extras` holds `grid`. Both are RGBA
+PNGs; `meta["variants"]` lists both with their content boxes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..decode import DEFAULT_LIMITS, Limits
+from ..errors import InvalidOption
+from ..imaging import base_meta, decode_rgba, resize_rgba, rgba_to_png
+from ..options import flag, integer, parse_options
+from ..result import Output, Result, Timings
+
+
+@dataclass(frozen=True)
+class VariantOptions:
+    grid_width: int = integer(600, 16, 4000, "Grid variant width in pixels.")
+    grid_height: int = integer(400, 16, 4000, "Grid variant height in pixels.")
+    detail_width: int = integer(1200, 16, 6000, "Detail variant width in pixels.")
+    detail_height: int = integer(800, 16, 6000, "Detail variant height in pixels.")
+    upscale: bool = flag(False, "Enlarge sources smaller than a variant (Lanczos) instead of centring them at their size.")
+
+    def validate(self) -> None:
+        if self.grid_width * self.grid_height > self.detail_width * self.detail_height:
+            raise InvalidOption("The grid variant must not be larger than the detail variant.", field="grid_width")
+
+
+def fit_box(w: int, h: int, box_w: int, box_h: int, upscale: bool) -> tuple[int, int]:
+    """Content size of a w x h picture fitted inside box_w x box_h, aspect kept."""
+    scale = min(box_w / w, box_h / h)
+    if scale > 1.0 and not upscale:
+        scale = 1.0
+    return max(1, min(box_w, round(w * scale))), max(1, min(box_h, round(h * scale)))
+
+
+def make_variant(rgba: np.ndarray, box_w: int, box_h: int, upscale: bool = False) -> tuple[np.ndarray, dict]:
+    h, w = rgba.shape[:2]
+    cw, ch = fit_box(w, h, box_w, box_h, upscale)
+    content = resize_rgba(rgba, cw, ch)
+    canvas = np.zeros((box_h, box_w, 4), np.uint8)
+    x, y = (box_w - cw) // 2, (box_h - ch) // 2
+    canvas[y:y + ch, x:x + cw] = content
+    info = {"width": box_w, "height": box_h, "content": [x, y, cw, ch],
+            "scale": round(cw / w, 4), "upscaled": cw > w}
+    return canvas, info
+
+
+def variants_arrays(rgba: np.ndarray, opts: VariantOptions, warnings: list[str]) -> dict[str, tuple[np.ndarray, dict]]:
+    h, w = rgba.shape[:2]
+    out = {}
+    for name, bw, bh in (("grid", opts.grid_width, opts.grid_height), ("detail", opts.detail_width, opts.detail_height)):
+        if w < bw and h < bh:
+            what = "enlarged with Lanczos" if opts.upscale else "centred at its own size, not upscaled"
+            warnings.append(f"The picture ({w}x{h}) is smaller than the {name} variant ({bw}x{bh}); it was {what}.")
+        out[name] = make_variant(rgba, bw, bh, opts.upscale)
+    return out
+
+
+def listing_variants(data: bytes, options: VariantOptions | dict | None = None,
+                     limits: Limits = DEFAULT_LIMITS) -> Result:
+    opts = parse_options(VariantOptions, options)
+    t = Timings()
+    with t.span("decode"):
+        src, rgba, _ = decode_rgba(data, limits)
+    warnings = list(src.warnings)
+    with t.span("resize"):
+        made = variants_arrays(rgba, opts, warnings)
+    with t.span("encode"):
+        files = {name: rgba_to_png(arr) for name, (arr, _) in made.items()}
+    detail_arr, detail_info = made["detail"]
+    grid_arr, grid_info = made["grid"]
+    grid_meta = base_meta(grid_arr, "png", files["grid"], {}, [], name="grid", **grid_info)
+    meta = base_meta(detail_arr, "png", files["detail"], t.ms, warnings, name="detail", mode="RGBA",
+                     input_width=src.width, input_height=src.height,
+                     variants={"detail": detail_info, "grid": grid_info})
+    return Result(files["detail"], "image/png", meta, [Output("grid", files["grid"], "image/png", grid_meta)])
