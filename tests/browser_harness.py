@@ -82,12 +82,14 @@ class BrowserEngine:
             "() => window.pixelpress !== undefined", timeout=timeout_ms) else None
 
     def run(self, op: str, data: bytes, options: dict | None = None, timeout_ms: int = 180_000) -> dict:
-        """{"ok": True, "meta", "outputs": [{"name", "mime", "data": bytes, "meta"}]} or {"ok": False, "error"}."""
+        """{"ok": True, "meta", "outputs": [{"name", "mime", "data": bytes, "meta"}], "ms", "progress"}
+        or {"ok": False, "error"}. `progress` lists the op-progress events the page saw."""
         res = self.page.evaluate(
             """async ([op, b64, options, timeoutMs]) => {
                 const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+                const progress = [];
                 try {
-                  const r = await window.pixelpress.run(op, bytes, options, { timeoutMs });
+                  const r = await window.pixelpress.run(op, bytes, options, { timeoutMs, onProgress: (p) => progress.push(p) });
                   const outputs = [];
                   for (const o of r.outputs) {
                     const buf = new Uint8Array(await o.blob.arrayBuffer());
@@ -95,7 +97,7 @@ class BrowserEngine:
                     for (let i = 0; i < buf.length; i += 0x8000) s += String.fromCharCode(...buf.subarray(i, i + 0x8000));
                     outputs.push({ name: o.name, mime: o.blob.type, data: btoa(s), meta: o.meta });
                   }
-                  return { ok: true, meta: r.meta, outputs, ms: r.ms };
+                  return { ok: true, meta: r.meta, outputs, ms: r.ms, progress };
                 } catch (e) {
                   return { ok: false, error: { code: e.code, message: e.message, field: e.field } };
                 }

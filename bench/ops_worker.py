@@ -1,0 +1,108 @@
+"""Every operation in the browser worker against the same call natively.
+
+    .venv/bin/python bench/ops_worker.py [--repeat 3] [--only car_listing,asset_pack]
+
+Prints, per operation, the median time in the worker (Pyodide in Chromium,
+measured inside the worker, so transfer is excluded), natively, and their
+ratio; then the two goals with their own figures: the car-listing pipeline on
+a 12-megapixel photo (goal <= 5 s in the worker) and the 20-player asset pack
+(goal <= 10 s in the worker). One run, one machine: read ratios, not times.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "py")]
+
+import composites  # noqa: E402
+import logos  # noqa: E402
+import samples  # noqa: E402
+from browser_harness import BrowserEngine, launch, serve_dist  # noqa: E402
+from playwright.sync_api import sync_playwright  # noqa: E402
+
+from pixelpress.registry import resolve  # noqa: E402
+
+NAMES = ["Alex Morgan", "Sam Kerr", "Jordan Lee", "Taylor Brooks", "Chris Evans-Whitfield", "Pat Kim",
+         "Riley Cooper", "Casey Jones", "Drew Patel", "Jamie Fox", "Morgan Diaz", "Avery Stone",
+         "Quinn Harper", "Rowan Ellis", "Blake Turner", "Devon Price", "Emerson Gray", "Finley Ward",
+         "Harley Scott", "Jesse Cole"]
+TEAM = {"team_name": "Riverside United", "sport": "Football", "featured_player": 8,
+        "players": [{"number": (i * 7 + 1) % 100, "name": n} for i, n in enumerate(NAMES)]}
+
+
+def cases() -> list[tuple[str, str, bytes, dict]]:
+    photo = samples.encode(samples.large_photo(1600, 1200, "coffee.png"), "JPEG", quality=90)
+    car = composites.make(1).data
+    cutout = samples.encode(samples.cutout("chelsea.png"), "PNG")
+    logo = logos.noisy_jpeg(logos.shield(600, background=logos.OFF_WHITE))
+    return [
+        ("oil_paint 1600x1200", "oil_paint", photo, {}),
+        ("remove_background (local) 900px composite", "remove_background", car, {"provider": "local"}),
+        ("autocrop RGBA 451x300", "autocrop", cutout, {}),
+        ("drop_shadow RGBA 451x300", "drop_shadow", cutout, {}),
+        ("listing_variants RGBA 451x300", "listing_variants", cutout, {}),
+        ("car_listing 12 MP composite", "car_listing", composites.make(1, 4000, 3000).data, {}),
+        ("logo_cleanup 600px JPEG", "logo_cleanup", logo, {}),
+        ("upscale x2 line art 200px", "upscale", samples.encode(logos.line_art(200), "PNG"), {"factor": 2}),
+        ("tshirt_mockup front", "tshirt_mockup", logo, {"view": "front"}),
+        ("tshirt_mockup back", "tshirt_mockup", logo, {"view": "back", "name": "Jordan Lee", "number": 8}),
+        ("roster_banner 20 players", "roster_banner", logo,
+         {k: v for k, v in TEAM.items() if k != "featured_player"}),
+        ("web_sizes 1600x1200", "web_sizes", photo, {}),
+        ("asset_pack 20 players", "asset_pack", logo, TEAM),
+    ]
+
+
+def native_ms(op: str, data: bytes, options: dict, repeat: int) -> float:
+    fn = resolve(op)
+    fn(data, options)  # warm imports
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn(data, options)
+        times.append((time.perf_counter() - t0) * 1000)
+    return statistics.median(times)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--only", default="", help="comma-separated op names")
+    args = ap.parse_args()
+    only = set(filter(None, args.only.split(",")))
+    worker_times = {}
+    with serve_dist() as url, sync_playwright() as p:
+        browser = launch(p)
+        page = browser.new_page()
+        page.goto(url)
+        engine = BrowserEngine(page)
+        engine.wait_ready()
+        print(f"{'operation':<44} {'worker ms':>10} {'native ms':>10} {'ratio':>7}")
+        for label, op, data, options in cases():
+            if only and op not in only:
+                continue
+            first = engine.run(op, data, options)  # loads the op's packages; not counted
+            if not first["ok"]:
+                print(f"{label:<44} failed: {first['error']}")
+                continue
+            w = statistics.median(engine.run(op, data, options)["ms"] for _ in range(args.repeat))
+            n = native_ms(op, data, options, args.repeat)
+            worker_times[op] = w
+            print(f"{label:<44} {w:10.0f} {n:10.0f} {w / n:6.1f}x", flush=True)
+        browser.close()
+    if "car_listing" in worker_times:
+        t = worker_times["car_listing"]
+        print(f"goal: car listing, 12 MP, in the worker <= 5000 ms: {t:.0f} ms, {'met' if t <= 5000 else 'NOT met'}")
+    if "asset_pack" in worker_times:
+        t = worker_times["asset_pack"]
+        print(f"goal: asset pack, 20 players, in the worker <= 10000 ms: {t:.0f} ms, {'met' if t <= 10000 else 'NOT met'}")
+
+
+if __name__ == "__main__":
+    main()
