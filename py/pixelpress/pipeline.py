@@ -26,16 +26,17 @@ class Step:
 
 
 def run_steps(steps: Iterable[Step], state: S, *, timings: dict[str, float],
-              progress: Callable[[str, int, int], None] | None = None) -> S:
+              progress: Callable[[dict], None] | None = None) -> S:
     """Run the enabled steps in order; `timings[name]` gets each step's milliseconds.
 
-    `progress(name, index, total)` is called before each step (for a progress bar).
+    `progress({"done", "total", "step"})` is called before each step: the same
+    one-dict event every operation sends, which the worker forwards to the page.
     An exception from a step propagates unchanged, with the steps before it timed.
     """
     active = [s for s in steps if s.enabled]
     for i, step in enumerate(active):
         if progress is not None:
-            progress(step.name, i, len(active))
+            progress({"done": i, "total": len(active), "step": step.name})
         start = time.perf_counter()
         try:
             state = step.fn(state)

@@ -135,10 +135,11 @@ def test_option_bounds(car, field, bad):
 
 def test_through_the_bridge_with_progress(car):
     seen = []
-    res = bridge.run("car_listing", car.data, json.dumps({"padding": 20}), progress=lambda *a: seen.append(a))
+    res = bridge.run("car_listing", car.data, json.dumps({"padding": 20}), progress=seen.append)
     assert res["ok"], res
     assert [o[0] for o in res["outputs"]] == ["main", "grid", "detail"]
-    assert [s[0] for s in seen] == STEPS
+    assert [e["step"] for e in seen] == STEPS
+    assert [e["done"] for e in seen] == list(range(len(STEPS))) and {e["total"] for e in seen} == {len(STEPS)}
     assert packages_for("car_listing") == ["pillow", "numpy", "opencv-python"]
 
 

@@ -145,8 +145,7 @@ def car_listing(data: bytes, options: CarListingOptions | dict | None = None,
         Step("variants", _variants),
         Step("encode", _encode),
     ]
-    progress_cb = (lambda name, i, n: progress(name, i, n)) if progress is not None else None
-    st = run_steps(steps, st, timings=timings, progress=progress_cb)
+    st = run_steps(steps, st, timings=timings, progress=progress)
     if not opts.shadow:
         st.meta["shadow"] = None
     extras = []
