@@ -89,19 +89,22 @@ def speed(engine: BrowserEngine, page, repeat: int) -> None:
 
 
 def memory(engine: BrowserEngine, page, conversions: int) -> None:
+    """Heap after warm-up and at intervals: a leak grows with the count, warm-up does not."""
     data = samples.photo_bytes("chelsea.png", "JPEG")
-    first = last = None
+    marks = sorted({10, conversions // 4, conversions // 2, conversions})
+    readings = []
     t0 = time.perf_counter()
-    for i in range(conversions):
+    for i in range(1, conversions + 1):
         res = engine.run("convert", data, {"format": "webp" if i % 2 else "png"})
         assert res["ok"], res
-        if i == 0:
-            first = page.evaluate("() => window.pixelpress.stats()")
-    last = page.evaluate("() => window.pixelpress.stats()")
-    mb = lambda s: s["wasm_heap_bytes"] / 2**20  # noqa: E731
-    print(f"memory over {conversions} conversions ({time.perf_counter() - t0:.0f} s): "
-          f"wasm heap first {mb(first):.1f} MB, last {mb(last):.1f} MB; "
-          f"live Python objects first {first['python_objects']}, last {last['python_objects']}")
+        if i in marks:
+            readings.append((i, page.evaluate("() => window.pixelpress.stats()")))
+    print(f"memory over {conversions} conversions ({time.perf_counter() - t0:.0f} s), after warm-up:")
+    for i, s in readings:
+        print(f"  after {i:5d}: wasm heap {s['wasm_heap_bytes'] / 2**20:6.1f} MB, live Python objects {s['python_objects']}")
+    (_, first), (_, last) = readings[0], readings[-1]
+    print(f"  first -> last: heap {first['wasm_heap_bytes'] / 2**20:.1f} -> {last['wasm_heap_bytes'] / 2**20:.1f} MB, "
+          f"objects {first['python_objects']} -> {last['python_objects']}")
 
 
 def main() -> None:
