@@ -77,6 +77,20 @@ def png_claiming(width: int, height: int) -> bytes:
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 16)) + chunk(b"IEND", b"")
 
 
+def png_of(arr) -> bytes:
+    """PNG bytes of a NumPy image array (mode inferred: L, RGB or RGBA)."""
+    return encode(Image.fromarray(arr), "PNG")
+
+
+def rgba_of(data: bytes):
+    """The pixels of an RGBA output as an array; fails if the output lost its alpha."""
+    import numpy as np
+
+    im = decode(data)
+    assert im.mode == "RGBA", im.mode
+    return np.asarray(im)
+
+
 def decode(data: bytes) -> Image.Image:
     im = Image.open(io.BytesIO(data))
     im.load()

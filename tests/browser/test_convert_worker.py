@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-from PIL import Image
 from skimage.metrics import structural_similarity
 
 import samples

@@ -12,14 +12,8 @@ from pixelpress.errors import EmptyImage, InvalidOption
 from pixelpress.ops.autocrop import autocrop
 
 
-def png(arr: np.ndarray) -> bytes:
-    return samples.encode(Image.fromarray(arr), "PNG")
-
-
-def rgba_of(data: bytes) -> np.ndarray:
-    im = samples.decode(data)
-    assert im.mode == "RGBA"
-    return np.asarray(im)
+png = samples.png_of
+rgba_of = samples.rgba_of
 
 
 def margins(alpha: np.ndarray, thr: int = 10) -> tuple[int, int, int, int]:

@@ -1,6 +1,5 @@
 """Conversion: outputs a user can open, at the size, mode and quality asked for."""
 
-import io
 
 import numpy as np
 import pytest

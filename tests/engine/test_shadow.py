@@ -14,14 +14,8 @@ from pixelpress.imaging import blur_large
 from pixelpress.ops.shadow import drop_shadow
 
 
-def png(arr: np.ndarray) -> bytes:
-    return samples.encode(Image.fromarray(arr), "PNG")
-
-
-def rgba_of(data: bytes) -> np.ndarray:
-    im = samples.decode(data)
-    assert im.mode == "RGBA"
-    return np.asarray(im)
+png = samples.png_of
+rgba_of = samples.rgba_of
 
 
 def ring(size: int = 300, outer: int = 120, inner: int = 70) -> np.ndarray:

@@ -11,14 +11,8 @@ from pixelpress.errors import InvalidOption
 from pixelpress.ops.variants import listing_variants
 
 
-def png(arr: np.ndarray) -> bytes:
-    return samples.encode(Image.fromarray(arr), "PNG")
-
-
-def rgba_of(data: bytes) -> np.ndarray:
-    im = samples.decode(data)
-    assert im.mode == "RGBA"
-    return np.asarray(im)
+png = samples.png_of
+rgba_of = samples.rgba_of
 
 
 def outputs(r) -> dict[str, np.ndarray]:

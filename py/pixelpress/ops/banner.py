@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from PIL import Image, ImageChops, ImageDraw, ImageFilter
 
 from .. import fonts
-from ..decode import DEFAULT_LIMITS, Limits, open_image
+from ..decode import DEFAULT_LIMITS, Limits
 from ..encode import MIME, encode_jpeg, encode_png, encode_webp
 from ..options import choice, parse_options, text
 from ..result import Result, Timings
@@ -51,21 +51,17 @@ class TextBox:
 def roster_banner(data: bytes, options: BannerOptions | dict | None = None,
                   limits: Limits = DEFAULT_LIMITS) -> Result:
     """`data` is the team logo (any background; it is cleaned first)."""
-    from .logo import clean
+    from .logo import load_logo
 
     opts = parse_options(BannerOptions, options)
     t = Timings()
-    with t.span("decode"):
-        src = open_image(data, limits)
-    with t.span("logo"):
-        logo = clean(src.image)
+    logo, warnings = load_logo(data, limits, t)
     colors = opts.colors or tuple(logo.colors)
     with t.span("render"):
         im, boxes, _mask = render_banner(logo.image, opts.team_name, opts.sport, opts.players,
                                          team_palette(colors), SIZES[opts.size])
     with t.span("encode"):
         blob = encode(im, opts.format)
-    warnings = list(src.warnings) + logo.warnings
     if fonts.warning():
         warnings.append(fonts.warning())
     meta = {

@@ -101,6 +101,18 @@ def logo_cleanup(data: bytes, options: LogoOptions | dict | None = None,
     return Result(out, "image/png", meta)
 
 
+def load_logo(data: bytes, limits: Limits, t: Timings) -> tuple[Cleaned, list[str]]:
+    """Decode and clean a team logo for the operations that draw with it.
+
+    Returns the cleaned logo and every warning so far (decoding's and the clean-up's).
+    """
+    with t.span("decode"):
+        src = open_image(data, limits)
+    with t.span("logo"):
+        logo = clean(src.image)
+    return logo, list(src.warnings) + logo.warnings
+
+
 def clean(im: Image.Image, opts: LogoOptions | None = None, *, timings: Timings | None = None) -> Cleaned:
     """The clean-up on a decoded image (L, RGB or RGBA); used by the asset pack too."""
     opts = opts or LogoOptions()

@@ -22,7 +22,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
 from .. import fonts
-from ..decode import DEFAULT_LIMITS, Limits, open_image
+from ..decode import DEFAULT_LIMITS, Limits
 from ..encode import MIME
 from ..options import choice, colour, integer, parse_colour, parse_options, text
 from ..result import Result, Timings
@@ -50,14 +50,11 @@ class MockupOptions:
 def tshirt_mockup(data: bytes, options: MockupOptions | dict | None = None,
                   limits: Limits = DEFAULT_LIMITS) -> Result:
     """`data` is the team logo (printed on the front; its colours colour the back)."""
-    from .logo import clean
+    from .logo import load_logo
 
     opts = parse_options(MockupOptions, options)
     t = Timings()
-    with t.span("decode"):
-        src = open_image(data, limits)
-    with t.span("logo"):
-        logo = clean(src.image)
+    logo, warnings = load_logo(data, limits, t)
     colors = opts.colors or tuple(logo.colors)
     shirt = parse_colour(opts.shirt_color, "shirt_color")
     bg = parse_colour(opts.background, "background")
@@ -68,7 +65,6 @@ def tshirt_mockup(data: bytes, options: MockupOptions | dict | None = None,
             im = render_back(opts.name, opts.number, colors, shirt, opts.size, bg)
     with t.span("encode"):
         blob = encode(im, opts.format)
-    warnings = list(src.warnings) + logo.warnings
     if opts.view == "back" and fonts.warning():
         warnings.append(fonts.warning())
     if opts.view == "back" and not opts.name and opts.number is None:
