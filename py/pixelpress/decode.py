@@ -101,7 +101,7 @@ def open_image(
     try:
         im = _open_header(data, fmt)
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as exc:
-        raise CorruptImage(f"The {fmt} file is damaged and cannot be read ({exc}).") from exc
+        raise CorruptImage(f"The {fmt} file is damaged: its header cannot be read.") from exc
 
     w, h = im.size
     if w <= 0 or h <= 0:
@@ -133,7 +133,8 @@ def open_image(
     try:
         im.load()
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
-        raise CorruptImage(f"The {fmt} file is damaged or truncated and cannot be decoded ({exc}).") from exc
+        what = "cut short" if "truncated" in str(exc) else "damaged"
+        raise CorruptImage(f"The {fmt} file is {what} and its pixels cannot be decoded.") from exc
 
     icc = im.info.get("icc_profile") or None
     if exif is not None and orientation != 1:
