@@ -1,0 +1,114 @@
+"""Page-load and preview latency of the studio, in real Chromium over HTTP.
+
+    .venv/bin/python bench/page_load.py [--runs N]
+
+Prints (medians over N runs, each with a fresh browser profile):
+  - first paint / first contentful paint            goal < 1 s
+  - fresh profile: page load -> first converted file  goal <= 3.5 s
+  - warm (service-worker cache): same                 goal <= 1.5 s
+  - preview latency of each slider view (slider input -> new preview shown)
+Times come from the page's own clock (performance.now(), paint entries).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+
+from browser_harness import CHROMIUM_FLAGS, chromium_path, launch, serve_dist  # noqa: E402
+from playwright.sync_api import sync_playwright  # noqa: E402
+from samples import photo_bytes  # noqa: E402
+
+PHOTOS = iter(photo_bytes("astronaut.png", "JPEG", quality=60 + i) for i in range(40))  # distinct bytes: no cache hits
+
+DONE_JS = """() => {
+  // rows restored from an earlier visit do not count
+  const r = document.querySelector('#view-convert .job:not([data-restored])[data-status=done], #view-convert .job:not([data-restored])[data-status=failed]');
+  return r ? { status: r.dataset.status, t: performance.now() } : null;
+}"""
+
+
+def convert_first_file(page, url: str) -> dict:
+    page.goto(url, wait_until="domcontentloaded")
+    page.wait_for_selector("#view-convert .dropzone input[type=file]", state="attached")
+    page.set_input_files("#view-convert .dropzone input[type=file]",
+                         files=[{"name": "first.jpg", "mimeType": "image/jpeg", "buffer": next(PHOTOS)}])
+    page.click("#view-convert form.options button[type=submit]")
+    done = page.wait_for_function(DONE_JS, timeout=60_000, polling=10).json_value()
+    paints = page.evaluate("() => Object.fromEntries(performance.getEntriesByType('paint').map((e) => [e.name, e.startTime]))")
+    controlled = page.evaluate("() => Boolean(navigator.serviceWorker?.controller)")
+    return {"done_ms": done["t"], "status": done["status"], "fp": paints.get("first-paint"),
+            "fcp": paints.get("first-contentful-paint"), "controlled": controlled}
+
+
+def preview_latency(page, view: str, slider: str, file: dict, steps: int = 5) -> list[float]:
+    page.click(f"#nav-{view}")
+    page.evaluate("() => { window.__pv = []; document.addEventListener('pixelpress:preview', (e) => window.__pv.push(e.detail)); }")
+    page.set_input_files(f"#view-{view} .dropzone input[type=file]", files=[file])
+    page.wait_for_function(f"() => window.__pv.some((p) => p.view === '{view}')", timeout=120_000)
+    out = []
+    for i in range(steps):
+        n = page.evaluate(f"() => window.__pv.filter((p) => p.view === '{view}').length")
+        page.focus(f"#view-{view} input[name={slider}]")
+        page.keyboard.press("ArrowRight" if i % 2 == 0 else "ArrowLeft")
+        page.wait_for_function(f"() => window.__pv.filter((p) => p.view === '{view}').length > {n}", timeout=120_000)
+        out.append(page.evaluate(f"() => window.__pv.filter((p) => p.view === '{view}').at(-1).ms"))
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--runs", type=int, default=3)
+    args = ap.parse_args()
+    fresh, warm = [], []
+    with serve_dist() as url, sync_playwright() as p:
+        for _ in range(args.runs):
+            with tempfile.TemporaryDirectory() as profile:
+                ctx = p.chromium.launch_persistent_context(profile, executable_path=chromium_path(), args=CHROMIUM_FLAGS)
+                page = ctx.new_page()
+                fresh.append(convert_first_file(page, url))
+                page.evaluate("() => navigator.serviceWorker.ready")
+                page.wait_for_timeout(500)
+                page.close()
+                page = ctx.new_page()
+                warm.append(convert_first_file(page, url))
+                ctx.close()
+
+        browser = launch(p)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.goto(f"{url}?nosw")
+        page.wait_for_function("() => window.pixelpress !== undefined")
+        page.evaluate("() => window.pixelpress.ready()")
+        from composites import make
+        photo = {"name": "photo.jpg", "mimeType": "image/jpeg", "buffer": photo_bytes("motorcycle_left.png", "JPEG")}
+        previews = {
+            "convert (quality)": preview_latency(page, "convert", "quality", photo),
+            "oil-paint (brush size)": preview_latency(page, "oil-paint", "brush_size", photo),
+            "car-listing (margin)": preview_latency(page, "car-listing", "padding",
+                                                    {"name": "car.jpg", "mimeType": "image/jpeg", "buffer": make(0).data}),
+        }
+        browser.close()
+
+    med = lambda xs: statistics.median(xs)  # noqa: E731
+    runs = lambda rs: ", ".join(f"{r['done_ms']:.0f}" for r in rs)  # noqa: E731
+    print(f"runs: {args.runs} (fresh profile each), 2 cores, site under /studio/ on 127.0.0.1")
+    print(f"first paint                        {med([r['fp'] for r in fresh]):7.0f} ms   goal < 1000 ms")
+    print(f"first contentful paint             {med([r['fcp'] for r in fresh]):7.0f} ms")
+    print(f"fresh: load -> first converted file {med([r['done_ms'] for r in fresh]):7.0f} ms   goal <= 3500 ms  "
+          f"(runs: {runs(fresh)}; status {fresh[0]['status']})")
+    print(f"warm (SW cache): load -> converted  {med([r['done_ms'] for r in warm]):7.0f} ms   goal <= 1500 ms  "
+          f"(runs: {runs(warm)}; controlled by SW: {all(r['controlled'] for r in warm)})")
+    print(f"warm first contentful paint        {med([r['fcp'] for r in warm]):7.0f} ms")
+    for name, xs in previews.items():
+        print(f"preview latency {name:24s} median {med(xs):6.0f} ms  (min {min(xs):.0f}, max {max(xs):.0f}; "
+              f"includes the 90 ms debounce; goal ~300 ms)")
+
+
+if __name__ == "__main__":
+    main()

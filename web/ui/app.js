@@ -1,0 +1,185 @@
+// The studio: boots the engine client at once (the runtime downloads while
+// the user is still choosing files), builds the five views, routes between
+// them by URL hash, restores history from IndexedDB, probes the optional
+// server, and registers the service worker once the engine is up.
+
+import { client, onLoading } from './boot.js';
+import { h, $, $$, fmtBytes, fmtMs, announce, debounce } from './util.js';
+import { store, PURGE_EVERY_MS, MAX_AGE_MS } from './store.js';
+import { forgetMemory } from './cache.js';
+import { createView } from './views/base.js';
+import convert from './views/convert.js';
+import oilPaint from './views/oil-paint.js';
+import carListing from './views/car-listing.js';
+import teamAssets from './views/team-assets.js';
+import webSizes from './views/web-sizes.js';
+import { now } from './util.js';
+
+const PHASES = { runtime: 'Downloading the image engine', packages: 'Loading image tools' };
+const bar = $('#engine-progress');
+const text = $('#engine-text');
+const engineBox = $('#engine-status');
+let engineReady = false;
+
+function showLoading({ phase, loaded, total }) {
+  engineBox.dataset.state = 'loading';
+  bar.hidden = false;
+  if (total) { bar.max = total; bar.value = Math.min(loaded, total); } else bar.removeAttribute('value');
+  const label = PHASES[phase] ?? `Loading ${phase}`;
+  text.textContent = total ? `${label} · ${fmtBytes(loaded)} of ${fmtBytes(total)}` : `${label}…`;
+  if (engineReady && phase === 'packages' && total && loaded >= total) setTimeout(markReady, 400);
+}
+
+function markReady() {
+  engineBox.dataset.state = 'ready';
+  bar.hidden = true;
+  text.textContent = 'Engine ready';
+}
+
+onLoading(showLoading);
+
+text.textContent = 'Starting the image engine…';
+client.ready().then(({ timings }) => {
+  engineReady = true;
+  markReady();
+  text.textContent = `Engine ready in ${fmtMs(timings.total)}`;
+  // Caching the runtime for offline use hashes ~28 MB: do it once the first
+  // work is out of the way, not while the user waits for their first file.
+  setTimeout(registerServiceWorker, 2500);
+  warmUp();
+}, (e) => {
+  engineBox.dataset.state = 'error';
+  bar.hidden = true;
+  text.textContent = `The image engine could not start: ${e.message} Reload the page to try again.`;
+});
+
+// The first conversion imports the encoders; do it on a tiny image while the
+// user is still choosing files, unless real work is already waiting.
+async function warmUp() {
+  if (views.some((v) => v.queue.counts().pending) || !globalThis.OffscreenCanvas) return;
+  try {
+    const c = new OffscreenCanvas(16, 16);
+    c.getContext('2d').fillRect(0, 0, 8, 8);
+    const png = await c.convertToBlob({ type: 'image/png' });
+    await client.run('convert', png, { format: 'webp' });
+  } catch { /* only a warm-up */ }
+}
+
+// ---- optional server -------------------------------------------------------
+const params = new URLSearchParams(location.search);
+const server = { available: false, base: params.get('server') ?? localStorage.getItem('pixelpress.server') ?? '', health: null };
+const badge = $('#server-badge');
+let remote = null;
+
+async function probe() {
+  try { remote = await import('../client/remote.js'); } catch { remote = null; }
+  const res = remote ? await remote.probeServer(server.base) : { available: false };
+  server.available = res.available;
+  server.health = res.health ?? null;
+  ctx.remote = remote;
+  badge.dataset.path = server.available ? 'server' : 'device';
+  badge.textContent = server.available ? 'Server connected' : 'Processed on this device';
+  badge.title = server.available
+    ? 'Background removal can use the server (API4.ai); results can be uploaded. Everything else runs here.'
+    : 'No server answered: every image is processed in this browser and never leaves the device.';
+}
+
+// ---- views -----------------------------------------------------------------
+const ctx = { client, server, remote: null,
+  onPreloaded: () => { if (engineReady) markReady(); },
+  onQueueChange: () => refreshStorageNote() };
+const specs = [convert, oilPaint, carListing, teamAssets, webSizes];
+const views = specs.map((s) => createView(s, ctx));
+const main = $('#views');
+const nav = $('#nav');
+for (const v of views) {
+  main.append(v.el);
+  nav.append(h('a', { href: `#${v.spec.id}`, id: `nav-${v.spec.id}`, dataset: { view: v.spec.id } }, v.spec.nav));
+}
+let active = null;
+
+function route() {
+  const id = location.hash.slice(1) || 'convert';
+  const view = views.find((v) => v.spec.id === id) ?? views[0];
+  if (view === active) return;
+  const first = active === null;
+  active = view;
+  for (const v of views) v.el.hidden = v !== view;
+  for (const a of $$('a', nav)) {
+    if (a.dataset.view === view.spec.id) a.setAttribute('aria-current', 'page'); else a.removeAttribute('aria-current');
+  }
+  document.title = `${view.spec.title} · pixelpress`;
+  view.onShow();
+  if (!first) view.title.focus({ preventScroll: false });
+}
+window.addEventListener('hashchange', route);
+route();
+
+document.addEventListener('paste', (e) => active?.paste(e));
+
+// ---- persistence -----------------------------------------------------------
+const storageNote = $('#storage-note');
+
+async function purge() {
+  try {
+    const removed = await store.purge();
+    if (removed) {
+      forgetMemory();
+      const cutoff = now() - MAX_AGE_MS;
+      for (const v of views) {
+        for (const j of v.queue.jobs.filter((x) => x.createdAt < cutoff && !['queued', 'running', 'fetching'].includes(x.status))) {
+          v.queue.jobs = v.queue.jobs.filter((x) => x !== j);
+          j.row?.remove();
+        }
+        v.queue.onChange();
+      }
+    }
+    return removed;
+  } catch (e) {
+    storageNote.textContent = e.message;
+    return 0;
+  }
+}
+
+const refreshStorageNote = debounce(async () => {
+  if (!store.available) return;
+  const est = await store.estimate();
+  if (est?.usage && !/full|cannot/i.test(storageNote.textContent)) {
+    storageNote.textContent = `Results are kept on this device for 24 hours (${fmtBytes(est.usage)} used).`;
+  }
+}, 1500);
+
+async function restore() {
+  try {
+    await purge();
+    const jobs = await store.allJobs();
+    for (const v of views) await v.queue.restore(jobs.filter((j) => j.view === v.spec.id));
+    const est = await store.estimate();
+    storageNote.textContent = `Results are kept on this device for 24 hours${est?.usage ? ` (${fmtBytes(est.usage)} used)` : ''}.`;
+  } catch (e) {
+    storageNote.textContent = e.message;
+  }
+  document.documentElement.dataset.restored = 'true';
+}
+const restored = restore();
+setInterval(purge, PURGE_EVERY_MS);
+
+$('#clear-history').addEventListener('click', async () => {
+  if (!confirm('Delete all saved results and history from this device?')) return;
+  for (const v of views) { v.queue.cancelAll(); for (const j of [...v.queue.jobs]) v.queue.remove(j); }
+  forgetMemory();
+  try { await store.clear(); announce('History cleared.'); } catch (e) { announce(e.message, { tone: 'error' }); }
+});
+
+// ---- offline: service worker -------------------------------------------------
+function registerServiceWorker() {
+  if (!('serviceWorker' in navigator) || params.has('nosw')) return;
+  navigator.serviceWorker.register('sw.js').catch((e) => console.warn('service worker not registered:', e));
+}
+window.addEventListener('online', () => announce('Back online.'));
+window.addEventListener('offline', () => announce('You are offline. Everything keeps working on this device.'));
+
+probe();
+
+// Test and bench hooks (the page's client stays window.pixelpress).
+window.pixelpressStudio = { views, store, purge, restored, server, ctx };

@@ -1,0 +1,62 @@
+// Before/after comparison: two stacked images, the "after" clipped at a
+// divider the user drags (pointer) or moves with the arrow keys (a real
+// range input underneath, so it is labelled and keyboard operable).
+
+import { h } from './util.js';
+
+export function createCompare({ label = 'Compare before and after' } = {}) {
+  const before = h('img.cmp-before', { alt: 'Original', draggable: false });
+  const after = h('img.cmp-after', { alt: 'Result', draggable: false });
+  const divider = h('div.cmp-divider', { 'aria-hidden': 'true' }, h('span.cmp-knob', {}, '⟷'));
+  const range = h('input.cmp-range', { type: 'range', min: 0, max: 100, value: 50, step: 1, 'aria-label': label });
+  const status = h('div.cmp-status', { role: 'status', 'aria-live': 'polite' });
+  const stage = h('div.cmp-stage', {}, before, after, divider,
+    h('span.cmp-tag.left', { 'aria-hidden': 'true' }, 'Before'), h('span.cmp-tag.right', { 'aria-hidden': 'true' }, 'After'));
+  const el = h('figure.compare', { hidden: true }, stage, range, status);
+  let urls = [];
+
+  const set = (pct) => {
+    const p = Math.max(0, Math.min(100, pct));
+    after.style.clipPath = `inset(0 0 0 ${p}%)`;
+    divider.style.left = `${p}%`;
+    range.value = String(Math.round(p));
+  };
+  range.addEventListener('input', () => set(Number(range.value)));
+  let dragging = false;
+  const fromEvent = (e) => {
+    const r = stage.getBoundingClientRect();
+    set(((e.clientX - r.left) / r.width) * 100);
+  };
+  stage.addEventListener('pointerdown', (e) => { dragging = true; stage.setPointerCapture(e.pointerId); fromEvent(e); });
+  stage.addEventListener('pointermove', (e) => { if (dragging) fromEvent(e); });
+  stage.addEventListener('pointerup', () => { dragging = false; });
+  stage.addEventListener('pointercancel', () => { dragging = false; });
+  set(50);
+
+  const show = (img, blob) => {
+    const url = URL.createObjectURL(blob);
+    urls.push(url);
+    img.src = url;
+  };
+  return {
+    el,
+    setBefore(blob) {
+      el.hidden = false;
+      for (const u of urls) URL.revokeObjectURL(u);
+      urls = [];
+      show(before, blob);
+      after.removeAttribute('src');
+      el.classList.add('pending');
+    },
+    setAfter(blob) {
+      show(after, blob);
+      el.classList.remove('pending');
+      // keep at most the current pair of object URLs alive
+      while (urls.length > 3) URL.revokeObjectURL(urls.splice(1, 1)[0]);
+    },
+    setBusy(busy) { el.classList.toggle('busy', busy); el.setAttribute('aria-busy', String(busy)); },
+    setStatus(text, tone = 'info') { status.textContent = text; status.dataset.tone = tone; },
+    hide() { el.hidden = true; },
+    set,
+  };
+}

@@ -1,0 +1,109 @@
+// Live preview: a ~1 MP proxy of the chosen image is made once, then every
+// option change re-renders the proxy. Changes are debounced, only one
+// preview job is in flight at a time (running jobs are never killed: that
+// would cost a worker), and results of stale generations are dropped.
+
+import { fmtBytes, fmtMs, friendlyError, sniffSize, BROWSER_DECODE_MAX_PIXELS } from './util.js';
+
+export const PROXY_PIXELS = 1_000_000;
+
+export async function makeProxy(client, blob, maxPixels = PROXY_PIXELS) {
+  const size = await sniffSize(blob);
+  if (size && size.width * size.height > BROWSER_DECODE_MAX_PIXELS) {
+    throw Object.assign(new Error(`The image is ${size.width}×${size.height} (${(size.width * size.height / 1e6).toFixed(0)} megapixels), over the ${BROWSER_DECODE_MAX_PIXELS / 1e6} megapixel limit.`), { code: 'too_large' });
+  }
+  try {
+    const bmp = await createImageBitmap(blob);
+    const { width, height } = bmp;
+    const scale = Math.min(1, Math.sqrt(maxPixels / (width * height)));
+    const w = Math.max(1, Math.round(width * scale));
+    const hgt = Math.max(1, Math.round(height * scale));
+    const canvas = new OffscreenCanvas(w, hgt);
+    const ctx = canvas.getContext('2d');
+    ctx.imageSmoothingQuality = 'high';
+    ctx.drawImage(bmp, 0, 0, w, hgt);
+    bmp.close();
+    const opaque = blob.type === 'image/jpeg';
+    const out = await canvas.convertToBlob(opaque ? { type: 'image/jpeg', quality: 0.95 } : { type: 'image/png' });
+    return { blob: out, scale, width, height };
+  } catch {
+    // Formats the browser cannot decode (TIFF, odd BMPs): let the engine make the proxy.
+    const side = Math.round(Math.sqrt(maxPixels));
+    const r = await client.run('convert', blob, { format: 'png', max_width: side, max_height: side, compress_level: 1 });
+    const m = r.meta;
+    return { blob: r.blob, scale: m.width / m.input_width, width: m.input_width, height: m.input_height };
+  }
+}
+
+export function createPreview({ client, view, compare, op, previewOptions = (o) => o, describe, delay = 90, proxyPixels = PROXY_PIXELS, gate = () => Promise.resolve() }) {
+  let proxy = null;
+  let proxyPromise = null;
+  let generation = 0;
+  let inFlight = false;
+  let pending = null; // {options, gen, t0}
+  let timer = null;
+  let sourceToken = 0;
+
+  async function pump() {
+    if (inFlight || !pending || !proxy) return;
+    const job = pending;
+    pending = null;
+    inFlight = true;
+    compare.setBusy(true);
+    try {
+      const opts = previewOptions(job.options, proxy.scale);
+      const t = performance.now();
+      const r = await client.run(op, proxy.blob, opts, { timeoutMs: 60_000 });
+      if (job.gen === generation && job.token === sourceToken) {
+        compare.setAfter(r.outputs.find((o) => o.blob.type.startsWith('image/'))?.blob ?? r.blob);
+        const ms = performance.now() - job.t0;
+        const extra = describe ? describe(r, proxy) : `${fmtBytes(r.blob.size)} at preview size`;
+        compare.setStatus(`Preview · ${extra} · rendered in ${fmtMs(performance.now() - t)}`);
+        document.dispatchEvent(new CustomEvent('pixelpress:preview', { detail: { view, ms, engineMs: r.ms } }));
+      }
+    } catch (e) {
+      if (job.gen === generation) compare.setStatus(`No preview: ${friendlyError(e)}`, 'error');
+    } finally {
+      inFlight = false;
+      if (!pending) compare.setBusy(false);
+      pump();
+    }
+  }
+
+  return {
+    async setSource(blob) {
+      const token = ++sourceToken;
+      proxy = null;
+      compare.setBefore(blob);
+      compare.setStatus('Preparing preview…');
+      proxyPromise = makeProxy(client, blob, proxyPixels).then((p) => {
+        if (token !== sourceToken) return null;
+        proxy = p;
+        compare.setBefore(p.blob);
+        return p;
+      }, (e) => {
+        if (token === sourceToken) compare.setStatus(`No preview: ${friendlyError(e)}`, 'error');
+        return null;
+      });
+      return proxyPromise;
+    },
+    // Ask for a render; `immediate` skips the debounce (first render).
+    request(options, { immediate = false } = {}) {
+      const gen = ++generation;
+      const t0 = performance.now();
+      clearTimeout(timer);
+      const go = async () => {
+        if (!proxy && proxyPromise) await proxyPromise;
+        // Never compete with the engine's start-up or with the batch the user started.
+        await client.ready().catch(() => {});
+        await gate();
+        if (gen !== generation) return;
+        pending = { options, gen, t0, token: sourceToken };
+        pump();
+      };
+      if (immediate) go(); else timer = setTimeout(go, delay);
+    },
+    get hasSource() { return Boolean(proxyPromise); },
+    clear() { sourceToken++; proxy = null; proxyPromise = null; compare.hide(); },
+  };
+}

@@ -1,0 +1,161 @@
+// Small DOM and formatting helpers shared by every view.
+
+export const $ = (sel, root = document) => root.querySelector(sel);
+export const $$ = (sel, root = document) => [...root.querySelectorAll(sel)];
+
+// h('button.primary', {type: 'button', onclick}, 'Text', child) -> element
+export function h(tag, attrs = {}, ...children) {
+  const [name, ...classes] = tag.split('.');
+  const el = document.createElement(name || 'div');
+  if (classes.length) el.className = classes.join(' ');
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k.startsWith('on') && typeof v === 'function') el.addEventListener(k.slice(2), v);
+    else if (k === 'dataset') Object.assign(el.dataset, v);
+    else if (k === 'text') el.textContent = v;
+    else if (k in el && typeof v !== 'string') el[k] = v;
+    else el.setAttribute(k, v === true ? '' : String(v));
+  }
+  for (const c of children.flat()) {
+    if (c === null || c === undefined || c === false) continue;
+    el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+  return el;
+}
+
+export const fmtBytes = (n) => {
+  if (n === null || n === undefined || Number.isNaN(n)) return '—';
+  if (n >= 1e6) return `${(n / 1e6).toFixed(n >= 1e7 ? 1 : 2)} MB`;
+  return `${Math.max(1, Math.round(n / 1e3))} kB`;
+};
+
+export const fmtMs = (ms) => (ms >= 1000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms)} ms`);
+
+export const EXT = { 'image/jpeg': 'jpg', 'image/png': 'png', 'image/webp': 'webp', 'application/zip': 'zip',
+  'image/x-icon': 'ico', 'text/html': 'html' };
+
+export function baseName(name) {
+  return String(name ?? 'image').split(/[\\/]/).pop().replace(/\.[^.]+$/, '') || 'image';
+}
+
+export function slug(s, fallback = 'file') {
+  return String(s ?? '').toLowerCase().normalize('NFKD').replace(/[^\w-]+/g, '-').replace(/^-+|-+$/g, '')
+    .slice(0, 60) || fallback;
+}
+
+// The injectable clock: window.__pixelpressNow (number or function) wins, then
+// ?now=<epoch ms> (which then advances with real time), then Date.now().
+const started = Date.now();
+const nowParam = Number(new URLSearchParams(globalThis.location?.search ?? '').get('now')) || null;
+export function now() {
+  const o = globalThis.__pixelpressNow;
+  if (typeof o === 'function') return o();
+  if (typeof o === 'number') return o;
+  if (nowParam) return nowParam + (Date.now() - started);
+  return Date.now();
+}
+
+export function debounce(fn, ms) {
+  let t;
+  const d = (...args) => { clearTimeout(t); t = setTimeout(() => fn(...args), ms); };
+  d.flush = (...args) => { clearTimeout(t); fn(...args); };
+  return d;
+}
+
+export function download(blob, name) {
+  const url = URL.createObjectURL(blob);
+  const a = h('a', { href: url, download: name, hidden: true });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}
+
+export function uniqueName(name, taken) {
+  let unique = name;
+  for (let i = 2; taken.has(unique); i++) unique = name.replace(/(\.[\w]+)?$/, (ext) => `-${i}${ext}`);
+  taken.add(unique);
+  return unique;
+}
+
+// Zip a list of {name, blob} with fflate (stored: images are already compressed).
+export async function zipFiles(files) {
+  const { zipSync } = await import('../vendor/fflate.js');
+  const entries = {};
+  const taken = new Set();
+  for (const { name, blob } of files) {
+    entries[uniqueName(name, taken)] = [new Uint8Array(await blob.arrayBuffer()), { level: 0 }];
+  }
+  return new Blob([zipSync(entries)], { type: 'application/zip' });
+}
+
+// Stable JSON (sorted keys) so equal options give equal cache keys.
+export function stableStringify(v) {
+  if (Array.isArray(v)) return `[${v.map(stableStringify).join(',')}]`;
+  if (v && typeof v === 'object') {
+    return `{${Object.keys(v).sort().filter((k) => v[k] !== undefined)
+      .map((k) => `${JSON.stringify(k)}:${stableStringify(v[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(v);
+}
+
+let toastTimer;
+export function announce(text, { tone = 'info', sticky = false } = {}) {
+  const el = document.getElementById('toast');
+  if (!el) return;
+  el.textContent = text;
+  el.dataset.tone = tone;
+  el.hidden = false;
+  clearTimeout(toastTimer);
+  if (!sticky) toastTimer = setTimeout(() => { el.hidden = true; }, 6000);
+}
+
+// Plain-words messages for client/fetch/storage error codes.
+export function friendlyError(e) {
+  const code = e?.code ?? 'internal_error';
+  const msg = e?.message ?? String(e);
+  switch (code) {
+    case 'fetch_failed': return `Could not download the image. ${msg} Save it to your device and drop it here instead.`;
+    case 'fetch_timeout': return `${msg} Try again, or save the image and drop it here.`;
+    case 'invalid_url': return msg;
+    case 'too_large': return msg;
+    case 'cancelled': return 'Cancelled.';
+    case 'unknown_operation': return `This tool is not available in this version of the engine (${msg})`;
+    default: return msg;
+  }
+}
+
+// Pixel size from the file header (PNG, GIF, JPEG, WebP) without decoding,
+// so the page never asks the browser to decode a 60-megapixel bomb for a
+// thumbnail. Returns null when unknown.
+export async function sniffSize(blob) {
+  try {
+    const b = new Uint8Array(await blob.slice(0, 256 * 1024).arrayBuffer());
+    const dv = new DataView(b.buffer);
+    if (b[0] === 0x89 && b[1] === 0x50 && b[2] === 0x4e && b[3] === 0x47) return { width: dv.getUint32(16), height: dv.getUint32(20) };
+    if (b[0] === 0x47 && b[1] === 0x49 && b[2] === 0x46) return { width: dv.getUint16(6, true), height: dv.getUint16(8, true) };
+    if (b[0] === 0x52 && b[1] === 0x49 && b[8] === 0x57 && b[9] === 0x45) {
+      const chunk = String.fromCharCode(b[12], b[13], b[14], b[15]);
+      if (chunk === 'VP8X') return { width: 1 + (b[24] | b[25] << 8 | b[26] << 16), height: 1 + (b[27] | b[28] << 8 | b[29] << 16) };
+      if (chunk === 'VP8L') { const v = dv.getUint32(21, true); return { width: (v & 0x3fff) + 1, height: ((v >> 14) & 0x3fff) + 1 }; }
+      if (chunk === 'VP8 ') return { width: dv.getUint16(26, true) & 0x3fff, height: dv.getUint16(28, true) & 0x3fff };
+    }
+    if (b[0] === 0xff && b[1] === 0xd8) {
+      let i = 2;
+      while (i + 9 < b.length) {
+        if (b[i] !== 0xff) { i++; continue; }
+        const m = b[i + 1];
+        if (m >= 0xc0 && m <= 0xcf && m !== 0xc4 && m !== 0xc8 && m !== 0xcc) return { width: dv.getUint16(i + 7), height: dv.getUint16(i + 5) };
+        if (m === 0xd8 || m === 0x01 || (m >= 0xd0 && m <= 0xd7)) { i += 2; continue; }
+        i += 2 + dv.getUint16(i + 2);
+      }
+    }
+  } catch { /* unknown */ }
+  return null;
+}
+
+export const BROWSER_DECODE_MAX_PIXELS = 50_000_000;
+export async function safeToDecode(blob) {
+  const s = await sniffSize(blob);
+  return !s || s.width * s.height <= BROWSER_DECODE_MAX_PIXELS;
+}

@@ -1,0 +1,245 @@
+// One view = one job: heading, input, options (each explained in one line),
+// a main action, an optional live before/after preview, and its batch queue.
+// Views are plain specs (see convert.js); this module turns a spec into UI.
+
+import { h, $, fmtBytes, download, announce, baseName } from '../util.js';
+import { createInput } from '../input.js';
+import { createCompare } from '../compare-slider.js';
+import { createPreview } from '../preview.js';
+import { Queue } from '../queue.js';
+
+let fieldSeq = 0;
+
+function fieldControl(f, value, onInput) {
+  const id = `f-${f.name}-${++fieldSeq}`;
+  const helpId = `${id}-help`;
+  const common = { id, name: f.name, 'aria-describedby': helpId };
+  let control;
+  let out = null;
+  if (f.type === 'select') {
+    control = h('select', common, ...f.options.map(([v, label]) => h('option', { value: v, selected: String(value) === String(v) }, label)));
+  } else if (f.type === 'range') {
+    out = h('output.range-value', { for: id }, `${value}${f.unit ?? ''}`);
+    control = h('input', { ...common, type: 'range', min: f.min, max: f.max, step: f.step ?? 1, value });
+    control.addEventListener('input', () => { out.textContent = `${control.value}${f.unit ?? ''}`; });
+  } else if (f.type === 'checkbox') {
+    control = h('input', { ...common, type: 'checkbox', checked: Boolean(value) });
+  } else if (f.type === 'textarea') {
+    control = h('textarea', { ...common, rows: f.rows ?? 4, placeholder: f.placeholder ?? '', spellcheck: false }, value ?? '');
+  } else {
+    control = h('input', { ...common, type: f.type ?? 'text', value: value ?? '', placeholder: f.placeholder ?? '',
+      min: f.min, max: f.max, maxlength: f.maxlength, inputmode: f.type === 'number' ? 'numeric' : undefined,
+      required: f.required });
+  }
+  control.addEventListener(f.type === 'select' || f.type === 'checkbox' || f.type === 'color' ? 'change' : 'input', onInput);
+  if (f.type === 'color') control.addEventListener('input', onInput);
+  const help = h('p.help', { id: helpId }, f.help);
+  const wrap = f.type === 'checkbox'
+    ? h('div.field.check', { dataset: { field: f.name } }, h('label', { for: id }, control, h('span', {}, f.label)), help)
+    : h('div.field', { dataset: { field: f.name } }, h('div.field-top', {}, h('label', { for: id }, f.label), out), control, help);
+  return { wrap, control, out };
+}
+
+export function readField(f, control) {
+  if (f.type === 'checkbox') return control.checked;
+  if (f.type === 'range' || (f.type === 'number')) return control.value === '' ? null : Number(control.value);
+  return control.value;
+}
+
+export function createView(spec, ctx) {
+  const { client } = ctx;
+  const saved = (() => { try { return JSON.parse(localStorage.getItem(`pixelpress.options.${spec.id}`) || '{}'); } catch { return {}; } })();
+  const values = Object.fromEntries(spec.fields.map((f) => [f.name, saved[f.name] ?? f.default]));
+  const controls = {};
+  const staged = [];
+
+  const title = h('h2', { id: `${spec.id}-title`, tabindex: '-1' }, spec.title);
+  const note = h('p.view-note', { role: 'status', 'aria-live': 'polite' });
+  const head = h('div.view-head', {}, h('div', {}, title, h('p.lead', {}, spec.lead)), note);
+
+  const input = createInput({ multiple: spec.multiple !== false, label: spec.dropLabel, hint: spec.dropHint,
+    onInput: (items) => stage(items) });
+  const stagedList = h('ul.staged', { 'aria-label': 'Ready to process' });
+  const compare = spec.preview ? createCompare({ label: `Move the divider between original and ${spec.title.toLowerCase()} result` }) : null;
+  const preview = spec.preview ? createPreview({ client, view: spec.id, compare, op: spec.op,
+    previewOptions: spec.previewOptions, describe: spec.describePreview, proxyPixels: spec.proxyPixels,
+    gate: () => queue.whenIdle() }) : null;
+
+  const form = h('form.options', { 'aria-label': `${spec.title} options`, novalidate: true });
+  const fieldsBox = h('div.fields');
+  const formError = h('p.form-error', { role: 'alert' });
+  const action = h('button.primary.big', { type: 'submit', disabled: true }, spec.action(0));
+  form.append(fieldsBox, formError, action);
+  for (const f of spec.fields) {
+    const { wrap, control } = fieldControl(f, values[f.name], () => {
+      values[f.name] = readField(f, control);
+      try { localStorage.setItem(`pixelpress.options.${spec.id}`, JSON.stringify(values)); } catch { /* private mode */ }
+      refreshFields();
+      requestPreview();
+    });
+    controls[f.name] = { f, control, wrap };
+    fieldsBox.append(wrap);
+  }
+  if (spec.fieldGroups) spec.fieldGroups(fieldsBox, controls);
+
+  function refreshFields() {
+    for (const { f, wrap } of Object.values(controls)) wrap.hidden = f.when ? !f.when(values) : false;
+  }
+  refreshFields();
+
+  const list = h('ol.jobs', { 'aria-label': `${spec.title} results` });
+  const counts = h('p.queue-counts', { role: 'status', 'aria-live': 'polite' });
+  const btnCancel = h('button.ghost.small', { type: 'button', onclick: () => queue.cancelAll() }, 'Cancel all');
+  const btnRetry = h('button.secondary.small', { type: 'button', onclick: () => queue.retryFailed() }, 'Retry failed');
+  const btnZip = h('button.primary.small', { type: 'button', onclick: () => queue.downloadAll(spec.zipName ?? `pixelpress-${spec.id}.zip`) }, 'Download all (.zip)');
+  const btnClear = h('button.ghost.small', { type: 'button', onclick: () => queue.clearFinished() }, 'Clear finished');
+  const queueBox = h('section.queue', { 'aria-label': `${spec.title} queue`, hidden: true },
+    h('div.queue-head', {}, h('h3', {}, spec.queueTitle ?? 'Results'), counts,
+      h('div.queue-actions', {}, btnCancel, btnRetry, btnClear, btnZip)), list);
+
+  const queue = new Queue({
+    view: spec.id, op: spec.op, client, listEl: list,
+    runner: spec.runner ? (job, c) => spec.runner(job, c, ctx) : undefined,
+    fileName: spec.fileName, summarize: spec.summarize,
+    onSelect: preview ? (job) => selectJob(job) : undefined,
+    renderExtra: (job, el) => {
+      spec.renderExtra?.(job, el, ctx);
+      if (ctx.server.available && ctx.remote?.uploadResult) addUpload(job, el);
+    },
+    onChange: () => { refreshQueue(); ctx.onQueueChange?.(); },
+  });
+
+  function refreshQueue() {
+    const c = queue.counts();
+    queueBox.hidden = c.total === 0;
+    const parts = [];
+    if (c.done) parts.push(`${c.done} done`);
+    if (c.running) parts.push(`${c.running} processing`);
+    if (c.queued + c.fetching) parts.push(`${c.queued + c.fetching} waiting`);
+    if (c.failed) parts.push(`${c.failed} failed`);
+    if (c.cancelled) parts.push(`${c.cancelled} cancelled`);
+    if (c.interrupted) parts.push(`${c.interrupted} interrupted`);
+    counts.textContent = parts.join(' · ');
+    btnCancel.hidden = c.pending === 0;
+    btnRetry.hidden = c.retryable === 0;
+    btnZip.hidden = c.done === 0;
+    btnClear.hidden = c.total === c.pending;
+  }
+
+  function addUpload(job, el) {
+    const out = h('span.upload-out');
+    const b = h('button.ghost.small', { type: 'button', onclick: async () => {
+      b.disabled = true;
+      out.textContent = 'Uploading…';
+      try {
+        const links = [];
+        for (const f of queue.files(job)) {
+          const { url } = await ctx.remote.uploadResult(f.blob, `${spec.id}/${new Date().toISOString().slice(0, 10)}/${f.name}`, { base: ctx.server.base });
+          links.push(h('a', { href: url, target: '_blank', rel: 'noopener' }, f.name));
+        }
+        out.textContent = 'Uploaded: ';
+        links.forEach((l, i) => out.append(i ? ', ' : '', l));
+      } catch (e) {
+        out.textContent = `Upload failed: ${e.message}`;
+        b.disabled = false;
+      }
+    } }, 'Upload to server');
+    el.append(h('div.upload', {}, b, out));
+  }
+
+  function renderStaged() {
+    stagedList.textContent = '';
+    staged.forEach((item, i) => {
+      const label = item.file ? `${item.file.name || 'image'} · ${fmtBytes(item.file.size)}` : item.url;
+      stagedList.append(h('li', {}, h('span', {}, label),
+        h('button.chip-x', { type: 'button', 'aria-label': `Remove ${item.file?.name ?? item.url}`, onclick: () => {
+          staged.splice(i, 1);
+          renderStaged();
+          if (!staged.some((x) => x.file)) preview?.clear();
+          else if (i === 0) sourceFromStaged();
+        } }, '×')));
+    });
+    stagedList.hidden = staged.length === 0;
+    action.disabled = staged.length === 0;
+    action.textContent = spec.action(staged.length);
+  }
+
+  function sourceFromStaged() {
+    if (!preview) return;
+    const first = staged.find((s) => s.file);
+    if (first) { preview.setSource(first.file); requestPreview(true); }
+  }
+
+  function stage(items) {
+    formError.textContent = '';
+    if (spec.multiple === false) staged.splice(0);
+    const wasEmpty = !staged.some((s) => s.file);
+    staged.push(...items);
+    renderStaged();
+    if (preview && (wasEmpty || spec.multiple === false)) sourceFromStaged();
+    if (spec.autoStart) start();
+    else announce(`${items.length} ${items.length === 1 ? 'file' : 'files'} added. Press “${spec.action(staged.length)}” to start.`);
+  }
+
+  function requestPreview(immediate = false) {
+    if (!preview?.hasSource) return;
+    let opts;
+    try { opts = spec.toOptions(values, null); } catch { return; }
+    preview.request(opts, { immediate });
+  }
+
+  async function selectJob(job) {
+    if (!job.input) return;
+    await preview.setSource(job.input);
+    const img = job.outputs.find((o) => o.blob.type.startsWith('image/'));
+    if (img) { compare.setAfter(img.blob); compare.setStatus(`Full-size result · ${fmtBytes(img.blob.size)}`); }
+    compare.el.scrollIntoView({ block: 'nearest', behavior: 'smooth' });
+  }
+
+  function start() {
+    formError.textContent = '';
+    if (!staged.length) return;
+    let build;
+    try {
+      spec.toOptions(values, null); // validate the form once, before anything is queued
+      build = (job) => {
+        const o = spec.toOptions(values, job);
+        return spec.cacheOptions ? { options: o, cacheOptions: spec.cacheOptions(values, job, o, ctx) } : o;
+      };
+    } catch (e) {
+      formError.textContent = e.message;
+      const ctl = e.field && controls[e.field]?.control;
+      ctl?.focus();
+      return;
+    }
+    const items = staged.splice(0);
+    renderStaged();
+    queue.add(items, build);
+    queueBox.hidden = false;
+  }
+
+  form.addEventListener('submit', (e) => { e.preventDefault(); start(); });
+
+  const mainCol = h('div.col-main', {}, input.el, stagedList, compare?.el);
+  const el = h(`section.view${spec.preview ? '' : '.no-preview'}`, { id: `view-${spec.id}`, 'aria-labelledby': `${spec.id}-title`, hidden: true },
+    head, h('div.view-grid', {}, mainCol, h('aside.col-side', {}, form)), queueBox);
+  renderStaged();
+  refreshQueue();
+
+  return {
+    spec, el, queue, input, title, note,
+    paste: input.paste,
+    onShow() {
+      if (spec.preload) {
+        note.textContent = spec.preloadNote ?? 'Preparing the image tools for this view…';
+        const t = performance.now();
+        client.preload(spec.op).then(() => {
+          ctx.onPreloaded?.();
+          note.textContent = performance.now() - t > 50 ? 'Ready.' : '';
+          setTimeout(() => { if (note.textContent === 'Ready.') note.textContent = ''; }, 2500);
+        });
+      }
+    },
+    stageItems: stage,
+  };
+}

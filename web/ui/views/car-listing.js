@@ -1,0 +1,91 @@
+// Car listing: cut the car out, crop with even margins, add a shadow, and
+// make the grid and detail variants a listing site needs.
+// Background removal uses the optional server (API4.ai) when one answers,
+// and this device otherwise; every row says which path produced it.
+
+import { baseName, fmtBytes } from '../util.js';
+
+async function runListing(job, { signal, onProgress }, ctx) {
+  const opts = { ...job.options };
+  const mode = opts.provider; // 'auto' | 'local' | 'skip' (auto is resolved here)
+  let fallbackReason = '';
+  if (mode === 'auto' && ctx.server.available && ctx.remote?.removeBackgroundRemote) {
+    try {
+      const cut = await ctx.remote.removeBackgroundRemote(job.input, { base: ctx.server.base });
+      const r = await ctx.client.run('car_listing', cut.blob, { ...opts, provider: 'remote' }, { signal, onProgress });
+      return { outputs: r.outputs, meta: r.meta, path: 'server', pathNote: `Background removed by ${cut.provider} on the server; cropped and finished on this device` };
+    } catch (e) {
+      if (e?.fallback !== true || e?.name !== 'RemoteError') throw e;
+      fallbackReason = `server background removal unavailable (${e.message})`;
+    }
+  }
+  const provider = mode === 'skip' ? 'skip' : 'local';
+  const r = await ctx.client.run('car_listing', job.input,
+    { ...opts, provider, ...(fallbackReason ? { fallback_reason: fallbackReason } : {}) }, { signal, onProgress });
+  const note = fallbackReason ? `Processed on this device: ${fallbackReason}` : '';
+  return { outputs: r.outputs, meta: r.meta, path: 'device', pathNote: note };
+}
+
+export default {
+  id: 'car-listing',
+  title: 'Car listing',
+  nav: 'Car listing',
+  op: 'car_listing',
+  preload: true,
+  preloadNote: 'Loading the cut-out tools (OpenCV)…',
+  lead: 'Cut the car out of each photo, crop it with even margins, add a floor shadow, and get the grid and detail images a listing needs.',
+  dropLabel: 'Drop car photos',
+  action: (n) => (n ? `Process ${n} ${n === 1 ? 'photo' : 'photos'}` : 'Process photos'),
+  preview: true,
+  proxyPixels: 480_000,
+  queueTitle: 'Listing images',
+  zipName: 'car-listing.zip',
+  fields: [
+    { name: 'provider', label: 'Background removal', type: 'select', default: 'auto',
+      options: [['auto', 'Automatic'], ['local', 'On this device'], ['skip', 'Keep the background']],
+      help: 'Automatic uses the server when one is connected, else this device.' },
+    { name: 'padding', label: 'Margin', type: 'range', min: 0, max: 300, default: 50, unit: ' px',
+      help: 'Empty space kept around the car on every side.' },
+    { name: 'shadow', label: 'Floor shadow', type: 'checkbox', default: true, help: 'Grounds the car with a soft shadow.' },
+    { name: 'shadow_style', label: 'Shadow style', type: 'select', default: 'floor',
+      options: [['floor', 'Floor shadow'], ['drop', 'Drop shadow']],
+      help: 'Floor: contact shadow under the car. Drop: offset, suits products.', when: (v) => v.shadow },
+    { name: 'shadow_opacity', label: 'Shadow strength', type: 'range', min: 0, max: 100, default: 50, unit: '%',
+      help: 'How dark the shadow is.', when: (v) => v.shadow },
+    { name: 'shadow_blur', label: 'Shadow softness', type: 'range', min: 0, max: 100, default: 15, unit: ' px',
+      help: 'Blur of the shadow edge.', when: (v) => v.shadow },
+    { name: 'upscale', label: 'Enlarge small photos', type: 'checkbox', default: false,
+      help: 'Lets small pictures grow to fill the grid and detail sizes.' },
+  ],
+  toOptions: (v, job) => ({ provider: v.provider, padding: v.padding, shadow: Boolean(v.shadow), shadow_style: v.shadow_style,
+    shadow_opacity: v.shadow_opacity, shadow_blur: v.shadow_blur, upscale: Boolean(v.upscale),
+    ...(job ? { filename: String(job.name).slice(0, 255) } : {}) }),
+  // Previews never upload: the matte is made here.
+  previewOptions: (o, scale) => ({ ...o, provider: o.provider === 'skip' ? 'skip' : 'local',
+    padding: Math.round(o.padding * scale), shadow_blur: Math.round(o.shadow_blur * scale) }),
+  describePreview: (r) => `cut out by ${r.meta.provider === 'skip' ? 'nobody (background kept)' : 'this device'}`,
+  runner: runListing,
+  fileName: (job, out) => `${baseName(job.name)}-${out.name === 'main' ? 'processed' : out.name}.png`,
+  summarize(job) {
+    const m = job.meta;
+    if (!m) return '';
+    const v = job.outputs.map((o) => `${o.name === 'main' ? 'processed' : o.name} ${o.meta.width}×${o.meta.height}`).join(', ');
+    return `${v}${m.provider ? ` · cut-out: ${m.provider === 'remote' ? 'server' : m.provider === 'local' ? 'this device' : 'none'}` : ''}`;
+  },
+  renderExtra(job, el) {
+    const strip = document.createElement('div');
+    strip.className = 'outputs-strip';
+    for (const o of job.outputs) {
+      const fig = document.createElement('figure');
+      const img = document.createElement('img');
+      img.alt = `${o.name === 'main' ? 'processed' : o.name} image of ${job.name}`;
+      img.src = URL.createObjectURL(o.blob);
+      img.loading = 'lazy';
+      const cap = document.createElement('figcaption');
+      cap.textContent = `${o.name === 'main' ? 'processed' : o.name} · ${o.meta.width}×${o.meta.height} · ${fmtBytes(o.blob.size)}`;
+      fig.append(img, cap);
+      strip.append(fig);
+    }
+    el.append(strip);
+  },
+};

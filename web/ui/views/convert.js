@@ -1,0 +1,62 @@
+// Convert (batch): format, quality and size for many images at once.
+
+import { fmtBytes, baseName, EXT } from '../util.js';
+
+const FORMAT_LABEL = { jpeg: 'JPEG', png: 'PNG', webp: 'WebP' };
+
+export default {
+  id: 'convert',
+  title: 'Convert',
+  nav: 'Convert',
+  op: 'convert',
+  lead: 'Change format, quality and size of many images at once. Everything stays on this device.',
+  dropLabel: 'Drop images to convert',
+  action: (n) => (n ? `Convert ${n} ${n === 1 ? 'image' : 'images'}` : 'Convert'),
+  preview: true,
+  fields: [
+    { name: 'format', label: 'Format', type: 'select', default: 'webp',
+      options: [['webp', 'WebP · smallest files'], ['jpeg', 'JPEG · works everywhere'], ['png', 'PNG · lossless, transparency']],
+      help: 'WebP for the web, JPEG for anywhere, PNG for exact pixels.' },
+    { name: 'quality', label: 'Quality', type: 'range', min: 1, max: 100, default: 85,
+      help: 'Lower is smaller; 75–85 looks the same as the original for most photos.',
+      when: (v) => v.format !== 'png' && !(v.format === 'webp' && v.lossless) },
+    { name: 'lossless', label: 'Lossless WebP', type: 'checkbox', default: false,
+      help: 'Exact pixels, bigger files; good for screenshots and graphics.', when: (v) => v.format === 'webp' },
+    { name: 'progressive', label: 'Progressive JPEG', type: 'checkbox', default: true,
+      help: 'Shows a rough version first while it loads on slow connections.', when: (v) => v.format === 'jpeg' },
+    { name: 'compress_level', label: 'PNG compression', type: 'range', min: 0, max: 9, default: 6,
+      help: 'Same pixels at every level; 9 is smallest but slowest.', when: (v) => v.format === 'png' },
+    { name: 'max_width', label: 'Max width (px)', type: 'number', min: 1, max: 20000, default: null, placeholder: 'Original',
+      help: 'Shrink to fit this width; smaller pictures are never enlarged.' },
+    { name: 'max_height', label: 'Max height (px)', type: 'number', min: 1, max: 20000, default: null, placeholder: 'Original',
+      help: 'Shrink to fit this height; keeps the proportions.' },
+    { name: 'background', label: 'Background', type: 'color', default: '#ffffff',
+      help: 'Fills transparent areas (JPEG has no transparency).', when: (v) => v.format === 'jpeg' },
+    { name: 'keep_metadata', label: 'Keep metadata', type: 'checkbox', default: false,
+      help: 'Keeps camera data and location. Off by default for privacy.' },
+  ],
+  toOptions(v) {
+    const o = { format: v.format, quality: v.quality, progressive: Boolean(v.progressive), lossless: Boolean(v.lossless),
+      compress_level: v.compress_level, background: v.background, keep_metadata: Boolean(v.keep_metadata) };
+    for (const k of ['max_width', 'max_height']) {
+      if (v[k] !== null && v[k] !== '' && v[k] !== undefined) {
+        if (!Number.isInteger(v[k]) || v[k] < 1 || v[k] > 20000) {
+          throw Object.assign(new Error(`${k === 'max_width' ? 'Max width' : 'Max height'} must be a whole number from 1 to 20000.`), { field: k });
+        }
+        o[k] = v[k];
+      }
+    }
+    return o;
+  },
+  describePreview(r, proxy) {
+    const m = r.meta;
+    return `${FORMAT_LABEL[m.format] ?? m.format}${m.quality ? ` q${m.quality}` : ''} · ${fmtBytes(m.bytes)} at ${m.width}×${m.height}${proxy.scale < 1 ? ' (preview size)' : ''}`;
+  },
+  fileName: (job, out) => `${baseName(job.name)}.${EXT[out.blob.type] ?? 'bin'}`,
+  summarize(job) {
+    const m = job.meta;
+    if (!m) return '';
+    const pct = job.inputBytes ? Math.round((1 - m.bytes / job.inputBytes) * 100) : null;
+    return `${m.width}×${m.height} ${FORMAT_LABEL[m.format] ?? m.format}${pct !== null ? ` · ${pct >= 0 ? `${pct}% smaller` : `${-pct}% larger`}` : ''}`;
+  },
+};

@@ -1,0 +1,36 @@
+// Oil paint: turn a photo into a painting, with a live before/after preview.
+
+import { baseName, EXT } from '../util.js';
+
+export default {
+  id: 'oil-paint',
+  title: 'Oil paint',
+  nav: 'Oil paint',
+  op: 'oil_paint',
+  preload: true,
+  preloadNote: 'Loading the painting tools (OpenCV)…',
+  lead: 'Turn photos into oil paintings. Drag the sliders and watch the preview; the full-size painting is made when you export.',
+  dropLabel: 'Drop a photo to paint',
+  action: (n) => (n ? `Paint ${n} ${n === 1 ? 'photo' : 'photos'} at full size` : 'Paint at full size'),
+  preview: true,
+  fields: [
+    { name: 'intensity', label: 'Intensity', type: 'range', min: 1, max: 10, default: 5,
+      help: 'How much detail is flattened into paint: 1 subtle, 10 poster-like.' },
+    { name: 'brush_size', label: 'Brush size', type: 'range', min: 1, max: 20, default: 4, unit: ' px',
+      help: 'Radius of each stroke; bigger brushes give bolder, blurrier strokes.' },
+    { name: 'color_vibrance', label: 'Colour vibrance', type: 'range', min: 0, max: 100, default: 20, unit: '%',
+      help: 'Boosts colour saturation; 0 keeps the original colours.' },
+    { name: 'format', label: 'Save as', type: 'select', default: 'auto',
+      options: [['auto', 'Automatic'], ['jpeg', 'JPEG'], ['png', 'PNG'], ['webp', 'WebP']],
+      help: 'Automatic: PNG if the photo has transparency, else JPEG.' },
+    { name: 'quality', label: 'Quality', type: 'range', min: 1, max: 100, default: 90,
+      help: 'JPEG and WebP quality of the export.', when: (v) => v.format !== 'png' },
+  ],
+  toOptions: (v) => ({ intensity: v.intensity, brush_size: v.brush_size, color_vibrance: v.color_vibrance,
+    format: v.format, quality: v.quality }),
+  // The preview is smaller than the photo: scale the brush so it looks the same.
+  previewOptions: (o, scale) => ({ ...o, brush_size: Math.max(1, Math.round(o.brush_size * scale)), format: 'jpeg', quality: 85 }),
+  describePreview: (r) => `${r.meta.width}×${r.meta.height}, brush ${r.meta.brush_size} px`,
+  fileName: (job, out) => `${baseName(job.name)}-oil.${EXT[out.blob.type] ?? 'bin'}`,
+  summarize: (job) => (job.meta ? `${job.meta.width}×${job.meta.height} ${String(job.meta.format).toUpperCase()} · intensity ${job.meta.intensity}, brush ${job.meta.brush_size} px` : ''),
+};

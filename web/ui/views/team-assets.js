@@ -1,0 +1,89 @@
+// Team assets: one logo and a roster in, a ZIP with everything a team needs out
+// (cleaned logo sizes, favicon, shirt mockups, banners, social cards, web sizes).
+
+import { h, slug, fmtBytes } from '../util.js';
+
+function parseRoster(text) {
+  const players = [];
+  const lines = String(text ?? '').split('\n');
+  lines.forEach((raw, i) => {
+    const line = raw.trim();
+    if (!line) return;
+    const m = line.match(/^#?\s*(\d{1,2})[\s.,:;-]+(.+)$/);
+    if (!m) throw Object.assign(new Error(`Roster line ${i + 1} ("${line.slice(0, 30)}") needs a number then a name, like "7 Ana Silva".`), { field: 'roster' });
+    players.push({ number: Number(m[1]), name: m[2].trim() });
+  });
+  if (players.length > 40) throw Object.assign(new Error('At most 40 players fit on the banners.'), { field: 'roster' });
+  return players;
+}
+
+export default {
+  id: 'team-assets',
+  title: 'Team assets',
+  nav: 'Team assets',
+  op: 'asset_pack',
+  preload: true,
+  preloadNote: 'Loading the design tools (OpenCV)…',
+  multiple: false,
+  lead: 'One logo and a roster in; logo sizes, favicon, shirt mockups, banners, social cards and web images out, in one ZIP.',
+  dropLabel: 'Drop your team logo',
+  dropHint: 'PNG with transparency works best; a flat background is removed for you.',
+  action: () => 'Build the asset pack',
+  queueTitle: 'Asset packs',
+  zipName: 'team-asset-packs.zip',
+  fields: [
+    { name: 'team_name', label: 'Team name', type: 'text', default: '', maxlength: 40, required: true, placeholder: 'Riverside Hawks',
+      help: 'Printed on banners and social cards.' },
+    { name: 'sport', label: 'Sport', type: 'text', default: '', maxlength: 30, placeholder: 'Football',
+      help: 'Shown under the name on the cards (optional).' },
+    { name: 'roster', label: 'Roster', type: 'textarea', default: '', rows: 5, placeholder: '7 Ana Silva\n10 Sam Lee\n23 Jo Park',
+      help: 'One player per line: number then name. Up to 40.' },
+    { name: 'featured_player', label: 'Number on the shirt back', type: 'number', min: 0, max: 99, default: null, placeholder: 'First player',
+      help: 'Whose name and number the back of the shirt shows.' },
+    { name: 'shirt_color', label: 'Shirt colour', type: 'color', default: '#ffffff', help: 'Colour of the T-shirt mockups.' },
+    { name: 'auto_colors', label: 'Team colours from the logo', type: 'checkbox', default: true,
+      help: 'Uses the logo’s main colours; untick to pick your own.' },
+    { name: 'color1', label: 'Main colour', type: 'color', default: '#0b2545', help: 'Used for banner backgrounds.', when: (v) => !v.auto_colors },
+    { name: 'color2', label: 'Accent colour', type: 'color', default: '#ffc72c', help: 'Used for numbers and highlights.', when: (v) => !v.auto_colors },
+    { name: 'background', label: 'Logo background', type: 'select', default: 'auto',
+      options: [['auto', 'Remove a flat background'], ['keep', 'Keep the logo as it is']], help: 'Cleans up logos saved on white or coloured squares.' },
+  ],
+  toOptions(v) {
+    const name = String(v.team_name ?? '').trim();
+    if (!name) throw Object.assign(new Error('Enter the team name: it goes on the banners and cards.'), { field: 'team_name' });
+    const o = { team_name: name, sport: String(v.sport ?? '').trim(), shirt_color: v.shirt_color, background: v.background,
+      players: parseRoster(v.roster) };
+    if (!v.auto_colors) o.colors = [v.color1, v.color2];
+    if (v.featured_player !== null && v.featured_player !== undefined && v.featured_player !== '') {
+      if (!o.players.some((p) => p.number === v.featured_player)) {
+        throw Object.assign(new Error(`Number ${v.featured_player} is not in the roster.`), { field: 'featured_player' });
+      }
+      o.featured_player = v.featured_player;
+    }
+    return o;
+  },
+  fileName: (job) => `${slug(job.options?.team_name, 'team')}-assets.zip`,
+  summarize: (job) => (job.meta ? `${job.meta.files} files for ${job.options.team_name}` : ''),
+  async renderExtra(job, el) {
+    const manifest = job.meta?.manifest;
+    const zip = job.outputs[0]?.blob;
+    if (!zip) return;
+    const gallery = h('div.pack-gallery');
+    el.append(gallery);
+    const files = manifest?.files ?? [];
+    el.append(h('details.files', {}, h('summary', {}, 'What is inside'),
+      h('ul', {}, ...files.map((f) => h('li', {}, `${f.path}${f.width ? ` · ${f.width}×${f.height}` : ''} · ${fmtBytes(f.bytes)}`)))));
+    try {
+      const { unzipSync } = await import('../../vendor/fflate.js');
+      const wanted = ['logo/logo-256.png', 'shirt/tshirt-front.jpg', 'shirt/tshirt-back.jpg', 'social/post-1080x1080.png', 'banners/roster-1500x500.png'];
+      const entries = unzipSync(new Uint8Array(await zip.arrayBuffer()), { filter: (f) => wanted.includes(f.name) });
+      for (const name of wanted) {
+        if (!entries[name]) continue;
+        const blob = new Blob([entries[name]], { type: name.endsWith('.jpg') ? 'image/jpeg' : 'image/png' });
+        const img = h('img', { alt: name.split('/').pop(), loading: 'lazy' });
+        img.src = URL.createObjectURL(blob);
+        gallery.append(h('figure', { class: name.includes('banner') ? 'wide' : '' }, img, h('figcaption', {}, name)));
+      }
+    } catch { /* the gallery is a nicety; the ZIP is the product */ }
+  },
+};
