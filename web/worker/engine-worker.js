@@ -26,23 +26,30 @@ const loaded = new Set();
 let manifest = null;
 
 // Byte-level loading progress: Pyodide fetches its files itself, so every
-// response body under the runtime URL is counted as it streams through.
+// response under the runtime URL is counted as it streams in. The counting
+// reads a clone and the original response goes to Pyodide untouched: a
+// constructed Response has no URL, which would stop Chromium from reusing its
+// compiled-wasm cache for pyodide.asm.wasm on the next visit.
 let progress = { phase: 'runtime', loaded: 0, total: 0 };
 const realFetch = self.fetch.bind(self);
+async function countBytes(body) {
+  const reader = body.getReader();
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      progress.loaded += value.byteLength;
+      postMessage({ type: 'progress', ...progress });
+    }
+  } catch {
+    // the original stream reports its own errors to Pyodide
+  }
+}
 self.fetch = async (input, init) => {
   const response = await realFetch(input, init);
   const url = input instanceof Request ? input.url : String(input);
-  if (!url.startsWith(RUNTIME_URL) || !response.body) return response;
-  const counter = new TransformStream({
-    transform(chunk, controller) {
-      progress.loaded += chunk.byteLength;
-      postMessage({ type: 'progress', ...progress });
-      controller.enqueue(chunk);
-    },
-  });
-  return new Response(response.body.pipeThrough(counter), {
-    status: response.status, statusText: response.statusText, headers: response.headers,
-  });
+  if (url.startsWith(RUNTIME_URL) && response.body) countBytes(response.clone().body);
+  return response;
 };
 
 function expectedBytes(files) {
