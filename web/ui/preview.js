@@ -35,8 +35,13 @@ export async function makeProxy(client, blob, maxPixels = PROXY_PIXELS) {
   }
 }
 
-export function createPreview({ client, view, compare, op, previewOptions = (o) => o, describe, delay = 90, proxyPixels = PROXY_PIXELS, gate = () => Promise.resolve() }) {
+// `prestep` ({key(options) -> string|null, run(client, blob, options) -> Promise<Blob>,
+// options(options) -> options}) names a costly first stage whose result does not
+// depend on every option (e.g. a cut-out under margin and shadow sliders): it runs
+// once per source and key, and later renders start from its result.
+export function createPreview({ client, view, compare, op, previewOptions = (o) => o, describe, delay = 90, proxyPixels = PROXY_PIXELS, gate = () => Promise.resolve(), prestep = null }) {
   let proxy = null;
+  const prepared = new Map(); // prestep key -> Promise<Blob>, for the current source
   let proxyPromise = null;
   let generation = 0;
   let inFlight = false;
@@ -51,9 +56,20 @@ export function createPreview({ client, view, compare, op, previewOptions = (o) 
     inFlight = true;
     compare.setBusy(true);
     try {
-      const opts = previewOptions(job.options, proxy.scale);
+      let opts = previewOptions(job.options, proxy.scale);
+      let input = proxy.blob;
       const t = performance.now();
-      const r = await client.run(op, proxy.blob, opts, { timeoutMs: 60_000 });
+      const key = prestep?.key(opts) ?? null;
+      if (key !== null) {
+        if (!prepared.has(key)) {
+          const made = prestep.run(client, proxy.blob, opts);
+          made.catch(() => prepared.delete(key)); // a failed stage is tried again next time
+          prepared.set(key, made);
+        }
+        input = await prepared.get(key);
+        opts = prestep.options(opts);
+      }
+      const r = await client.run(op, input, opts, { timeoutMs: 60_000 });
       if (job.gen === generation && job.token === sourceToken) {
         compare.setAfter(r.outputs.find((o) => o.blob.type.startsWith('image/'))?.blob ?? r.blob);
         const ms = performance.now() - job.t0;
@@ -74,6 +90,7 @@ export function createPreview({ client, view, compare, op, previewOptions = (o) 
     async setSource(blob) {
       const token = ++sourceToken;
       proxy = null;
+      prepared.clear();
       compare.setBefore(blob);
       compare.setStatus('Preparing preview…');
       proxyPromise = makeProxy(client, blob, proxyPixels).then((p) => {
@@ -104,6 +121,6 @@ export function createPreview({ client, view, compare, op, previewOptions = (o) 
       if (immediate) go(); else timer = setTimeout(go, delay);
     },
     get hasSource() { return Boolean(proxyPromise); },
-    clear() { sourceToken++; proxy = null; proxyPromise = null; compare.hide(); },
+    clear() { sourceToken++; proxy = null; proxyPromise = null; prepared.clear(); compare.hide(); },
   };
 }

@@ -63,7 +63,7 @@ export function createView(spec, ctx) {
   const compare = spec.preview ? createCompare({ label: `Move the divider between original and ${spec.title.toLowerCase()} result` }) : null;
   const preview = spec.preview ? createPreview({ client, view: spec.id, compare, op: spec.op,
     previewOptions: spec.previewOptions, describe: spec.describePreview, proxyPixels: spec.proxyPixels,
-    gate: () => queue.whenIdle() }) : null;
+    gate: () => queue.whenIdle(), prestep: spec.previewPrestep }) : null;
 
   const form = h('form.options', { 'aria-label': `${spec.title} options`, novalidate: true });
   const fieldsBox = h('div.fields');

@@ -63,6 +63,13 @@ export default {
   // Previews never upload: the matte is made here.
   previewOptions: (o, scale) => ({ ...o, provider: o.provider === 'skip' ? 'skip' : 'local',
     padding: Math.round(o.padding * scale), shadow_blur: Math.round(o.shadow_blur * scale) }),
+  // The cut-out does not depend on margin or shadow: the preview makes it once
+  // per photo, and each slider change only crops, shadows and fits.
+  previewPrestep: {
+    key: (o) => (o.provider === 'local' ? 'local' : null),
+    run: async (client, blob) => (await client.run('remove_background', blob, { provider: 'local' }, { timeoutMs: 60_000 })).blob,
+    options: (o) => ({ ...o, provider: 'remote' }),
+  },
   describePreview: (r) => `cut out by ${r.meta.provider === 'skip' ? 'nobody (background kept)' : 'this device'}`,
   runner: runListing,
   fileName: (job, out) => `${baseName(job.name)}-${out.name === 'main' ? 'processed' : out.name}.png`,
