@@ -69,6 +69,31 @@ def test_worker_keeps_serving_after_errors_and_after_being_killed(engine_page, b
     assert res["ok"] and samples.decode(res["outputs"][0]["data"]).size == (640, 427)
 
 
+RAW_WORKER_JS = """async (base) => {
+  const w = new Worker(new URL('worker/engine-worker.js', base), { type: 'module' });
+  const answers = [];
+  const done = new Promise((resolve) => {
+    w.onmessage = ({ data }) => { if (data.type === 'result') { answers.push(data); if (answers.length === 3) resolve(); } };
+  });
+  const c = new OffscreenCanvas(32, 32);
+  c.getContext('2d').fillRect(0, 0, 16, 16);
+  const png = await (await c.convertToBlob({ type: 'image/png' })).arrayBuffer();
+  w.postMessage({ type: 'run', id: 1, op: 'convert', options: {}, data: { length: -1 } });  // not bytes
+  w.postMessage({ type: 'stats-please', id: 2 });
+  w.postMessage({ type: 'run', id: 3, op: 'convert', options: { format: 'webp' }, data: png }, [png]);
+  await Promise.race([done, new Promise((r) => setTimeout(r, 60000))]);
+  w.terminate();
+  return answers.map((a) => ({ id: a.id, ok: a.ok, code: a.error?.code ?? null, format: a.meta?.format ?? null }));
+}"""
+
+
+def test_malformed_messages_are_answered_and_the_worker_keeps_serving(engine_page, site_url):
+    answers = engine_page.evaluate(RAW_WORKER_JS, site_url)
+    assert answers == [{"id": 1, "ok": False, "code": "bad_request", "format": None},
+                       {"id": 2, "ok": False, "code": "bad_request", "format": None},
+                       {"id": 3, "ok": True, "code": None, "format": "webp"}]
+
+
 def test_pool_size_defaults_to_hardware_threads_capped_at_four(engine_page):
     items = [[f"p{i}.jpg", b64(JPEG_PHOTO)] for i in range(6)]
     res = engine_page.evaluate(BATCH_JS, items)

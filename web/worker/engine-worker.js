@@ -159,30 +159,41 @@ const booting = boot().catch((e) => {
   throw e;
 });
 
-// One request at a time: Python is single-threaded, and order keeps memory bounded.
+async function handle(msg) {
+  try {
+    await booting;
+  } catch {
+    return errorResult(msg.id, { code: 'runtime_unavailable', message: 'The engine runtime failed to start.' });
+  }
+  if (msg.type === 'run') {
+    if (!(msg.data instanceof ArrayBuffer) || typeof msg.op !== 'string') {
+      return errorResult(msg.id, { code: 'bad_request', message: 'A run request needs an operation name and an ArrayBuffer of image bytes.' });
+    }
+    return run(msg);
+  }
+  if (msg.type === 'preload') {
+    try {
+      await loadPackages(packagesFor(msg.op));
+      postMessage({ type: 'result', id: msg.id, ok: true, outputs: [], meta: {} });
+    } catch (e) {
+      errorResult(msg.id, { code: 'runtime_unavailable', message: String(e?.message ?? e) });
+    }
+    return undefined;
+  }
+  if (msg.type === 'stats') {
+    const objects = pyodide.runPython('import gc; gc.collect(); len(gc.get_objects())');
+    const meta = { wasm_heap_bytes: pyodide._module.HEAP8.length, python_objects: objects };
+    return postMessage({ type: 'result', id: msg.id, ok: true, outputs: [], meta });
+  }
+  return errorResult(msg.id, { code: 'bad_request', message: `Unknown message type ${msg.type}` });
+}
+
+// One request at a time: Python is single-threaded, and order keeps memory
+// bounded. Whatever a request throws is answered and the chain stays healthy:
+// a rejected link would leave every later request unanswered.
 let queue = Promise.resolve();
 self.onmessage = ({ data: msg }) => {
-  queue = queue.then(async () => {
-    try {
-      await booting;
-    } catch {
-      return errorResult(msg.id, { code: 'runtime_unavailable', message: 'The engine runtime failed to start.' });
-    }
-    if (msg.type === 'run') return run(msg);
-    if (msg.type === 'preload') {
-      try {
-        await loadPackages(packagesFor(msg.op));
-        postMessage({ type: 'result', id: msg.id, ok: true, outputs: [], meta: {} });
-      } catch (e) {
-        errorResult(msg.id, { code: 'runtime_unavailable', message: String(e?.message ?? e) });
-      }
-      return undefined;
-    }
-    if (msg.type === 'stats') {
-      const objects = pyodide.runPython('import gc; gc.collect(); len(gc.get_objects())');
-      const meta = { wasm_heap_bytes: pyodide._module.HEAP8.length, python_objects: objects };
-      return postMessage({ type: 'result', id: msg.id, ok: true, outputs: [], meta });
-    }
-    return errorResult(msg.id, { code: 'bad_request', message: `Unknown message type ${msg.type}` });
+  queue = queue.then(() => handle(msg)).catch((e) => {
+    errorResult(msg?.id, { code: 'internal_error', message: `The worker could not handle this request: ${e?.message ?? e}` });
   });
 };
