@@ -80,3 +80,16 @@ def test_car_listing_on_a_12_megapixel_photo_in_the_worker(browser_engine):
     assert (meta["original_width"], meta["original_height"]) == (4000, 3000)
     assert {"remove_background", "autocrop", "shadow", "variants"} <= set(meta["timings_ms"])
     assert [e["step"] for e in res["progress"]][:2] == ["decode", "remove_background"]
+
+
+def test_five_car_photos_processed_concurrently_all_succeed(engine_page):
+    """The old service's bar: five uploads at once, every one a complete listing."""
+    import base64
+    photos = [base64.b64encode(composites.make(20 + i).data).decode() for i in range(5)]
+    res = engine_page.evaluate("""async (photos) => {
+        const files = photos.map((b64, i) => new File([Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))], `car${i}.jpg`));
+        const out = await window.pixelpress.runBatch(files, 'car_listing', { padding: 30 });
+        return out.map((r) => ({ ok: r.ok, code: r.error?.code ?? null, names: r.ok ? r.outputs.map((o) => o.name) : [],
+                                 provider: r.meta?.provider ?? null }));
+    }""", photos)
+    assert res == [{"ok": True, "code": None, "names": ["main", "grid", "detail"], "provider": "local"}] * 5
