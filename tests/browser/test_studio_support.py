@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import zipfile
 from pathlib import Path
 
@@ -81,11 +82,17 @@ DOCS_IMG = ROOT / "docs" / "img"
 
 
 def doc_shot(page, name: str, max_bytes: int = 200_000):
-    """A viewport screenshot for the README, palette-reduced to stay small."""
+    """A viewport screenshot for the README, palette-reduced to stay small.
+
+    It lands in test-artifacts/ on every run; only with PIXELPRESS_DOC_SHOTS=1
+    does it replace the committed picture in docs/img/, so a test run never
+    edits the repository behind the developer's back.
+    """
     page.evaluate("() => { const t = document.getElementById('toast'); if (t) t.hidden = true; }")
     im = Image.open(io.BytesIO(page.screenshot())).convert("RGB")
-    DOCS_IMG.mkdir(parents=True, exist_ok=True)
-    out = DOCS_IMG / f"studio-{name}.png"
+    to_docs = os.environ.get("PIXELPRESS_DOC_SHOTS") == "1"
+    out = (DOCS_IMG / f"studio-{name}.png") if to_docs else (SHOTS / f"readme-studio-{name}.png")
+    out.parent.mkdir(parents=True, exist_ok=True)
     for colors in (256, 128, 64):
         im.quantize(colors=colors, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE).save(out, optimize=True)
         if out.stat().st_size < max_bytes:
