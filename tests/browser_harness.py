@@ -78,8 +78,9 @@ class BrowserEngine:
         self.page = page
 
     def wait_ready(self, timeout_ms: int = 60_000) -> dict:
-        return self.page.evaluate("() => window.pixelpress.ready()", ) if self.page.wait_for_function(
-            "() => window.pixelpress !== undefined", timeout=timeout_ms) else None
+        """Wait for the page's client, then for a worker that can take jobs; returns its ready message."""
+        self.page.wait_for_function("() => window.pixelpress !== undefined", timeout=timeout_ms)
+        return self.page.evaluate("() => window.pixelpress.ready()")
 
     def run(self, op: str, data: bytes, options: dict | None = None, timeout_ms: int = 180_000) -> dict:
         """{"ok": True, "meta", "outputs": [{"name", "mime", "data": bytes, "meta"}], "ms", "progress"}
