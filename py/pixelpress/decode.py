@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from . import pillow_plugins  # noqa: F401  (registers exactly the formats below)
 from .errors import CorruptImage, DecompressionBomb, EmptyInput, TooLarge, UnsupportedFormat
 
 

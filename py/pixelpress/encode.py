@@ -6,6 +6,8 @@ import io
 
 from PIL import Image
 
+from . import pillow_plugins  # noqa: F401  (registers the output formats)
+
 MIME = {"jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
 
 

@@ -1,0 +1,19 @@
+"""Load exactly the Pillow plugins the engine reads or writes.
+
+Without this, the first save in a format Pillow has not seen yet (WebP, ICO)
+calls `Image.init()`, which imports all ~40 of Pillow's plugins: about 330 ms
+of source compilation in the browser worker, paid on the user's first file.
+It also keeps formats outside decode.FORMATS out of the process entirely.
+Importing a plugin registers it with Pillow, so `Image.open(formats=[...])`
+and `Image.save(..., format)` find it without a full init.
+"""
+
+from PIL import (  # noqa: F401  (imported for their registration side effect)
+    BmpImagePlugin,
+    GifImagePlugin,
+    IcoImagePlugin,
+    JpegImagePlugin,
+    PngImagePlugin,
+    TiffImagePlugin,
+    WebPImagePlugin,
+)
