@@ -16,6 +16,19 @@ from .errors import InternalError, InvalidOption, PixelpressError
 from .registry import resolve, spec
 
 
+def warm_up() -> None:
+    """Import what every operation needs, so the user's first file does not pay for it.
+
+    The worker calls this right after reporting ready, while the user is still
+    choosing a file: in the browser these imports are compiled from source.
+    """
+    from PIL import Image
+
+    from . import decode, encode  # noqa: F401
+
+    Image.preinit()
+
+
 def run(op: str, data, options_json: str = "{}", progress=None) -> dict:
     """Run `op` and return {"ok": True, "outputs": [...], "meta": json} or {"ok": False, "error": {...}}.
 

@@ -67,7 +67,7 @@ export class PixelpressClient {
     return this.enqueue(op, {}, new ArrayBuffer(0), { control: 'preload' }).catch(() => {});
   }
 
-  // Heap figures of whichever worker answers: {wasm_heap_bytes, python_objects}.
+  // Figures of whichever worker answers: {wasm_heap_bytes, python_objects, bytecode: {modules, without}}.
   async stats() {
     await this.ready();
     return (await this.enqueue(null, {}, new ArrayBuffer(0), { control: 'stats' })).meta;

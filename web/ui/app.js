@@ -46,24 +46,11 @@ client.ready().then(({ timings }) => {
   // Caching the runtime for offline use hashes ~28 MB: do it once the first
   // work is out of the way, not while the user waits for their first file.
   setTimeout(registerServiceWorker, 2500);
-  warmUp();
 }, (e) => {
   engineBox.dataset.state = 'error';
   bar.hidden = true;
   text.textContent = `The image engine could not start: ${e.message} Reload the page to try again.`;
 });
-
-// The first conversion imports the encoders; do it on a tiny image while the
-// user is still choosing files, unless real work is already waiting.
-async function warmUp() {
-  if (views.some((v) => v.queue.counts().pending) || !globalThis.OffscreenCanvas) return;
-  try {
-    const c = new OffscreenCanvas(16, 16);
-    c.getContext('2d').fillRect(0, 0, 8, 8);
-    const png = await c.convertToBlob({ type: 'image/png' });
-    await client.run('convert', png, { format: 'webp' });
-  } catch { /* only a warm-up */ }
-}
 
 // ---- optional server -------------------------------------------------------
 const params = new URLSearchParams(location.search);

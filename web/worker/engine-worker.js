@@ -3,9 +3,9 @@
 // Protocol (all messages are plain objects):
 //   in : {type: 'run', id, op, options, data: ArrayBuffer}   (data transferred)
 //        {type: 'preload', id, op}                           (load an op's packages ahead of time)
-//        {type: 'stats', id}                                  (heap figures, for leak benchmarks)
+//        {type: 'stats', id}                                  (heap figures for leak benchmarks, bytecode use)
 //   out: {type: 'progress', phase, loaded, total}             runtime loading, in bytes
-//        {type: 'ready', timings, versions}
+//        {type: 'ready', timings, versions, interpreter: 'restored'|'started'}
 //        {type: 'fatal', error: {code, message}}              the runtime could not start
 //        {type: 'op-progress', id, done, total, file}
 //        {type: 'result', id, ok: true, outputs: [{name, mime, data, meta}], meta, ms}
@@ -14,6 +14,7 @@
 // interpreter itself survives every bad input.
 
 import { loadPyodide } from '../pyodide/pyodide.mjs';
+import { dropSnapshot, readSnapshot, snapshotKey, writeSnapshot } from './snapshot.js';
 
 const RUNTIME_URL = new URL('../pyodide/', import.meta.url).href;
 const MANIFEST_URL = new URL('../asset-manifest.json', import.meta.url).href;
@@ -70,15 +71,57 @@ async function loadPackages(names) {
   for (const n of missing) loaded.add(n);
 }
 
+// Stdlib modules every first file imports, mostly from Pyodide's own package
+// loader: imported before the snapshot, their bytecode is restored instead of
+// compiled from source on each visit. All are pure Python or built into the
+// runtime (a module from a loaded package would not survive a restore).
+// Derived by listing sys.modules before and after the boot and one convert.
+const SNAPSHOT_IMPORTS = ['__future__', 'dataclasses', 'decimal', 'email', 'encodings.cp437', 'fractions',
+  'importlib.metadata', 'numbers', 'tarfile'];
+
+// The interpreter from this device's snapshot when there is a good one
+// (~0.3 s), else started afresh (~2 s) and snapshotted for next time.
+let restoredFrom = null;
+async function startInterpreter() {
+  const options = { indexURL: RUNTIME_URL, lockFileURL: `${RUNTIME_URL}pyodide-lock.json`, stdout: () => {}, stderr: (s) => console.warn(s) };
+  const key = snapshotKey(manifest);
+  const found = key && await readSnapshot(key);
+  if (found) {
+    try {
+      // Pyodide never settles on some invalid images; a restore takes ~0.3 s.
+      const py = await Promise.race([loadPyodide({ ...options, _loadSnapshot: found.bytes }),
+        new Promise((_, reject) => setTimeout(() => reject(new Error('restoring took over 10 s')), 10_000))]);
+      if (!(await found.intact)) throw new Error('the stored snapshot does not match its sha256');
+      // The image froze the state of any module seeded at start-up.
+      py.runPython('import sys\nif "random" in sys.modules: sys.modules["random"].seed()');
+      restoredFrom = key;
+      return { py, interpreter: 'restored' };
+    } catch (e) {
+      console.warn('interpreter snapshot rejected, starting afresh:', e);
+      await dropSnapshot(key);
+      progress = { phase: 'runtime', loaded: 0, total: expectedBytes(BOOT_FILES) };
+    }
+  }
+  const py = await loadPyodide({ ...options, _makeSnapshot: Boolean(key) });
+  if (key) {
+    py.runPython(`import importlib\nfor name in ${JSON.stringify(SNAPSHOT_IMPORTS)}: importlib.import_module(name)`);
+    // Taken before any package or user file: the image holds only the bare interpreter.
+    writeSnapshot(key, py.makeMemorySnapshot());
+  }
+  return { py, interpreter: 'started' };
+}
+
 async function boot() {
   const t0 = performance.now();
   try {
     manifest = await (await realFetch(MANIFEST_URL)).json();
   } catch {
-    manifest = null; // progress stays indeterminate; everything else still works
+    manifest = null; // progress stays indeterminate and no snapshot is used; everything else works
   }
   progress = { phase: 'runtime', loaded: 0, total: expectedBytes(BOOT_FILES) };
-  pyodide = await loadPyodide({ indexURL: RUNTIME_URL, lockFileURL: `${RUNTIME_URL}pyodide-lock.json`, stdout: () => {}, stderr: (s) => console.warn(s) });
+  const tm = performance.now();
+  const { py, interpreter } = await startInterpreter();
+  pyodide = py;
   const t1 = performance.now();
   await loadPackages(['pixelpress', 'pillow']);
   const t2 = performance.now();
@@ -88,8 +131,27 @@ async function boot() {
     'import json, PIL, pixelpress, sys; json.dumps({"pixelpress": pixelpress.__version__, "pillow": PIL.__version__, "python": sys.version.split()[0]})'));
   const t3 = performance.now();
   versions.pyodide = pyodide.version;
-  postMessage({ type: 'ready', versions, timings: { boot: t1 - t0, packages: t2 - t1, imports: t3 - t2, total: t3 - t0 } });
+  postMessage({ type: 'ready', versions, interpreter, timings: { t0, manifest: tm - t0, boot: t1 - t0, packages: t2 - t1, imports: t3 - t2, total: t3 - t0 } });
+  // Jobs already wait on `booting`, so this costs a waiting job nothing it would not pay anyway.
+  bridge.warm_up();
 }
+
+// Which imported engine and Pillow modules have bytecode this interpreter
+// accepts (build_scripts/bytecode_wheel.py). One without it was compiled from
+// source at import, which is what the build step exists to avoid.
+const BYTECODE_REPORT = `
+import importlib.util, json, sys
+def _usable(path):
+    try:
+        with open(importlib.util.cache_from_source(path), "rb") as f:
+            head = f.read(8)
+    except OSError:
+        return False
+    return head[:4] == importlib.util.MAGIC_NUMBER and head[4:8] == b"\\x01\\x00\\x00\\x00"
+_files = [m.__file__ for n, m in list(sys.modules.items())
+          if n.split(".")[0] in ("PIL", "pixelpress") and str(getattr(m, "__file__", "")).endswith(".py")]
+json.dumps({"modules": len(_files), "without": sorted(f for f in _files if not _usable(f))})
+`;
 
 function packagesFor(op) {
   const proxy = registry.packages_for(op);
@@ -154,7 +216,9 @@ async function run({ id, op, options, data }) {
   }
 }
 
-const booting = boot().catch((e) => {
+const booting = boot().catch(async (e) => {
+  // A restored interpreter that cannot finish booting must not be restored again.
+  if (restoredFrom) await dropSnapshot(restoredFrom);
   postMessage({ type: 'fatal', error: { code: 'runtime_unavailable', message: `The engine could not start: ${e?.message ?? e}` } });
   throw e;
 });
@@ -182,7 +246,8 @@ async function handle(msg) {
   }
   if (msg.type === 'stats') {
     const objects = pyodide.runPython('import gc; gc.collect(); len(gc.get_objects())');
-    const meta = { wasm_heap_bytes: pyodide._module.HEAP8.length, python_objects: objects };
+    const bytecode = JSON.parse(pyodide.runPython(BYTECODE_REPORT));
+    const meta = { wasm_heap_bytes: pyodide._module.HEAP8.length, python_objects: objects, bytecode };
     return postMessage({ type: 'result', id: msg.id, ok: true, outputs: [], meta });
   }
   return errorResult(msg.id, { code: 'bad_request', message: `Unknown message type ${msg.type}` });

@@ -1,0 +1,132 @@
+"""Fast later starts: the interpreter snapshot and the shipped bytecode, in Chromium.
+
+The first worker on a device starts CPython and stores a memory snapshot of
+it; later workers restore it. A restored interpreter must give exactly the
+results of a started one, also for operations that load numpy and OpenCV
+after the restore, and a damaged snapshot must be replaced, never trusted.
+"""
+
+import base64
+
+import pytest
+
+import samples
+
+SNAPSHOT_CACHE = "pixelpress.interpreter-snapshot"
+PHOTO_PNG = samples.photo_bytes("coffee.png", "PNG")
+
+# A fresh client of one worker on this page: which way its interpreter came up,
+# and the PNG bytes of each requested operation.
+START_JS = """async ([b64, jobs]) => {
+  const { PixelpressClient } = await import(new URL('client/pixelpress.js', location.href).href);
+  const client = new PixelpressClient({ size: 1 });
+  try {
+    const ready = await client.ready();
+    const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+    const outputs = [];
+    for (const [op, options] of jobs) {
+      const r = await client.run(op, bytes, options);
+      const buf = new Uint8Array(await r.blob.arrayBuffer());
+      let s = '';
+      for (let i = 0; i < buf.length; i += 0x8000) s += String.fromCharCode(...buf.subarray(i, i + 0x8000));
+      outputs.push(btoa(s));
+    }
+    const stats = await client.stats();
+    return { interpreter: ready.interpreter, outputs, bytecode: stats.bytecode };
+  } finally {
+    client.terminate();
+  }
+}"""
+
+STORED_JS = f"""async () => {{
+  const cache = await caches.open('{SNAPSHOT_CACHE}');
+  const keys = await cache.keys();
+  if (keys.length !== 1) return null;
+  const hit = await cache.match(keys[0]);
+  return {{ url: keys[0].url, bytes: (await hit.arrayBuffer()).byteLength, sha: hit.headers.get('x-sha256') }};
+}}"""
+
+# Rewrite the stored snapshot: `how` is 'flip' (same length, bytes changed, old
+# sha kept) or 'junk' (a short non-snapshot whose recorded sha does match).
+DAMAGE_JS = f"""async (how) => {{
+  const cache = await caches.open('{SNAPSHOT_CACHE}');
+  const [key] = await cache.keys();
+  const hit = await cache.match(key);
+  let bytes = new Uint8Array(await hit.arrayBuffer());
+  let sha = hit.headers.get('x-sha256');
+  if (how === 'flip') {{
+    for (let i = bytes.length >> 1; i < (bytes.length >> 1) + 4096; i++) bytes[i] ^= 0x5a;
+  }} else {{
+    bytes = new TextEncoder().encode('not an interpreter snapshot'.repeat(100));
+    const d = await crypto.subtle.digest('SHA-256', bytes);
+    sha = [...new Uint8Array(d)].map((b) => b.toString(16).padStart(2, '0')).join('');
+  }}
+  await cache.put(key, new Response(bytes, {{ headers: {{ 'x-sha256': sha }} }}));
+}}"""
+
+
+@pytest.fixture()
+def origin_page(browser, site_url):
+    """A page of the site's origin with nothing running: no client, no service worker."""
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(site_url + "asset-manifest.json")
+    yield page
+    context.close()
+
+
+def start(page, jobs):
+    res = page.evaluate(START_JS, [base64.b64encode(PHOTO_PNG).decode(), jobs])
+    res["outputs"] = [base64.b64decode(o) for o in res["outputs"]]
+    return res
+
+
+def stored_snapshot(page, timeout_s=30):
+    for _ in range(timeout_s * 10):
+        entry = page.evaluate(STORED_JS)
+        if entry:
+            return entry
+        page.wait_for_timeout(100)
+    raise AssertionError("no interpreter snapshot was stored")
+
+
+def same_pixels(a: bytes, b: bytes) -> bool:
+    return samples.decode(a).tobytes() == samples.decode(b).tobytes()
+
+
+def test_a_restored_interpreter_gives_the_started_ones_results(origin_page):
+    jobs = [["convert", {"format": "png", "max_width": 400}], ["oil_paint", {"format": "png", "max_width": 400}]]
+    first = start(origin_page, jobs)
+    assert first["interpreter"] == "started"
+    entry = stored_snapshot(origin_page)
+    assert entry["bytes"] > 10_000_000 and len(entry["sha"]) == 64
+
+    second = start(origin_page, jobs)
+    assert second["interpreter"] == "restored"
+    for a, b in zip(first["outputs"], second["outputs"]):
+        assert samples.decode(a).size == (400, 267)
+        assert same_pixels(a, b)
+    # numpy and OpenCV loaded after the restore and did real work
+    assert not same_pixels(second["outputs"][0], second["outputs"][1])
+
+
+@pytest.mark.parametrize("damage", ["flip", "junk"])
+def test_a_damaged_snapshot_is_replaced_not_trusted(origin_page, damage):
+    jobs = [["convert", {"format": "png", "max_width": 400}]]
+    good = start(origin_page, jobs)
+    original = stored_snapshot(origin_page)
+    origin_page.evaluate(DAMAGE_JS, damage)
+
+    recovered = start(origin_page, jobs)
+    assert recovered["interpreter"] == "started"
+    assert same_pixels(recovered["outputs"][0], good["outputs"][0])
+    assert stored_snapshot(origin_page)["bytes"] == original["bytes"]  # a whole new one, not the junk
+    # and it is good: a damaged one would be rejected again
+    assert start(origin_page, jobs)["interpreter"] == "restored"
+
+
+def test_engine_and_pillow_import_from_shipped_bytecode(origin_page):
+    res = start(origin_page, [["convert", {"format": "webp"}]])
+    report = res["bytecode"]
+    assert report["modules"] > 30  # the engine, Pillow and its plugins
+    assert report["without"] == []
