@@ -149,3 +149,25 @@ def test_12_megapixel_studio_shot():
     r = remove_background(c.data, {})
     assert (r.meta["width"], r.meta["height"]) == (4000, 3000)
     assert composites.iou(alpha_of(r.data), c.alpha) > 0.95
+
+
+@pytest.mark.parametrize("feather", [0, 1, 6])
+def test_cutout_edge_carries_no_backdrop_colour(feather):
+    """On a saturated backdrop the edge must not keep a ring of its colour: a
+    crisp-edged subject (as a car or a product is) cut out from green shows no
+    green pixels anywhere it is visible, and its edge stays where it was."""
+    cat = samples.cutout("chelsea.png")  # a photo with no green in it
+    crisp = np.asarray(cat)[..., 3] >= 128
+    cat.putalpha(Image.fromarray((crisp * 255).astype(np.uint8)))
+    green = Image.new("RGBA", (cat.width + 200, cat.height + 160), (40, 190, 60, 255))
+    green.alpha_composite(cat, (100, 80))
+    res = remove_background(samples.encode(green.convert("RGB"), "JPEG", quality=92),
+                            {"provider": "local", "feather": feather})
+    out = np.asarray(samples.decode(res.data)).astype(int)
+    r, g, b, a = out[..., 0], out[..., 1], out[..., 2], out[..., 3]
+    greenish = (g > r + 40) & (g > b + 40) & (a > 25)
+    assert greenish.sum() < 20, f"{greenish.sum()} visible green pixels at the edge"
+    truth = np.zeros(a.shape, bool)
+    truth[80:80 + cat.height, 100:100 + cat.width] = crisp
+    solid = a >= 128
+    assert (solid & truth).sum() / (solid | truth).sum() > 0.98

@@ -42,7 +42,7 @@ def local_cutout(rgba: np.ndarray, feather: int = 1) -> tuple[np.ndarray, dict]:
     An image that already has transparency is taken as cut out and kept as is
     (meta says so). Raises EmptyImage when nothing stands out from the background.
     """
-    from .matte_local import NoSubject, decontaminate, estimate_alpha
+    from .matte_local import NoSubject, estimate_alpha, refine_edges
 
     a_in = rgba[..., 3]
     if (a_in < 255).any():
@@ -52,11 +52,12 @@ def local_cutout(rgba: np.ndarray, feather: int = 1) -> tuple[np.ndarray, dict]:
         return rgba.copy(), {"kept_existing_alpha": True}
     rgb = np.ascontiguousarray(rgba[..., :3])
     try:
-        alpha, info, model = estimate_alpha(rgb, feather=feather)
+        alpha, info, model = estimate_alpha(rgb)
     except NoSubject as exc:
         raise EmptyImage(f"{exc} Try a photo with a plain or gradient background, or skip this step.") from None
+    alpha, colours = refine_edges(rgb, alpha, model, feather)
     out = np.empty_like(rgba)
-    out[..., :3] = decontaminate(rgb, alpha, model)
+    out[..., :3] = colours
     out[..., 3] = alpha
     return out, info
 

@@ -189,8 +189,9 @@ def _guided(guide: np.ndarray, src: np.ndarray, r: int, eps: float) -> np.ndarra
     return mean(a) * guide + mean(b)
 
 
-def estimate_alpha(rgb: np.ndarray, *, feather: int = 1, iterations: int = 3) -> tuple[np.ndarray, dict]:
-    """Full-resolution uint8 alpha of the subject of an HxWx3 uint8 RGB studio photo."""
+def estimate_alpha(rgb: np.ndarray, *, iterations: int = 3) -> tuple[np.ndarray, dict, "BackgroundModel"]:
+    """Full-resolution uint8 alpha of the subject of an HxWx3 uint8 RGB studio photo, unfeathered,
+    with a model of its backdrop (refine_edges places the edge exactly)."""
     import cv2
 
     h, w = rgb.shape[:2]
@@ -228,7 +229,7 @@ def estimate_alpha(rgb: np.ndarray, *, feather: int = 1, iterations: int = 3) ->
         raise NoSubject("No subject stands out from the background.")
 
     # Edge refinement at up to REFINE_PIXELS, guided by the score map there.
-    mid, mscale = _resize_to(rgb, REFINE_PIXELS)
+    mid, _ = _resize_to(rgb, REFINE_PIXELS)
     mh, mw = mid.shape[:2]
     mimg = mid.astype(np.float32) / 255.0
     ms, _ = score(mimg, model.evaluate(mw, mh), model.noise)
@@ -243,8 +244,6 @@ def estimate_alpha(rgb: np.ndarray, *, feather: int = 1, iterations: int = 3) ->
     band = np.clip(band * 3, 0, 1)
     soft = band * q + (1 - band) * a0
     alpha = np.clip((soft - 0.5) * 2.2 + 0.5, 0, 1)
-    if feather > 0:
-        alpha = cv2.GaussianBlur(alpha, (0, 0), feather * mscale * 0.6 + 0.3)
     if (mw, mh) != (w, h):
         alpha = cv2.resize(alpha, (w, h), interpolation=cv2.INTER_LINEAR)
     a8 = np.clip(alpha * 255 + 0.5, 0, 255).astype(np.uint8)
@@ -253,21 +252,69 @@ def estimate_alpha(rgb: np.ndarray, *, feather: int = 1, iterations: int = 3) ->
     return a8, info, model
 
 
-def decontaminate(rgb: np.ndarray, alpha: np.ndarray, model: BackgroundModel) -> np.ndarray:
-    """Remove the backdrop's colour from semi-transparent edge pixels (no light halo on dark subjects).
+def refine_edges(rgb: np.ndarray, alpha: np.ndarray, model: BackgroundModel,
+                 feather: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """(alpha, colours) of the cut-out, its edge placed and cleaned by the compositing equation.
 
-    An edge pixel is I = a*F + (1-a)*B with B known from the model, so
-    F = (I - (1-a)*B) / a. Only the edge band is touched; colour under alpha 0
-    is set to black so the PNG compresses well and hides nothing.
+    An edge pixel is I = a*F + (1-a)*B, with B from the backdrop model and F
+    taken as the subject's colour just inside the edge (a normalised blur of
+    the opaque pixels). Where F and B differ clearly, the pixel's own colour
+    gives its coverage, a = (I-B).(F-B) / |F-B|^2: the coarse matte runs a
+    pixel or two wide of the photo's edge, and a backdrop pixel left there
+    keeps the backdrop's colour, a visible fringe. Where F and B look alike
+    the matte's alpha stands. Colours become F = (I - (1-a)B) / a, leaning on
+    the inside colour where a is small and the division unstable; colour under
+    alpha 0 is black. `feather` then softens the edge (sigma ~0.6 px each).
     """
-    out = rgb.copy()
-    out[alpha == 0] = 0
-    ys, xs = np.nonzero((alpha > 12) & (alpha < 250))
-    if ys.size == 0:
-        return out
+    import cv2
+
     h, w = alpha.shape
-    b = model.at(xs, ys, w, h) * 255.0
-    a = alpha[ys, xs].astype(np.float32)[:, None] / 255.0
-    f = (rgb[ys, xs].astype(np.float32) - (1.0 - a) * b) / a
-    out[ys, xs] = np.clip(f + 0.5, 0, 255).astype(np.uint8)
-    return out
+    colours = rgb.copy()
+    ys, xs = np.nonzero(alpha)
+    if ys.size:
+        pad = 12 + 6 * feather  # room for the blurs below
+        y0, y1 = max(0, ys.min() - pad), min(h, ys.max() + pad + 1)
+        x0, x1 = max(0, xs.min() - pad), min(w, xs.max() + pad + 1)
+        # The soft band, and three pixels either side of a hard edge.
+        sub = alpha[y0:y1, x0:x1]
+        solid = (sub >= 128).astype(np.uint8)
+        ring = np.ones((5, 5), np.uint8)
+        band = ((sub > 0) & (sub < 255)) | ((cv2.dilate(solid, ring) > 0) & (cv2.erode(solid, ring) == 0))
+        by, bx = np.nonzero(band)
+        ys, xs = by + y0, bx + x0
+        # The subject's own colours: opaque and clear of the edge, whose pixels may be mixed.
+        inside = (cv2.erode((sub >= 250).astype(np.uint8), ring) > 0).astype(np.float32)
+        sigma = 2.5
+        den = cv2.GaussianBlur(inside, (0, 0), sigma)
+        num = cv2.GaussianBlur(rgb[y0:y1, x0:x1].astype(np.float32) * inside[..., None], (0, 0), sigma)
+        d_in = den[by, bx]
+        known = d_in > 0.02
+        inner = num[by, bx] / np.maximum(d_in, 1e-6)[:, None]
+        back = model.at(xs, ys, w, h) * 255.0
+        pix = rgb[ys, xs].astype(np.float32)
+        diff = inner - back
+        dd = (diff * diff).sum(1)
+        # A small dead zone either end: backdrop noise and model error must not grow faint specks.
+        a_colour = np.clip((((pix - back) * diff).sum(1) / np.maximum(dd, 1.0) - 0.08) / 0.84, 0, 1)
+        trust = np.clip((np.sqrt(dd) - 30.0) / 40.0, 0, 1) * known
+        a = trust * a_colour + (1 - trust) * alpha[ys, xs] / 255.0
+        solved = (pix - (1 - a)[:, None] * back) / np.maximum(a, 1e-3)[:, None]
+        lean = np.where(known, np.clip((a - 0.25) / 0.5, 0, 1), 1.0)[:, None]
+        fg = lean * solved + (1 - lean) * inner
+        colours[ys, xs] = np.clip(fg + 0.5, 0, 255).astype(np.uint8)
+        alpha = alpha.copy()
+        alpha[ys, xs] = np.clip(a * 255 + 0.5, 0, 255).astype(np.uint8)
+        if feather > 0:
+            # Pixels the softening reaches outside the edge take the subject's colour, not the backdrop's.
+            sub = alpha[y0:y1, x0:x1]
+            reach = cv2.dilate((sub > 0).astype(np.uint8), np.ones((3, 3), np.uint8), iterations=2 * feather + 2)
+            gy, gx = np.nonzero((reach > 0) & (sub == 0))
+            wide = 2.5 + feather
+            wden = cv2.GaussianBlur(inside, (0, 0), wide)[gy, gx]
+            wnum = cv2.GaussianBlur(rgb[y0:y1, x0:x1].astype(np.float32) * inside[..., None], (0, 0), wide)[gy, gx]
+            ok = wden > 1e-4
+            colours[gy[ok] + y0, gx[ok] + x0] = np.clip(wnum[ok] / wden[ok][:, None] + 0.5, 0, 255).astype(np.uint8)
+            soft = cv2.GaussianBlur(sub.astype(np.float32), (0, 0), 0.6 * feather)
+            alpha[y0:y1, x0:x1] = np.clip(soft + 0.5, 0, 255).astype(np.uint8)
+    colours[alpha == 0] = 0
+    return alpha, colours
