@@ -246,6 +246,7 @@ def test_oil_paint_preview_and_export(page):
     assert name == "cat-oil.jpg"  # auto: JPEG for an opaque photo
     im = decode(data)
     assert im.format == "JPEG" and im.size == (451, 300)
+    assert page.locator("#view-oil-paint .compare.side").count() == 0  # same framing: the divider stays
     page.focus("#view-oil-paint .cmp-range")
     shot(page, "studio-oil-paint")
     page.evaluate("() => window.scrollTo(0, 0)")
@@ -270,9 +271,10 @@ def test_car_listing_flow(page):
     assert decode(files["car-processed.png"]).mode == "RGBA"
 
 
-def test_transparent_result_is_not_shown_over_the_original(page):
-    """With the divider at the far left the whole stage is the result: a cut-out
-    must show on the checkerboard, never on the original's backdrop beneath it."""
+def test_reframed_result_is_shown_beside_the_original_on_a_checkerboard(page):
+    """A car listing crops the photo, so a divider would compare misaligned
+    pictures: the two are shown side by side instead. The cut-out must show on
+    the checkerboard, never on the original's backdrop."""
     import io
 
     import numpy as np
@@ -283,12 +285,16 @@ def test_transparent_result_is_not_shown_over_the_original(page):
     stage(page, "car-listing", [file_payload("red.jpg", encode(studio, "JPEG", quality=95))])
     page.wait_for_function("""() => /rendered in/.test(document.querySelector('#view-car-listing .cmp-status').textContent)
                               && document.querySelector('#view-car-listing .cmp-after').complete""", timeout=60_000)
-    page.fill("#view-car-listing .cmp-range", "0")
-    page.dispatch_event("#view-car-listing .cmp-range", "input")
+    page.wait_for_selector("#view-car-listing .compare.side", timeout=5_000)
+    assert not page.locator("#view-car-listing .cmp-range").is_visible()  # nothing to drag
     px = np.asarray(Image.open(io.BytesIO(page.locator("#view-car-listing .cmp-stage").screenshot())).convert("RGB"), int)
+    half = px.shape[1] // 2
     red = (px[..., 0] > 180) & (px[..., 1] < 80) & (px[..., 2] < 80)
-    assert red.mean() < 0.005, f"{red.mean():.1%} of the stage shows the original's red backdrop"
-    assert ((px[..., 2] > 120) & (px[..., 0] < 80)).mean() > 0.05  # and the blue subject is there
+    blue = (px[..., 2] > 120) & (px[..., 0] < 80)
+    assert red[:, :half].mean() > 0.3  # the original, with its backdrop, on the left
+    assert red[:, half:].mean() < 0.005, f"{red[:, half:].mean():.1%} of the result shows the red backdrop"
+    assert blue[:, half:].mean() > 0.05  # and the cut-out subject on the right
+    shot(page, "studio-car-listing-side-by-side")
     page.click("#view-car-listing .chip button, #view-car-listing .staged button", timeout=5_000)
 
 

@@ -1,6 +1,8 @@
 // Before/after comparison: two stacked images, the "after" clipped at a
 // divider the user drags (pointer) or moves with the arrow keys (a real
 // range input underneath, so it is labelled and keyboard operable).
+// A result framed differently from the original (a crop, a trim) would not
+// line up under a divider, so such pairs are shown side by side instead.
 
 import { h } from './util.js';
 
@@ -27,11 +29,26 @@ export function createCompare({ label = 'Compare before and after' } = {}) {
     const r = stage.getBoundingClientRect();
     set(((e.clientX - r.left) / r.width) * 100);
   };
-  stage.addEventListener('pointerdown', (e) => { dragging = true; stage.setPointerCapture(e.pointerId); fromEvent(e); });
+  stage.addEventListener('pointerdown', (e) => {
+    if (el.classList.contains('side')) return; // nothing to drag
+    dragging = true;
+    stage.setPointerCapture(e.pointerId);
+    fromEvent(e);
+  });
   stage.addEventListener('pointermove', (e) => { if (dragging) fromEvent(e); });
   stage.addEventListener('pointerup', () => { dragging = false; });
   stage.addEventListener('pointercancel', () => { dragging = false; });
   set(50);
+
+  const layout = () => {
+    const a = before.naturalWidth / before.naturalHeight;
+    const b = after.naturalWidth / after.naturalHeight;
+    const side = after.hasAttribute('src') && a > 0 && b > 0 && Math.abs(a - b) > 0.02 * a;
+    el.classList.toggle('side', side);
+    range.hidden = side;
+  };
+  before.addEventListener('load', layout);
+  after.addEventListener('load', layout);
 
   const show = (img, blob) => {
     const url = URL.createObjectURL(blob);
@@ -46,6 +63,7 @@ export function createCompare({ label = 'Compare before and after' } = {}) {
       urls = [];
       show(before, blob);
       after.removeAttribute('src');
+      layout();
       el.classList.add('pending');
     },
     setAfter(blob) {
