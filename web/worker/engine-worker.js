@@ -119,7 +119,6 @@ async function boot() {
     manifest = null; // progress stays indeterminate and no snapshot is used; everything else works
   }
   progress = { phase: 'runtime', loaded: 0, total: expectedBytes(BOOT_FILES) };
-  const tm = performance.now();
   const { py, interpreter } = await startInterpreter();
   pyodide = py;
   const t1 = performance.now();
@@ -131,7 +130,7 @@ async function boot() {
     'import json, PIL, pixelpress, sys; json.dumps({"pixelpress": pixelpress.__version__, "pillow": PIL.__version__, "python": sys.version.split()[0]})'));
   const t3 = performance.now();
   versions.pyodide = pyodide.version;
-  postMessage({ type: 'ready', versions, interpreter, timings: { t0, manifest: tm - t0, boot: t1 - t0, packages: t2 - t1, imports: t3 - t2, total: t3 - t0 } });
+  postMessage({ type: 'ready', versions, interpreter, timings: { boot: t1 - t0, packages: t2 - t1, imports: t3 - t2, total: t3 - t0 } });
   // Jobs already wait on `booting`, so this costs a waiting job nothing it would not pay anyway.
   bridge.warm_up();
 }
