@@ -43,6 +43,8 @@ def cases() -> list[tuple[str, str, bytes, dict]]:
     logo = logos.noisy_jpeg(logos.shield(600, background=logos.OFF_WHITE))
     return [
         ("oil_paint 1600x1200", "oil_paint", photo, {}),
+        ("oil_paint 12 MP (full-size export)", "oil_paint",
+         samples.encode(samples.large_photo(4000, 3000, "coffee.png"), "JPEG", quality=90), {}),
         ("remove_background (local) 900px composite", "remove_background", car, {"provider": "local"}),
         ("autocrop RGBA 451x300", "autocrop", cutout, {}),
         ("drop_shadow RGBA 451x300", "drop_shadow", cutout, {}),
