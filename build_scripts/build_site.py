@@ -37,24 +37,26 @@ def build_engine_wheel() -> Path:
     return next(out.glob("pixelpress-*.whl"))
 
 
-def add_bytecode(core: Path, wheels: list[Path], cache: Path) -> None:
-    """Rewrite each wheel with bytecode from the pinned interpreter (bytecode_wheel.py).
+def add_bytecode(core: Path, stdlib: Path, wheels: list[Path], cache: Path) -> None:
+    """Rewrite the stdlib zip and each wheel in place with bytecode from the pinned interpreter.
 
-    Results are cached by input sha256: the pinned wheels compile once per machine.
+    See bytecode.py. Results are cached by input sha256: the pinned files
+    compile once per machine, the engine wheel whenever it changes.
     """
     cache.mkdir(parents=True, exist_ok=True)
+    tool = sha256(ROOT / "build_scripts" / "bytecode.py")[:8]  # a changed compiler invalidates the cache
+    cached = {f: cache / f"{sha256(f)[:24]}-{tool}-{f.name}" for f in [stdlib, *wheels]}
     todo = []
-    for wheel in wheels:
-        cached = cache / f"{sha256(wheel)[:24]}-{wheel.name}"
-        if not cached.exists():
-            todo += [str(wheel), str(cached)]
+    for f, out in cached.items():
+        if not out.exists():
+            todo += (["--stdlib"] if f == stdlib else []) + [str(f), str(out)]
     if todo:
         node = shutil.which("node")
         if node is None:
-            raise SystemExit("node is needed to compile the wheels' bytecode (apt install nodejs)")
+            raise SystemExit("node is needed to compile the bytecode (apt install nodejs)")
         subprocess.run([node, str(ROOT / "build_scripts" / "bytecode.mjs"), str(core), *todo], check=True)
-    for wheel in wheels:
-        shutil.copyfile(cache / f"{sha256(wheel)[:24]}-{wheel.name}", wheel)
+    for f, out in cached.items():
+        shutil.copyfile(out, f)
 
 
 def write_lock(official: Path, engine_wheel: Path, dest: Path) -> dict:
@@ -100,8 +102,8 @@ def build(cache: Path, out: Path) -> None:
         shutil.copy2(wheels / p["file"], runtime / p["file"])
     wheel = build_engine_wheel()
     shutil.copy2(wheel, runtime / wheel.name)
-    add_bytecode(core, [runtime / p["file"] for p in WHEELS.values()] + [runtime / wheel.name],
-                 cache.parent / "bytecode")
+    add_bytecode(core, runtime / "python_stdlib.zip",
+                 [runtime / p["file"] for p in WHEELS.values()] + [runtime / wheel.name], cache.parent / "bytecode")
     lock = write_lock(core / "pyodide-lock.json", wheel, runtime / "pyodide-lock.json")
     shutil.rmtree(wheel.parent, ignore_errors=True)
     for src, dst in VENDOR.items():

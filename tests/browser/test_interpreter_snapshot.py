@@ -125,8 +125,10 @@ def test_a_damaged_snapshot_is_replaced_not_trusted(origin_page, damage):
     assert start(origin_page, jobs)["interpreter"] == "restored"
 
 
-def test_engine_and_pillow_import_from_shipped_bytecode(origin_page):
+def test_stdlib_engine_and_pillow_import_from_shipped_bytecode(origin_page):
     res = start(origin_page, [["convert", {"format": "webp"}]])
     report = res["bytecode"]
     assert report["modules"] > 30  # the engine, Pillow and its plugins
     assert report["without"] == []
+    assert report["stdlib_modules"] > 100
+    assert report["stdlib_from_source"] == []

@@ -80,7 +80,7 @@ const SNAPSHOT_IMPORTS = ['__future__', 'dataclasses', 'decimal', 'email', 'enco
   'importlib.metadata', 'numbers', 'tarfile'];
 
 // The interpreter from this device's snapshot when there is a good one
-// (~0.3 s), else started afresh (~2 s) and snapshotted for next time.
+// (~0.3-0.5 s), else started afresh (~1 s) and snapshotted for next time.
 let restoredFrom = null;
 async function startInterpreter() {
   const options = { indexURL: RUNTIME_URL, lockFileURL: `${RUNTIME_URL}pyodide-lock.json`, stdout: () => {}, stderr: (s) => console.warn(s) };
@@ -88,7 +88,7 @@ async function startInterpreter() {
   const found = key && await readSnapshot(key);
   if (found) {
     try {
-      // Pyodide never settles on some invalid images; a restore takes ~0.3 s.
+      // Pyodide never settles on some invalid images; a restore takes well under 1 s.
       const py = await Promise.race([loadPyodide({ ...options, _loadSnapshot: found.bytes }),
         new Promise((_, reject) => setTimeout(() => reject(new Error('restoring took over 10 s')), 10_000))]);
       if (!(await found.intact)) throw new Error('the stored snapshot does not match its sha256');
@@ -136,8 +136,8 @@ async function boot() {
 }
 
 // Which imported engine and Pillow modules have bytecode this interpreter
-// accepts (build_scripts/bytecode_wheel.py). One without it was compiled from
-// source at import, which is what the build step exists to avoid.
+// accepts, and which stdlib modules came from source (build_scripts/bytecode.py).
+// Either was compiled from source at import, which the build step exists to avoid.
 const BYTECODE_REPORT = `
 import importlib.util, json, sys
 def _usable(path):
@@ -147,9 +147,12 @@ def _usable(path):
     except OSError:
         return False
     return head[:4] == importlib.util.MAGIC_NUMBER and head[4:8] == b"\\x01\\x00\\x00\\x00"
-_files = [m.__file__ for n, m in list(sys.modules.items())
-          if n.split(".")[0] in ("PIL", "pixelpress") and str(getattr(m, "__file__", "")).endswith(".py")]
-json.dumps({"modules": len(_files), "without": sorted(f for f in _files if not _usable(f))})
+_mods = [(n, str(getattr(m, "__file__", None))) for n, m in list(sys.modules.items())]
+_files = [f for n, f in _mods if n.split(".")[0] in ("PIL", "pixelpress") and f.endswith(".py")]
+_zip = next(p for p in sys.path if p.endswith(".zip"))
+_stdlib = [(n, f) for n, f in _mods if f.startswith(_zip + "/")]
+json.dumps({"modules": len(_files), "without": sorted(f for f in _files if not _usable(f)),
+            "stdlib_modules": len(_stdlib), "stdlib_from_source": sorted(n for n, f in _stdlib if f.endswith(".py"))})
 `;
 
 function packagesFor(op) {
