@@ -104,9 +104,15 @@ async function startInterpreter() {
   }
   const py = await loadPyodide({ ...options, _makeSnapshot: Boolean(key) });
   if (key) {
-    py.runPython(`import importlib\nfor name in ${JSON.stringify(SNAPSHOT_IMPORTS)}: importlib.import_module(name)`);
-    // Taken before any package or user file: the image holds only the bare interpreter.
-    writeSnapshot(key, py.makeMemorySnapshot());
+    try {
+      py.runPython(`import importlib\nfor name in ${JSON.stringify(SNAPSHOT_IMPORTS)}:
+    try: importlib.import_module(name)
+    except ImportError: pass`);
+      // Taken before any package or user file: the image holds only the bare interpreter.
+      writeSnapshot(key, py.makeMemorySnapshot());
+    } catch (e) {
+      console.warn('no interpreter snapshot this time:', e); // the engine works without one
+    }
   }
   return { py, interpreter: 'started' };
 }
