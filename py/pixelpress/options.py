@@ -50,6 +50,22 @@ def text(default: str, max_len: int, doc: str, *, required: bool = False):
     )
 
 
+def like(options_class: type, name: str, *, default: Any = dataclasses.MISSING, doc: str | None = None):
+    """Option `name` of another options class (its kind and bounds), to declare under a new name.
+
+    A pipeline exposing a step's options (car_listing's `shadow_blur` is
+    drop_shadow's `blur_radius`) declares them with this, so each bound is
+    written once. The default and the help line may differ.
+    """
+    src = next((f for f in dataclasses.fields(options_class) if f.name == name), None)
+    if src is None:
+        raise AttributeError(f"{options_class.__name__} has no option {name!r}")
+    meta = dict(src.metadata)
+    if doc is not None:
+        meta["doc"] = doc
+    return dataclasses.field(default=src.default if default is dataclasses.MISSING else default, metadata=meta)
+
+
 def parse_colour(value: str, field: str = "colour") -> tuple[int, int, int]:
     """'#RGB' or '#RRGGBB' (hash optional) to an (r, g, b) tuple."""
     if not isinstance(value, str) or not _HEX.match(value.strip()):

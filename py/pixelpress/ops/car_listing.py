@@ -21,7 +21,7 @@ import numpy as np
 from ..decode import DEFAULT_LIMITS, Limits
 from ..errors import PixelpressError
 from ..imaging import base_meta, decode_rgba, rgba_to_png
-from ..options import choice, colour, flag, integer, parse_colour, parse_options, text
+from ..options import choice, flag, integer, like, parse_colour, parse_options, text
 from ..pipeline import Step, run_steps
 from ..result import Output, Result
 from .autocrop import autocrop_array
@@ -39,17 +39,18 @@ class CarListingOptions:
     filename: str = text("", 255, "Original file name, recorded in meta.")
     padding: int = integer(50, 0, 1000, "Auto-crop margin in pixels on every side.")
     shadow: bool = flag(True, "Add a shadow under the subject.")
-    shadow_style: str = choice("floor", ("drop", "floor"), "floor: contact shadow (suits cars); drop: offset shadow.")
-    shadow_blur: int = integer(15, 0, 100, "Shadow blur radius (sigma) in pixels.")
-    shadow_offset_x: int = integer(10, -500, 500, "Drop shadow horizontal offset in pixels.")
-    shadow_offset_y: int = integer(10, -500, 500, "Drop shadow vertical offset in pixels.")
-    shadow_opacity: int = integer(50, 0, 100, "Shadow opacity in percent.")
-    shadow_colour: str = colour("#000000", "Shadow colour.")
-    grid_width: int = integer(600, 16, 4000, "Grid variant width.")
-    grid_height: int = integer(400, 16, 4000, "Grid variant height.")
-    detail_width: int = integer(1200, 16, 6000, "Detail variant width.")
-    detail_height: int = integer(800, 16, 6000, "Detail variant height.")
-    upscale: bool = flag(False, "Enlarge small pictures to fill the variants.")
+    shadow_style: str = like(ShadowOptions, "style", default="floor",
+                             doc="floor: contact shadow (suits cars); drop: offset shadow.")
+    shadow_blur: int = like(ShadowOptions, "blur_radius")
+    shadow_offset_x: int = like(ShadowOptions, "offset_x")
+    shadow_offset_y: int = like(ShadowOptions, "offset_y")
+    shadow_opacity: int = like(ShadowOptions, "opacity")
+    shadow_colour: str = like(ShadowOptions, "colour")
+    grid_width: int = like(VariantOptions, "grid_width")
+    grid_height: int = like(VariantOptions, "grid_height")
+    detail_width: int = like(VariantOptions, "detail_width")
+    detail_height: int = like(VariantOptions, "detail_height")
+    upscale: bool = like(VariantOptions, "upscale", doc="Enlarge small pictures to fill the variants.")
 
     def validate(self) -> None:
         self.variant_options()  # same rule as listing_variants
