@@ -72,10 +72,11 @@ async function loadPackages(names) {
 }
 
 // Stdlib modules every first file imports, mostly from Pyodide's own package
-// loader: imported before the snapshot, their bytecode is restored instead of
-// compiled from source on each visit. All are pure Python or built into the
-// runtime (a module from a loaded package would not survive a restore).
-// Derived by listing sys.modules before and after the boot and one convert.
+// loader: imported before the snapshot, they come back initialised instead of
+// being loaded and executed again on each visit. All are pure Python or built
+// into the runtime (a module from a loaded package would not survive a
+// restore). Derived by listing sys.modules before and after the boot and one
+// convert.
 const SNAPSHOT_IMPORTS = ['__future__', 'dataclasses', 'decimal', 'email', 'encodings.cp437', 'fractions',
   'importlib.metadata', 'numbers', 'tarfile'];
 
@@ -89,8 +90,12 @@ async function startInterpreter() {
   if (found) {
     try {
       // Pyodide never settles on some invalid images; a restore takes well under 1 s.
-      const py = await Promise.race([loadPyodide({ ...options, _loadSnapshot: found.bytes }),
-        new Promise((_, reject) => setTimeout(() => reject(new Error('restoring took over 10 s')), 10_000))]);
+      let timer;
+      const budget = new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error('restoring took over 10 s')), 10_000);
+      });
+      const py = await Promise.race([loadPyodide({ ...options, _loadSnapshot: found.bytes }), budget])
+        .finally(() => clearTimeout(timer));
       if (!(await found.intact)) throw new Error('the stored snapshot does not match its sha256');
       // The image froze the state of any module seeded at start-up.
       py.runPython('import sys\nif "random" in sys.modules: sys.modules["random"].seed()');
