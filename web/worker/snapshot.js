@@ -2,9 +2,10 @@
 //
 // Starting the interpreter (Pyodide's bootstrap and its stdlib imports) takes
 // ~1 s on a 2-core laptop even with the shipped bytecode; restoring a memory
-// image of a freshly started one takes ~0.3-0.5 s. The image is taken on this device right
-// after start-up, before any package is loaded and before any user file is
-// seen: it holds no user data, and its hash seed is this device's own.
+// image of a freshly started one takes ~0.3-0.5 s. The image is taken on this
+// device right after start-up, before any package is loaded and before any
+// user file is seen: it holds no user data, and its hash seed is this
+// device's own.
 //
 // Stored in Cache Storage under a key made of the runtime files' sha256s, so
 // a new runtime never restores an old image, and checked against its own
