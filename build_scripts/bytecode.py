@@ -57,27 +57,31 @@ def _cached_name(name: str) -> str:
     return f"{head}/__pycache__/{stem}.{tag}.pyc" if head else f"__pycache__/{stem}.{tag}.pyc"
 
 
+def _entries(src: str):
+    """(name, bytes) of every file in the zip at `src`, in order."""
+    with zipfile.ZipFile(src) as zin:
+        for info in zin.infolist():
+            if not info.is_dir():
+                yield info.filename, zin.read(info)
+
+
 def add_bytecode(src: str, dst: str) -> dict:
     """Write `dst`: the wheel at `src` plus bytecode. Returns counts for the build log."""
     files: list[tuple[str, bytes]] = []
     record_name = None
     compiled = skipped = 0
-    with zipfile.ZipFile(src) as zin:
-        for info in zin.infolist():
-            if info.is_dir():
-                continue
-            data = zin.read(info)
-            if info.filename.endswith(".dist-info/RECORD"):
-                record_name = info.filename
-                continue
-            files.append((info.filename, data))
-            if info.filename.endswith(".py") and ".dist-info/" not in info.filename:
-                pyc = _pyc(data, f"{SITE}/{info.filename}")
-                if pyc is None:
-                    skipped += 1
-                else:
-                    files.append((_cached_name(info.filename), pyc))
-                    compiled += 1
+    for name, data in _entries(src):
+        if name.endswith(".dist-info/RECORD"):
+            record_name = name
+            continue
+        files.append((name, data))
+        if name.endswith(".py") and ".dist-info/" not in name:
+            pyc = _pyc(data, f"{SITE}/{name}")
+            if pyc is None:
+                skipped += 1
+            else:
+                files.append((_cached_name(name), pyc))
+                compiled += 1
     if record_name is None:
         raise ValueError(f"{src} has no RECORD: not a wheel")
     record = "\n".join([_record_line(n, d) for n, d in files] + [f"{record_name},,", ""])
@@ -91,18 +95,14 @@ def compile_stdlib(src: str, dst: str) -> dict:
     archive = next(p for p in sys.path if p.endswith(".zip"))  # where the browser mounts it
     files: list[tuple[str, bytes]] = []
     compiled = skipped = 0
-    with zipfile.ZipFile(src) as zin:
-        for info in zin.infolist():
-            if info.is_dir():
-                continue
-            data = zin.read(info)
-            pyc = _pyc(data, f"{archive}/{info.filename}") if info.filename.endswith(".py") else None
-            if pyc is None:
-                files.append((info.filename, data))
-                skipped += info.filename.endswith(".py")
-            else:
-                files.append((info.filename[:-3] + ".pyc", pyc))
-                compiled += 1
+    for name, data in _entries(src):
+        pyc = _pyc(data, f"{archive}/{name}") if name.endswith(".py") else None
+        if pyc is None:
+            files.append((name, data))
+            skipped += name.endswith(".py")
+        else:
+            files.append((name[:-3] + ".pyc", pyc))
+            compiled += 1
     _write_zip(dst, files)
     return {"compiled": compiled, "source_only": skipped}
 
