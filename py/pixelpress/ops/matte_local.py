@@ -275,7 +275,7 @@ def refine_edges(rgb: np.ndarray, alpha: np.ndarray, model: BackgroundModel,
         pad = 12 + 6 * feather  # room for the blurs below
         y0, y1 = max(0, ys.min() - pad), min(h, ys.max() + pad + 1)
         x0, x1 = max(0, xs.min() - pad), min(w, xs.max() + pad + 1)
-        # The soft band, and three pixels either side of a hard edge.
+        # The soft band, and two pixels either side of a hard edge.
         sub = alpha[y0:y1, x0:x1]
         solid = (sub >= 128).astype(np.uint8)
         ring = np.ones((5, 5), np.uint8)
@@ -284,12 +284,16 @@ def refine_edges(rgb: np.ndarray, alpha: np.ndarray, model: BackgroundModel,
         ys, xs = by + y0, bx + x0
         # The subject's own colours: opaque and clear of the edge, whose pixels may be mixed.
         inside = (cv2.erode((sub >= 250).astype(np.uint8), ring) > 0).astype(np.float32)
-        sigma = 2.5
-        den = cv2.GaussianBlur(inside, (0, 0), sigma)
-        num = cv2.GaussianBlur(rgb[y0:y1, x0:x1].astype(np.float32) * inside[..., None], (0, 0), sigma)
-        d_in = den[by, bx]
+        weighted = rgb[y0:y1, x0:x1].astype(np.float32) * inside[..., None]
+
+        def inside_colour(sigma: float, py: np.ndarray, px: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            """(colour, weight) at crop positions: a blur of the opaque pixels only."""
+            weight = cv2.GaussianBlur(inside, (0, 0), sigma)[py, px]
+            total = cv2.GaussianBlur(weighted, (0, 0), sigma)[py, px]
+            return total / np.maximum(weight, 1e-6)[:, None], weight
+
+        inner, d_in = inside_colour(2.5, by, bx)
         known = d_in > 0.02
-        inner = num[by, bx] / np.maximum(d_in, 1e-6)[:, None]
         back = model.at(xs, ys, w, h) * 255.0
         pix = rgb[ys, xs].astype(np.float32)
         diff = inner - back
@@ -309,11 +313,9 @@ def refine_edges(rgb: np.ndarray, alpha: np.ndarray, model: BackgroundModel,
             sub = alpha[y0:y1, x0:x1]
             reach = cv2.dilate((sub > 0).astype(np.uint8), np.ones((3, 3), np.uint8), iterations=2 * feather + 2)
             gy, gx = np.nonzero((reach > 0) & (sub == 0))
-            wide = 2.5 + feather
-            wden = cv2.GaussianBlur(inside, (0, 0), wide)[gy, gx]
-            wnum = cv2.GaussianBlur(rgb[y0:y1, x0:x1].astype(np.float32) * inside[..., None], (0, 0), wide)[gy, gx]
-            ok = wden > 1e-4
-            colours[gy[ok] + y0, gx[ok] + x0] = np.clip(wnum[ok] / wden[ok][:, None] + 0.5, 0, 255).astype(np.uint8)
+            near, weight = inside_colour(2.5 + feather, gy, gx)
+            ok = weight > 1e-4
+            colours[gy[ok] + y0, gx[ok] + x0] = np.clip(near[ok] + 0.5, 0, 255).astype(np.uint8)
             soft = cv2.GaussianBlur(sub.astype(np.float32), (0, 0), 0.6 * feather)
             alpha[y0:y1, x0:x1] = np.clip(soft + 0.5, 0, 255).astype(np.uint8)
     colours[alpha == 0] = 0
