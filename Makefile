@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 PORT   ?= 8000
 
-.PHONY: setup runtime fonts build run test test-engine test-browser test-server bench clean
+.PHONY: setup runtime fonts model build run test test-engine test-browser test-server bench clean
 
 setup: $(VENV)/.installed node_modules/.installed .venv-contrib/.installed
 	@bash build_scripts/ensure_chromium.sh
@@ -13,7 +13,7 @@ $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet hatchling
-	$(PY) -m pip install --quiet -e ".[server,test]"
+	$(PY) -m pip install --quiet -e ".[server,matte,test]"
 	touch $@
 
 # OpenCV's own xphoto.oilPainting, only for comparing our oil paint against it.
@@ -33,7 +33,11 @@ runtime: $(VENV)/.installed
 fonts: $(VENV)/.installed
 	$(PY) build_scripts/fetch_fonts.py
 
-build: setup runtime fonts
+# The salient-object network (pinned sha256) for local background removal.
+model: $(VENV)/.installed
+	$(PY) build_scripts/fetch_model.py
+
+build: setup runtime fonts model
 	$(PY) build_scripts/build_site.py
 
 run: build
@@ -42,7 +46,7 @@ run: build
 test: build
 	$(PY) -m pytest -q -ra
 
-test-engine: setup fonts
+test-engine: setup fonts model
 	$(PY) -m pytest -q tests/engine
 
 test-browser: build

@@ -29,37 +29,89 @@ def warm_up() -> None:
     Image.preinit()
 
 
+class JsSegmenter:
+    """The salient-object network run by the page (onnxruntime-web in its own worker).
+
+    `infer` is a JS function taking the input tensor's bytes (float32,
+    1x3xSxS) and resolving with the first output as a Float32Array. Any
+    rejection becomes ModelUnavailable, so the matte falls back to classical.
+    """
+
+    name = "onnxruntime-web"
+
+    def __init__(self, infer):
+        self.infer = infer
+
+    async def predict(self, tensor):
+        import numpy as np
+
+        from .saliency import ModelUnavailable
+
+        try:
+            out = await self.infer(tensor.tobytes(), list(tensor.shape))
+            raw = out.to_bytes()
+        except Exception as exc:  # noqa: BLE001 - a JS error of any kind
+            raise ModelUnavailable(f"the network failed in the browser: {getattr(exc, 'message', exc)}") from None
+        return np.frombuffer(raw, np.float32).reshape(tensor.shape[-2:])
+
+
 def run(op: str, data, options_json: str = "{}", progress=None) -> dict:
     """Run `op` and return {"ok": True, "outputs": [...], "meta": json} or {"ok": False, "error": {...}}.
 
     `data` may be bytes or a Pyodide JsProxy of a Uint8Array.
     """
     try:
-        if hasattr(data, "to_bytes"):
-            data = data.to_bytes()
-        try:
-            options = json.loads(options_json) if options_json else {}
-        except ValueError as exc:
-            raise InvalidOption(f"options are not valid JSON ({exc})") from None
-        fn = resolve(op)
-        kwargs = {"progress": progress} if (progress is not None and spec(op).progress) else {}
-        result = fn(bytes(data), options, **kwargs)
-        outputs = [("main", result.mime, result.data, result.meta)]
-        outputs += [(x.name, x.mime, x.data, x.meta) for x in result.extras]
-        return {
-            "ok": True,
-            "meta": json.dumps(result.meta),
-            "outputs": [(name, mime, blob, json.dumps(meta)) for name, mime, blob, meta in outputs],
-        }
-    except PixelpressError as exc:
-        return {"ok": False, "error": exc.to_dict()}
-    except MemoryError:
-        return {"ok": False, "error": {"code": "out_of_memory",
-                                        "message": "The image needs more memory than the browser gave this tab."}}
+        data, options, kwargs = _request(op, data, options_json, progress)
+        return _answer(resolve(op)(data, options, **kwargs))
     except Exception as exc:  # noqa: BLE001 - the worker must survive anything
-        err = InternalError(f"Unexpected engine failure: {type(exc).__name__}: {exc}")
-        return {"ok": False, "error": err.to_dict() | {"detail": traceback.format_exc(limit=5)}}
+        return _failure(exc)
     finally:
         # Large intermediate images are freed now rather than at some later
         # collection; in the worker that keeps the wasm heap from creeping.
         gc.collect()
+
+
+async def run_async(op: str, data, options_json: str = "{}", progress=None, infer=None) -> dict:
+    """`run` for the ops that use the network (`registry.needs_model`), awaiting `infer` (see JsSegmenter)."""
+    try:
+        data, options, kwargs = _request(op, data, options_json, progress)
+        if infer is not None and spec(op).model:
+            kwargs["segmenter"] = JsSegmenter(infer)
+            return _answer(await resolve(op, asynchronous=True)(data, options, **kwargs))
+        return _answer(resolve(op)(data, options, **kwargs))
+    except Exception as exc:  # noqa: BLE001 - the worker must survive anything
+        return _failure(exc)
+    finally:
+        gc.collect()
+
+
+def _request(op: str, data, options_json: str, progress) -> tuple[bytes, dict, dict]:
+    if hasattr(data, "to_bytes"):
+        data = data.to_bytes()
+    try:
+        options = json.loads(options_json) if options_json else {}
+    except ValueError as exc:
+        raise InvalidOption(f"options are not valid JSON ({exc})") from None
+    kwargs = {"progress": progress} if (progress is not None and spec(op).progress) else {}
+    return bytes(data), options, kwargs
+
+
+def _answer(result) -> dict:
+    outputs = [("main", result.mime, result.data, result.meta)]
+    outputs += [(x.name, x.mime, x.data, x.meta) for x in result.extras]
+    return {
+        "ok": True,
+        "meta": json.dumps(result.meta),
+        "outputs": [(name, mime, blob, json.dumps(meta)) for name, mime, blob, meta in outputs],
+    }
+
+
+def _failure(exc: Exception) -> dict:
+    """Every failure as plain data (called inside the `except`)."""
+    if isinstance(exc, PixelpressError):
+        return {"ok": False, "error": exc.to_dict()}
+    if isinstance(exc, MemoryError):
+        return {"ok": False, "error": {"code": "out_of_memory",
+                                        "message": "The image needs more memory than the browser gave this tab."}}
+    err = InternalError(f"Unexpected engine failure: {type(exc).__name__}: {exc}")
+    return {"ok": False, "error": err.to_dict() | {"detail": traceback.format_exc(limit=5)}}

@@ -21,6 +21,7 @@ class OpSpec:
     target: str  # "module:function", relative to the pixelpress package
     packages: tuple[str, ...]
     progress: bool = False  # the function accepts a `progress` callback
+    model: bool = False  # runs the salient-object network: `<function>_async` takes a `segmenter`
 
 
 OPS: dict[str, OpSpec] = {
@@ -32,11 +33,11 @@ OPS: dict[str, OpSpec] = {
     "web_sizes": OpSpec("ops.web_sizes:web_sizes", PILLOW),
     "asset_pack": OpSpec("ops.asset_pack:asset_pack", OPENCV, progress=True),
     "oil_paint": OpSpec("ops.oil_paint:oil_paint", OPENCV),
-    "remove_background": OpSpec("ops.background:remove_background", OPENCV),
+    "remove_background": OpSpec("ops.background:remove_background", OPENCV, model=True),
     "autocrop": OpSpec("ops.autocrop:autocrop", NUMPY),
     "drop_shadow": OpSpec("ops.shadow:drop_shadow", OPENCV),
     "listing_variants": OpSpec("ops.variants:listing_variants", OPENCV),
-    "car_listing": OpSpec("ops.car_listing:car_listing", OPENCV, progress=True),
+    "car_listing": OpSpec("ops.car_listing:car_listing", OPENCV, progress=True, model=True),
 }
 
 
@@ -51,6 +52,11 @@ def packages_for(op: str) -> list[str]:
     return list(spec(op).packages)
 
 
-def resolve(op: str):
+def needs_model(op: str) -> bool:
+    return spec(op).model
+
+
+def resolve(op: str, *, asynchronous: bool = False):
+    """The op's function; with `asynchronous`, the coroutine function a model op awaits its network in."""
     module, func = spec(op).target.split(":")
-    return getattr(importlib.import_module(f"pixelpress.{module}"), func)
+    return getattr(importlib.import_module(f"pixelpress.{module}"), func + ("_async" if asynchronous else ""))

@@ -25,12 +25,12 @@ def png(arr: np.ndarray) -> bytes:
     return samples.encode(Image.fromarray(arr), "PNG")
 
 
-def test_matte_iou_on_composites():
+def test_classical_matte_iou_on_composites():
     scores = []
     for i in SUBSET:
         c = composites.make(i)
-        r = remove_background(c.data, {"provider": "local"})
-        assert r.mime == "image/png" and r.meta["provider"] == "local"
+        r = remove_background(c.data, {"provider": "classical"})
+        assert r.mime == "image/png" and r.meta["matte"]["method"] == "classical"
         scores.append(composites.iou(alpha_of(r.data), c.alpha))
     assert np.mean(scores) >= 0.93, f"mean IoU {np.mean(scores):.3f}: {np.round(scores, 3)}"
     assert min(scores) >= 0.85, f"worst IoU {min(scores):.3f}: {np.round(scores, 3)}"
@@ -106,7 +106,7 @@ def test_local_keeps_an_existing_cut_out():
     rgba = np.dstack([c.rgb, c.alpha])
     r = remove_background(png(rgba), {})
     assert np.array_equal(alpha_of(r.data), c.alpha)
-    assert r.meta["matte"] == {"kept_existing_alpha": True} and r.meta["warnings"]
+    assert r.meta["matte"] == {"method": "existing_alpha"} and r.meta["warnings"]
 
 
 @pytest.mark.parametrize("field,bad", [

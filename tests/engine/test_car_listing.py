@@ -102,9 +102,9 @@ def test_local_failure_degrades_to_skip():
 
 
 def test_unexpected_matte_error_degrades_too(car, monkeypatch):
-    def boom(*_a, **_k):
+    async def boom(*_a, **_k):
         raise ValueError("matte exploded")
-    monkeypatch.setattr(cl, "local_cutout", boom)
+    monkeypatch.setattr(cl, "cutout", boom)
     r = cl.car_listing(car.data, {})
     assert r.meta["provider"] == "skip" and "matte exploded" in r.meta["fallback_reason"]
 

@@ -1,16 +1,25 @@
-"""Background removal: the engine's local matte, or a pass-through.
+"""Background removal: the neural matte, the classical matte, or a pass-through.
 
 Providers at the engine level:
 
-- `local`: the studio-background matte of `matte_local` (border colour model,
-  shadow-aware score, GrabCut, clean-up, guided edge refinement).
+- `local`: the salient-object network (`matte_neural`), refined at full
+  resolution. When the network cannot be loaded or run, or finds nothing, the
+  classical matte takes over and meta says so (`matte.method`,
+  `matte.fallback_reason`).
+- `classical`: the studio-background matte of `matte_local` (border colour
+  model, shadow-aware score, GrabCut): good on plain studio backdrops only.
 - `skip`: the image unchanged, as RGBA PNG.
 - `remote`: the input was already cut out by the server's API4.ai endpoint
   (called by the page, not the engine); the engine keeps its alpha as is and
   records the provider.
 
-The page may pass `fallback_reason` (why it fell back from `remote`), which is
-recorded in meta. Output is always an RGBA PNG.
+The whole chain is remote (the page), then the network, then classical, then
+skip (the car listing degrades to skip rather than fail). The page may pass
+`fallback_reason` (why it fell back from `remote`), which is recorded in meta.
+Output is always an RGBA PNG.
+
+`remove_background_async` is the op; in the browser the worker awaits it with
+a segmenter that runs onnxruntime-web. `remove_background` runs it natively.
 """
 
 from __future__ import annotations
@@ -19,51 +28,88 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..coroutines import run_now
 from ..decode import DEFAULT_LIMITS, Limits
 from ..errors import EmptyImage
 from ..imaging import base_meta, decode_rgba, rgba_to_png
 from ..options import choice, integer, parse_options, text
 from ..result import Result, Timings
+from ..saliency import ModelUnavailable, Segmenter
+from .matte_local import NoSubject, estimate_alpha, refine_edges
 
-PROVIDERS = ("local", "skip", "remote")
+PROVIDERS = ("local", "classical", "skip", "remote")
 
 
 @dataclass(frozen=True)
 class RemoveBackgroundOptions:
-    provider: str = choice("local", PROVIDERS, "local: the engine's matte; skip: unchanged; "
+    provider: str = choice("local", PROVIDERS, "local: the engine's neural matte (classical if it cannot run); "
+                           "classical: the plain-backdrop matte; skip: unchanged; "
                            "remote: input already cut out by the server, kept as is.")
     fallback_reason: str = text("", 200, "Why the page fell back to this provider (recorded in meta).")
     feather: int = integer(1, 0, 20, "Softness of the cut-out edge in pixels (0 = hard edge).")
 
 
-def local_cutout(rgba: np.ndarray, feather: int = 1) -> tuple[np.ndarray, dict]:
-    """The local cut-out of an RGBA array (new RGBA array, edge colours decontaminated).
+async def cutout(rgba: np.ndarray, provider: str = "local", *, segmenter: Segmenter | None = None,
+                 feather: int = 1) -> tuple[np.ndarray, dict, list[str]]:
+    """(new RGBA array, matte info for meta, warnings) of the local cut-out, edge colours decontaminated.
 
-    An image that already has transparency is taken as cut out and kept as is
-    (meta says so). Raises EmptyImage when nothing stands out from the background.
+    `provider` is `local` (network, falling back to classical) or `classical`.
+    An image that already has transparency is taken as cut out and kept as is.
+    Raises EmptyImage when no method finds a subject.
     """
-    from .matte_local import NoSubject, estimate_alpha, refine_edges
-
     a_in = rgba[..., 3]
     if (a_in < 255).any():
-        # Already cut out (e.g. by the remote provider or an editor): keep it.
         if not (a_in > 10).any():
             raise EmptyImage("The image is fully transparent; there is no subject to cut out.")
-        return rgba.copy(), {"kept_existing_alpha": True}
+        return rgba.copy(), {"method": "existing_alpha"}, [
+            "The image already has transparency; it was kept as the cut-out."]
     rgb = np.ascontiguousarray(rgba[..., :3])
+    warnings: list[str] = []
+    reason = None
+    if provider == "local":
+        try:
+            return await _neural(rgb, segmenter, feather)
+        except (ModelUnavailable, MemoryError) as exc:
+            reason = f"the network could not run: {exc}"
+        except NoSubject as exc:
+            reason = str(exc)
+        warnings.append(f"The classical matte was used because {reason[:1].lower()}{reason[1:].rstrip('.')}; "
+                        "it suits plain backdrops only.")
+    out, info = _classical(rgb, feather)
+    if reason:
+        info["fallback_reason"] = reason[:300]
+    return out, info, warnings
+
+
+async def _neural(rgb: np.ndarray, segmenter: Segmenter | None, feather: int) -> tuple[np.ndarray, dict, list[str]]:
+    from ..saliency import MODEL, native_segmenter
+    from .matte_neural import LocalBackdrop, neural_alpha
+
+    seg = segmenter if segmenter is not None else native_segmenter()
+    alpha, info, conf = await neural_alpha(rgb, seg)
+    alpha, colours = refine_edges(rgb, alpha, LocalBackdrop(rgb, alpha), feather)
+    warning = conf.warning()
+    return _compose(colours, alpha), {"method": "neural", "model": MODEL.name, **info}, [warning] if warning else []
+
+
+def _classical(rgb: np.ndarray, feather: int) -> tuple[np.ndarray, dict]:
     try:
         alpha, info, model = estimate_alpha(rgb)
     except NoSubject as exc:
         raise EmptyImage(f"{exc} Try a photo with a plain or gradient background, or skip this step.") from None
     alpha, colours = refine_edges(rgb, alpha, model, feather)
-    out = np.empty_like(rgba)
+    return _compose(colours, alpha), {"method": "classical", **info}
+
+
+def _compose(colours: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+    out = np.empty((*alpha.shape, 4), np.uint8)
     out[..., :3] = colours
     out[..., 3] = alpha
-    return out, info
+    return out
 
 
-def remove_background(data: bytes, options: RemoveBackgroundOptions | dict | None = None,
-                      limits: Limits = DEFAULT_LIMITS) -> Result:
+async def remove_background_async(data: bytes, options: RemoveBackgroundOptions | dict | None = None,
+                                  limits: Limits = DEFAULT_LIMITS, *, segmenter: Segmenter | None = None) -> Result:
     opts = parse_options(RemoveBackgroundOptions, options)
     t = Timings()
     with t.span("decode"):
@@ -72,15 +118,21 @@ def remove_background(data: bytes, options: RemoveBackgroundOptions | dict | Non
     extra: dict = {"provider": opts.provider}
     if opts.fallback_reason:
         extra["fallback_reason"] = opts.fallback_reason
-    if opts.provider == "local":
+    if opts.provider in ("local", "classical"):
         with t.span("matte"):
-            rgba, info = local_cutout(rgba, opts.feather)
+            rgba, info, more = await cutout(rgba, opts.provider, segmenter=segmenter, feather=opts.feather)
         extra["matte"] = info
-        if info.get("kept_existing_alpha"):
-            warnings.append("The image already has transparency; it was kept as the cut-out.")
+        if "matte_confidence" in info:
+            extra["matte_confidence"] = info["matte_confidence"]
+        warnings += more
     elif opts.provider == "remote" and not had_alpha:
         warnings.append("provider is remote but the image has no transparency; it was kept unchanged.")
     with t.span("encode"):
         out = rgba_to_png(rgba)
     meta = base_meta(rgba, "png", out, t.ms, warnings, mode="RGBA", input_format=src.format.lower(), **extra)
     return Result(out, "image/png", meta)
+
+
+def remove_background(data: bytes, options: RemoveBackgroundOptions | dict | None = None,
+                      limits: Limits = DEFAULT_LIMITS, *, segmenter: Segmenter | None = None) -> Result:
+    return run_now(remove_background_async(data, options, limits, segmenter=segmenter))

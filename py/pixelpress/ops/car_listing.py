@@ -6,8 +6,9 @@ into `meta["timings_ms"]`. Outputs (all RGBA PNG): `data` = `processed`
 `detail`.
 
 Background removal never fails the job: if the chosen provider fails (or
-finds no subject), the pipeline degrades to the next one (local -> skip) and
-records `provider` and `fallback_reason` in meta. A fully transparent input
+finds no subject), the pipeline degrades to the next one (network ->
+classical -> skip, see `background.cutout`) and records `provider`,
+`matte.method` and `fallback_reason` in meta. A fully transparent input
 has no subject at all, so auto-crop raises `empty_image`: there is nothing
 to list.
 """
@@ -22,18 +23,20 @@ from ..decode import DEFAULT_LIMITS, Limits
 from ..errors import PixelpressError
 from ..imaging import base_meta, decode_rgba, rgba_to_png
 from ..options import choice, flag, integer, like, parse_colour, parse_options, text
-from ..pipeline import Step, run_steps
+from ..coroutines import run_now
+from ..pipeline import Step, run_steps_async
 from ..result import Output, Result
+from ..saliency import Segmenter
 from .autocrop import autocrop_array
-from .background import PROVIDERS, local_cutout
+from .background import PROVIDERS, cutout
 from .shadow import ShadowOptions, shadow_array
 from .variants import VariantOptions, variants_arrays
 
 
 @dataclass(frozen=True)
 class CarListingOptions:
-    provider: str = choice("local", PROVIDERS, "Background removal: local matte, skip, or remote "
-                           "(input already cut out by the server).")
+    provider: str = choice("local", PROVIDERS, "Background removal: local (neural matte), classical "
+                           "(plain backdrops), skip, or remote (input already cut out by the server).")
     skip_background_removal: bool = flag(False, "Same as provider skip (kept from the old service's form).")
     fallback_reason: str = text("", 200, "Why the page fell back to this provider (recorded in meta).")
     filename: str = text("", 255, "Original file name, recorded in meta.")
@@ -66,6 +69,7 @@ class ListingState:
     data: bytes
     opts: CarListingOptions
     limits: Limits
+    segmenter: Segmenter | None = None
     rgba: np.ndarray | None = None
     had_alpha: bool = False
     meta: dict = field(default_factory=dict)
@@ -82,15 +86,18 @@ def _decode(st: ListingState) -> ListingState:
     return st
 
 
-def _remove_background(st: ListingState) -> ListingState:
+async def _remove_background(st: ListingState) -> ListingState:
     o = st.opts
     provider = "skip" if o.skip_background_removal else o.provider
     reason = o.fallback_reason or None
-    if provider == "local":
+    if provider in ("local", "classical"):
         try:
-            st.rgba, info = local_cutout(st.rgba)
+            st.rgba, info, warnings = await cutout(st.rgba, provider, segmenter=st.segmenter)
             st.had_alpha = True
             st.meta["matte"] = info
+            if "matte_confidence" in info:
+                st.meta["matte_confidence"] = info["matte_confidence"]
+            st.warnings += warnings
         except (PixelpressError, MemoryError, ValueError, ArithmeticError) as exc:  # degrade, never fail
             msg = exc.message if isinstance(exc, PixelpressError) else f"{type(exc).__name__}: {exc}"
             reason = f"local background removal failed: {msg}"
@@ -132,12 +139,13 @@ def _encode(st: ListingState) -> ListingState:
     return st
 
 
-def car_listing(data: bytes, options: CarListingOptions | dict | None = None,
-                limits: Limits = DEFAULT_LIMITS, progress=None) -> Result:
+async def car_listing_async(data: bytes, options: CarListingOptions | dict | None = None,
+                            limits: Limits = DEFAULT_LIMITS, progress=None, *,
+                            segmenter: Segmenter | None = None) -> Result:
     opts = parse_options(CarListingOptions, options)
     parse_colour(opts.shadow_colour, "shadow_colour")
     timings: dict[str, float] = {}
-    st = ListingState(data, opts, limits)
+    st = ListingState(data, opts, limits, segmenter)
     steps = [
         Step("decode", _decode),
         Step("remove_background", _remove_background),
@@ -146,7 +154,7 @@ def car_listing(data: bytes, options: CarListingOptions | dict | None = None,
         Step("variants", _variants),
         Step("encode", _encode),
     ]
-    st = run_steps(steps, st, timings=timings, progress=progress)
+    st = await run_steps_async(steps, st, timings=timings, progress=progress)
     if not opts.shadow:
         st.meta["shadow"] = None
     extras = []
@@ -158,3 +166,8 @@ def car_listing(data: bytes, options: CarListingOptions | dict | None = None,
                      filename=opts.filename or None, steps=[s.name for s in steps if s.enabled],
                      variants={n: st.variants[n][1] for n in ("grid", "detail")}, **st.meta)
     return Result(st.files["processed"], "image/png", meta, extras)
+
+
+def car_listing(data: bytes, options: CarListingOptions | dict | None = None,
+                limits: Limits = DEFAULT_LIMITS, progress=None, *, segmenter: Segmenter | None = None) -> Result:
+    return run_now(car_listing_async(data, options, limits, progress, segmenter=segmenter))

