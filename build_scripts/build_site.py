@@ -21,13 +21,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from fetch_runtime import DEFAULT_CACHE, sha256  # noqa: E402
-from pins import CORE_FILES, PYODIDE_VERSION, WHEELS  # noqa: E402
+from pins import CORE_FILES, ORT_WEB_FILES, PYODIDE_VERSION, WHEELS  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 WEB = ROOT / "web"
 VENDOR = {  # npm package file -> dist path: small, well-kept browser libraries
     "node_modules/fflate/esm/browser.js": "vendor/fflate.js",
+    **{f"node_modules/onnxruntime-web/dist/{f}": f"vendor/ort/{f}" for f in ORT_WEB_FILES},
 }
+MODELS = ROOT / ".cache" / "models"  # build_scripts/fetch_model.py, checked against the engine's pin
 
 
 def build_engine_wheel() -> Path:
@@ -80,6 +82,20 @@ def write_lock(official: Path, engine_wheel: Path, dest: Path) -> dict:
     return site_lock
 
 
+def copy_model(out: Path) -> dict:
+    """The network and its runtime's wasm, as the manifest names them for the model worker."""
+    sys.path.insert(0, str(ROOT / "py"))
+    from pixelpress.saliency import MODEL
+
+    src = MODELS / MODEL.file
+    if not src.exists() or sha256(src) != MODEL.sha256:
+        raise SystemExit(f"{src} missing or not the pinned model: run build_scripts/fetch_model.py")
+    (out / "models").mkdir(parents=True, exist_ok=True)
+    shutil.copy2(src, out / "models" / MODEL.file)
+    wasm = next(f for f in ORT_WEB_FILES if f.endswith(".wasm"))
+    return {"model": f"models/{MODEL.file}", "runtime": f"vendor/ort/{wasm}"}
+
+
 def build(cache: Path, out: Path) -> None:
     core, wheels = cache / "core", cache / "wheels"
     missing = [f for f in CORE_FILES if not (core / f).exists()]
@@ -112,12 +128,15 @@ def build(cache: Path, out: Path) -> None:
         (out / dst).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(ROOT / src, out / dst)
 
+    model = copy_model(out)
+
     files = sorted(p for p in out.rglob("*") if p.is_file())
     manifest = {
         "version": lock["packages"]["pixelpress"]["sha256"][:12],
         "pyodide": PYODIDE_VERSION,
         "files": {p.relative_to(out).as_posix(): {"bytes": p.stat().st_size, "sha256": sha256(p)} for p in files},
         "packages": {name: e["file_name"] for name, e in lock["packages"].items()},
+        "model": model,
     }
     (out / "asset-manifest.json").write_text(json.dumps(manifest, indent=1))
     total = sum(f["bytes"] for f in manifest["files"].values())

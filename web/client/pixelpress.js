@@ -13,6 +13,7 @@
 import { EngineHandle } from './engine-handle.js';
 import { PixelpressError, asError } from './errors.js';
 import { fetchImage } from './fetch-image.js';
+import { ModelHost } from './model-host.js';
 
 export { PixelpressError, fetchImage };
 
@@ -28,6 +29,8 @@ export class PixelpressClient {
     this.queue = [];
     this.nextId = 1;
     this.firstReady = null;
+    // The background-removal network: its own worker, started only when an operation needs it.
+    this.models = new ModelHost({ onProgress: (p) => this.onLoading?.(p) });
     this.spawn(); // the first worker starts loading at once: prefetch while the user picks files
   }
 
@@ -45,6 +48,7 @@ export class PixelpressClient {
     const handle = new EngineHandle({
       onProgress: first ? this.onLoading : undefined,
       onExit: (h, reason) => this.retire(h, reason),
+      onInfer: (req) => this.models.infer(req),
     });
     this.handles.push(handle);
     handle.ready.then(() => this.pump(), () => {});
@@ -61,10 +65,12 @@ export class PixelpressClient {
     if (this.queue.length || !this.handles.length) this.spawn();
   }
 
-  // Load the packages an operation needs (e.g. OpenCV) before the user asks.
+  // Load the packages an operation needs (e.g. OpenCV), and the network if it uses it, before the user asks.
   async preload(op) {
     await this.ready();
-    return this.enqueue(op, {}, new ArrayBuffer(0), { control: 'preload' }).catch(() => {});
+    const msg = await this.enqueue(op, {}, new ArrayBuffer(0), { control: 'preload' }).catch(() => null);
+    if (msg?.meta?.model) await this.models.warm();
+    return msg;
   }
 
   // Figures of whichever worker answers: {wasm_heap_bytes, python_objects, bytecode: {modules, without}}.
@@ -151,6 +157,7 @@ export class PixelpressClient {
   terminate() {
     for (const h of this.handles) h.kill(new PixelpressError('cancelled', 'The client was shut down.'));
     this.handles = [];
+    this.models.terminate();
   }
 }
 

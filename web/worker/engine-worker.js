@@ -4,10 +4,13 @@
 //   in : {type: 'run', id, op, options, data: ArrayBuffer}   (data transferred)
 //        {type: 'preload', id, op}                           (load an op's packages ahead of time)
 //        {type: 'stats', id}                                  (heap figures for leak benchmarks, bytecode use)
+//        {type: 'infer-result', inferId, ok, data?, dims?, error?}  (the page's answer to an 'infer')
 //   out: {type: 'progress', phase, loaded, total}             runtime loading, in bytes
 //        {type: 'ready', timings, versions, interpreter: 'restored'|'started'}
 //        {type: 'fatal', error: {code, message}}              the runtime could not start
 //        {type: 'op-progress', id, done, total, file}
+//        {type: 'infer', inferId, tensor: ArrayBuffer, dims}     the network's input; the page runs it
+//                                                             (one model worker serves every engine worker)
 //        {type: 'result', id, ok: true, outputs: [{name, mime, data, meta}], meta, ms}
 //        {type: 'result', id, ok: false, error: {code, message, field?}}
 // It knows nothing of the UI. Engine failures come back as typed errors; the
@@ -166,9 +169,35 @@ json.dumps({"modules": len(_files), "without": sorted(f for f in _files if not _
             "stdlib_modules": len(_stdlib), "stdlib_from_source": sorted(n for n, f in _stdlib if f.endswith(".py"))})
 `;
 
+// The network runs in the page's model worker: Python awaits this, the page answers with 'infer-result'.
+const inferring = new Map();
+let nextInfer = 1;
+function infer(tensorBytes, dims) {
+  const inferId = nextInfer++;
+  // Both arguments are Pyodide's to release once the returned promise settles.
+  const bytes = tensorBytes.toJs();
+  const tensor = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
+  const shape = dims.toJs();
+  return new Promise((resolve, reject) => {
+    inferring.set(inferId, { resolve, reject });
+    postMessage({ type: 'infer', inferId, tensor, dims: shape }, [tensor]);
+  });
+}
+function inferAnswered({ inferId, ok, data, error }) {
+  const pending = inferring.get(inferId);
+  if (!pending) return;
+  inferring.delete(inferId);
+  if (ok) pending.resolve(new Float32Array(data));
+  else pending.reject(new Error(error?.message ?? 'the network failed'));
+}
+
 function packagesFor(op) {
   const proxy = registry.packages_for(op);
   try { return proxy.toJs(); } finally { proxy.destroy(); }
+}
+
+function needsModel(op) {
+  try { return registry.needs_model(op); } catch { return false; } // unknown ops: the bridge phrases the error
 }
 
 function errorResult(id, error) {
@@ -197,7 +226,9 @@ async function run({ id, op, options, data }) {
   };
   let res;
   try {
-    res = bridge.run(op, input, JSON.stringify(options ?? {}), onProgress);
+    res = needsModel(op)
+      ? await bridge.run_async(op, input, JSON.stringify(options ?? {}), onProgress, infer)
+      : bridge.run(op, input, JSON.stringify(options ?? {}), onProgress);
   } catch (e) {
     // Only a fault of the interpreter itself reaches here (the bridge catches
     // every Python exception); report it and let the pool replace us.
@@ -251,7 +282,7 @@ async function handle(msg) {
   if (msg.type === 'preload') {
     try {
       await loadPackages(packagesFor(msg.op));
-      postMessage({ type: 'result', id: msg.id, ok: true, outputs: [], meta: {} });
+      postMessage({ type: 'result', id: msg.id, ok: true, outputs: [], meta: { model: needsModel(msg.op) } });
     } catch (e) {
       errorResult(msg.id, { code: 'runtime_unavailable', message: String(e?.message ?? e) });
     }
@@ -271,6 +302,8 @@ async function handle(msg) {
 // a rejected link would leave every later request unanswered.
 let queue = Promise.resolve();
 self.onmessage = ({ data: msg }) => {
+  // The answer to the running job's own request cannot wait behind that job.
+  if (msg?.type === 'infer-result') return inferAnswered(msg);
   queue = queue.then(() => handle(msg)).catch((e) => {
     errorResult(msg?.id, { code: 'internal_error', message: `The worker could not handle this request: ${e?.message ?? e}` });
   });

@@ -1,0 +1,66 @@
+// The page's side of the model worker: started on first use, shared by every
+// engine worker of a client, and replaced if it dies. Requests from engine
+// workers are relayed here (see EngineHandle's `onInfer`).
+
+import { PixelpressError } from './errors.js';
+
+const MODEL_WORKER_URL = new URL('../worker/model-worker.js', import.meta.url);
+
+export class ModelHost {
+  constructor({ onProgress } = {}) {
+    this.onProgress = onProgress;
+    this.worker = null;
+    this.pending = new Map();
+    this.nextId = 1;
+  }
+
+  start() {
+    if (this.worker) return this.worker;
+    const worker = new Worker(MODEL_WORKER_URL, { type: 'module', name: 'pixelpress-model' });
+    worker.onmessage = ({ data: msg }) => {
+      if (msg.type === 'progress') return this.onProgress?.(msg);
+      const job = this.pending.get(msg.id);
+      if (!job) return undefined;
+      this.pending.delete(msg.id);
+      if (msg.ok) job.resolve(msg);
+      else job.reject(new PixelpressError(msg.error.code, msg.error.message));
+      return undefined;
+    };
+    worker.onerror = (ev) => {
+      ev.preventDefault?.();
+      this.fail(new PixelpressError('model_unavailable', `The model worker stopped: ${ev.message || 'it could not start'}`));
+    };
+    this.worker = worker;
+    return worker;
+  }
+
+  fail(reason) {
+    this.worker?.terminate();
+    this.worker = null;
+    for (const job of this.pending.values()) job.reject(reason);
+    this.pending.clear();
+  }
+
+  request(msg, transfer = []) {
+    const worker = this.start();
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      worker.postMessage({ ...msg, id }, transfer);
+    });
+  }
+
+  // Load the runtime and the model ahead of the first photo; failures show up on that photo instead.
+  warm() {
+    return this.request({ type: 'warm' }).catch(() => {});
+  }
+
+  // {tensor: ArrayBuffer, dims} -> {data: ArrayBuffer, dims}
+  infer({ tensor, dims }) {
+    return this.request({ type: 'infer', tensor, dims }, [tensor]);
+  }
+
+  terminate() {
+    this.fail(new PixelpressError('cancelled', 'The client was shut down.'));
+  }
+}
