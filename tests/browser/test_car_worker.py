@@ -26,12 +26,12 @@ def test_oil_paint_in_the_worker_matches_native(browser_engine):
     assert structural_similarity(a, b, channel_axis=2) >= 0.99
 
 
-def test_local_background_removal_in_the_worker_meets_the_iou_bar(browser_engine):
+def test_classical_background_removal_in_the_worker_meets_the_iou_bar(browser_engine):
     scores = []
     for c in composites.composites(6, start=10):
-        res = browser_engine.run("remove_background", c.data, {"provider": "local"})
+        res = browser_engine.run("remove_background", c.data, {"provider": "classical"})
         assert res["ok"], res
-        assert res["meta"]["provider"] == "local"
+        assert res["meta"]["matte"]["method"] == "classical"
         scores.append(composites.iou(rgba(res["outputs"][0]["data"])[..., 3], c.alpha))
     assert np.mean(scores) >= 0.93 and min(scores) >= 0.85, scores
 

@@ -1,9 +1,9 @@
 """The studio against the real pixelpress-server, not mocks: embedded default and a server that dies.
 
-Without partner keys the server's background removal answers 503
-`not_configured`, so the page must fall back to this device and say why;
-uploads go to the server's local folder and come back from it. When the
-server disappears mid-session, the next job falls back too.
+Without partner keys the server's health says API4.ai is not configured, so
+the page cuts photos out on this device without sending them to the server
+at all; uploads go to the server's local folder and come back from it. When a
+server with API4.ai disappears mid-session, the next job falls back and says why.
 """
 
 import os
@@ -26,12 +26,13 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(tmp_path, cors_origin: str = ""):
+def start_server(tmp_path, cors_origin: str = "", **partners):
     port = free_port()
     env = {**os.environ, "PYTHONPATH": str(ROOT / "py"), "PIXELPRESS_UPLOAD_DIR": str(tmp_path / "uploads"),
            "PIXELPRESS_CORS_ORIGINS": cors_origin}
     for key in [k for k in env if k.startswith("PIXELPRESS_") and k.endswith(("_KEY", "_URL"))]:
         env.pop(key)  # the embedded default: no partners, whatever the developer's shell has
+    env.update({f"PIXELPRESS_{k.upper()}": v for k, v in partners.items()})
     proc = subprocess.Popen([sys.executable, "-m", "pixelpress_server", "--host", "127.0.0.1", "--port", str(port),
                              "--static", str(DIST)], env=env, cwd=tmp_path,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -61,16 +62,20 @@ def run_car_listing(page, data: bytes):
     return job
 
 
-def test_same_origin_embedded_default_falls_back_and_uploads_locally(browser, tmp_path, car_jpg):
+def test_same_origin_embedded_default_cuts_out_here_and_uploads_locally(browser, tmp_path, car_jpg):
     proc, base = start_server(tmp_path)
     context = browser.new_context()
     try:
         page = open_studio(context, f"{base}/?nosw#car-listing")
+        asked = []
+        page.on("request", lambda r: asked.append(r.url) if "remove-background" in r.url else None)
         page.wait_for_selector("#server-badge[data-path=server]")
         job = run_car_listing(page, car_jpg)
         assert job.get_attribute("data-status") == "done"
         assert job.locator(".badge.path").get_attribute("data-path") == "device"
-        assert "not configured" in job.locator(".job-msg").inner_text().lower()
+        # Health said API4.ai is not configured: no doomed request, no fallback note.
+        assert asked == []
+        assert "unavailable" not in job.locator(".job-msg").inner_text()
         job.locator(".upload button").click()
         link = page.wait_for_selector("#view-car-listing .upload-out a")
         url = link.get_attribute("href")
@@ -85,7 +90,9 @@ def test_same_origin_embedded_default_falls_back_and_uploads_locally(browser, tm
 
 def test_a_server_that_goes_down_mid_session(browser, site_url, tmp_path, car_jpg):
     origin = site_url.split("/studio/")[0]
-    proc, base = start_server(tmp_path, cors_origin=origin)
+    # API4.ai configured (at an address nothing answers), so the page means to use the server.
+    proc, base = start_server(tmp_path, cors_origin=origin, api4ai_url=f"http://127.0.0.1:{free_port()}",
+                              api4ai_key="test-key")
     context = browser.new_context()
     try:
         page = open_studio(context, f"{site_url}?nosw&server={base}#car-listing")

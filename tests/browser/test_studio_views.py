@@ -385,7 +385,8 @@ def test_server_path_and_fallback(browser, site_url):
     a_marker = a_jpg[len(a_jpg) // 2: len(a_jpg) // 2 + 64]  # identifies a.jpg inside the multipart body
 
     def health(route):
-        route.fulfill(status=200, content_type="application/json", body=json.dumps({"status": "ok"}))
+        route.fulfill(status=200, content_type="application/json",
+                      body=json.dumps({"status": "ok", "partners": {"api4ai": {"configured": True}}}))
 
     def remove_bg(route):
         # The fake decides by content, not call order: a.jpg always meets a

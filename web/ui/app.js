@@ -15,7 +15,7 @@ import teamAssets from './views/team-assets.js';
 import webSizes from './views/web-sizes.js';
 import { now } from './util.js';
 
-const PHASES = { runtime: 'Downloading the image engine', packages: 'Loading image tools' };
+const PHASES = { runtime: 'Downloading the image engine', packages: 'Loading image tools', model: 'Loading the cut-out model' };
 const bar = $('#engine-progress');
 const text = $('#engine-text');
 const engineBox = $('#engine-status');
@@ -27,7 +27,7 @@ function showLoading({ phase, loaded, total }) {
   if (total) { bar.max = total; bar.value = Math.min(loaded, total); } else bar.removeAttribute('value');
   const label = PHASES[phase] ?? `Loading ${phase}`;
   text.textContent = total ? `${label} · ${fmtBytes(loaded)} of ${fmtBytes(total)}` : `${label}…`;
-  if (engineReady && phase === 'packages' && total && loaded >= total) setTimeout(markReady, 400);
+  if (engineReady && (phase === 'packages' || phase === 'model') && total && loaded >= total) setTimeout(markReady, 400);
 }
 
 function markReady() {

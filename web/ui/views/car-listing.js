@@ -1,15 +1,18 @@
 // Car listing: cut the car out, crop with even margins, add a shadow, and
 // make the grid and detail variants a listing site needs.
-// Background removal uses the optional server (API4.ai) when one answers,
-// and this device otherwise; every row says which path produced it.
+// Background removal uses the optional server (API4.ai) when its health says
+// API4.ai is configured, and this device's neural matte otherwise; every row
+// says which path produced it.
 
 import { baseName, fmtBytes } from '../util.js';
 
 async function runListing(job, { signal, onProgress }, ctx) {
   const opts = { ...job.options };
-  const mode = opts.provider; // 'auto' | 'local' | 'skip' (auto is resolved here)
+  const mode = opts.provider; // 'auto' | 'local' | 'classical' | 'skip' (auto is resolved here)
   let fallbackReason = '';
-  if (mode === 'auto' && ctx.server.available && ctx.remote?.removeBackgroundRemote) {
+  // An embedded-default server answers not_configured: asking it would only cost each photo a round trip.
+  const remoteReady = ctx.server.available && ctx.server.health?.partners?.api4ai?.configured === true;
+  if (mode === 'auto' && remoteReady && ctx.remote?.removeBackgroundRemote) {
     try {
       const cut = await ctx.remote.removeBackgroundRemote(job.input, { base: ctx.server.base });
       const r = await ctx.client.run('car_listing', cut.blob, { ...opts, provider: 'remote' }, { signal, onProgress });
@@ -19,7 +22,7 @@ async function runListing(job, { signal, onProgress }, ctx) {
       fallbackReason = `server background removal unavailable (${e.message})`;
     }
   }
-  const provider = mode === 'skip' ? 'skip' : 'local';
+  const provider = mode === 'auto' ? 'local' : mode;
   const r = await ctx.client.run('car_listing', job.input,
     { ...opts, provider, ...(fallbackReason ? { fallback_reason: fallbackReason } : {}) }, { signal, onProgress });
   const note = fallbackReason ? `Processed on this device: ${fallbackReason}` : '';
@@ -32,7 +35,7 @@ export default {
   nav: 'Car listing',
   op: 'car_listing',
   preload: true,
-  preloadNote: 'Loading the cut-out tools (OpenCV)…',
+  preloadNote: 'Loading the cut-out tools (OpenCV and the cut-out model)…',
   lead: 'Cut the car out of each photo, crop it with even margins, add a floor shadow, and get the grid and detail images a listing needs.',
   dropLabel: 'Drop car photos',
   action: (n) => (n ? `Process ${n} ${n === 1 ? 'photo' : 'photos'}` : 'Process photos'),
@@ -42,8 +45,9 @@ export default {
   zipName: 'car-listing.zip',
   fields: [
     { name: 'provider', label: 'Background removal', type: 'select', default: 'auto',
-      options: [['auto', 'Automatic'], ['local', 'On this device'], ['skip', 'Keep the background']],
-      help: 'Automatic uses the server when one is connected, else this device.' },
+      options: [['auto', 'Automatic'], ['local', 'On this device'], ['classical', 'On this device, plain backdrop only'],
+        ['skip', 'Keep the background']],
+      help: 'Automatic uses the server’s cut-out service when it has one, else this device’s model.' },
     { name: 'padding', label: 'Margin', type: 'range', min: 0, max: 300, default: 50, unit: ' px',
       help: 'Empty space kept around the car on every side.' },
     { name: 'shadow', label: 'Floor shadow', type: 'checkbox', default: true, help: 'Grounds the car with a soft shadow.' },
@@ -61,13 +65,13 @@ export default {
     shadow_opacity: v.shadow_opacity, shadow_blur: v.shadow_blur, upscale: Boolean(v.upscale),
     ...(job ? { filename: String(job.name).slice(0, 255) } : {}) }),
   // Previews never upload: the matte is made here.
-  previewOptions: (o, scale) => ({ ...o, provider: o.provider === 'skip' ? 'skip' : 'local',
+  previewOptions: (o, scale) => ({ ...o, provider: o.provider === 'auto' ? 'local' : o.provider,
     padding: Math.round(o.padding * scale), shadow_blur: Math.round(o.shadow_blur * scale) }),
   // The cut-out does not depend on margin or shadow: the preview makes it once
   // per photo, and each slider change only crops, shadows and fits.
   previewPrestep: {
-    key: (o) => (o.provider === 'local' ? 'local' : null),
-    run: async (client, blob) => (await client.run('remove_background', blob, { provider: 'local' }, { timeoutMs: 60_000 })).blob,
+    key: (o) => (o.provider === 'local' || o.provider === 'classical' ? o.provider : null),
+    run: async (client, blob, o) => (await client.run('remove_background', blob, { provider: o.provider }, { timeoutMs: 60_000 })).blob,
     options: (o) => ({ ...o, provider: 'remote' }),
   },
   describePreview: (r) => `cut out by ${r.meta.provider === 'skip' ? 'nobody (background kept)' : 'this device'}`,
@@ -77,7 +81,9 @@ export default {
     const m = job.meta;
     if (!m) return '';
     const v = job.outputs.map((o) => `${o.name === 'main' ? 'processed' : o.name} ${o.meta.width}×${o.meta.height}`).join(', ');
-    return `${v}${m.provider ? ` · cut-out: ${m.provider === 'remote' ? 'server' : m.provider === 'local' ? 'this device' : 'none'}` : ''}`;
+    const cut = { remote: 'server', skip: 'none' }[m.provider]
+      ?? (m.matte?.method === 'classical' ? 'this device (classical matte)' : 'this device');
+    return `${v}${m.provider ? ` · cut-out: ${cut}` : ''}`;
   },
   renderExtra(job, el) {
     const strip = document.createElement('div');
