@@ -5,8 +5,8 @@
 Prints, per operation, the median time in the worker (Pyodide in Chromium,
 measured inside the worker, so transfer is excluded), natively, and their
 ratio; then the two goals with their own figures: the car-listing pipeline on
-a 12-megapixel photo (goal <= 5 s in the worker) and the 20-player asset pack
-(goal <= 10 s in the worker). One run, one machine: read ratios, not times.
+a 12-megapixel real photo, warm, including the network (goal <= 3 s in the
+worker) and the 20-player asset pack (goal <= 10 s in the worker). One run, one machine: read ratios, not times.
 """
 
 from __future__ import annotations
@@ -41,15 +41,19 @@ def cases() -> list[tuple[str, str, bytes, dict]]:
     car = composites.make(1).data
     cutout = samples.encode(samples.cutout("chelsea.png"), "PNG")
     logo = logos.noisy_jpeg(logos.shield(600, background=logos.OFF_WHITE))
+    bike = samples.encode(samples.image("motorcycle_left.png").convert("RGB").resize((4000, 2700)), "JPEG", quality=90)
     return [
         ("oil_paint 1600x1200", "oil_paint", photo, {}),
         ("oil_paint 12 MP (full-size export)", "oil_paint",
          samples.encode(samples.large_photo(4000, 3000, "coffee.png"), "JPEG", quality=90), {}),
         ("remove_background (local) 900px composite", "remove_background", car, {"provider": "local"}),
+        ("remove_background (local) 741px real photo", "remove_background",
+         samples.path("motorcycle_left.png").read_bytes(), {}),
+        ("remove_background (classical) 900px composite", "remove_background", car, {"provider": "classical"}),
         ("autocrop RGBA 451x300", "autocrop", cutout, {}),
         ("drop_shadow RGBA 451x300", "drop_shadow", cutout, {}),
         ("listing_variants RGBA 451x300", "listing_variants", cutout, {}),
-        ("car_listing 12 MP composite", "car_listing", composites.make(1, 4000, 3000).data, {}),
+        ("car_listing 12 MP real photo", "car_listing", bike, {}),
         ("logo_cleanup 600px JPEG", "logo_cleanup", logo, {}),
         ("upscale x2 line art 200px", "upscale", samples.encode(logos.line_art(200), "PNG"), {"factor": 2}),
         ("tshirt_mockup front", "tshirt_mockup", logo, {"view": "front"}),
@@ -78,7 +82,7 @@ def main() -> None:
     ap.add_argument("--only", default="", help="comma-separated op names")
     args = ap.parse_args()
     only = set(filter(None, args.only.split(",")))
-    worker_times = {}
+    worker_times: dict[str, float] = {}
     with serve_dist() as url, sync_playwright() as p:
         browser = launch(p)
         page = browser.new_page()
@@ -95,14 +99,15 @@ def main() -> None:
                 continue
             w = statistics.median(engine.run(op, data, options)["ms"] for _ in range(args.repeat))
             n = native_ms(op, data, options, args.repeat)
-            worker_times[op] = w
+            worker_times[label] = w
             print(f"{label:<44} {w:10.0f} {n:10.0f} {w / n:6.1f}x", flush=True)
         browser.close()
-    if "car_listing" in worker_times:
-        t = worker_times["car_listing"]
-        print(f"goal: car listing, 12 MP, in the worker <= 5000 ms: {t:.0f} ms, {'met' if t <= 5000 else 'NOT met'}")
-    if "asset_pack" in worker_times:
-        t = worker_times["asset_pack"]
+    if "car_listing 12 MP real photo" in worker_times:
+        t = worker_times["car_listing 12 MP real photo"]
+        print(f"goal: car listing, 12 MP, in the worker, warm, with the network <= 3000 ms: {t:.0f} ms, "
+              f"{'met' if t <= 3000 else 'NOT met'}")
+    if "asset_pack 20 players" in worker_times:
+        t = worker_times["asset_pack 20 players"]
         print(f"goal: asset pack, 20 players, in the worker <= 10000 ms: {t:.0f} ms, {'met' if t <= 10000 else 'NOT met'}")
 
 

@@ -3,6 +3,7 @@ purge with a controllable clock, and a full storage quota."""
 
 from __future__ import annotations
 
+import base64
 
 import pytest
 
@@ -65,6 +66,13 @@ def test_works_offline_after_first_visit(context, site_url):
         # OpenCV comes from the cache too
         res = page.evaluate("() => window.pixelpress.preload('oil_paint').then(() => 'ok', (e) => e.message)")
         assert res == "ok"
+        # and so do the cut-out model and its runtime: the neural matte works offline
+        method = page.evaluate("""async (b64) => {
+            const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+            const r = await window.pixelpress.run('remove_background', bytes, {});
+            return r.meta.matte.method;
+        }""", base64.b64encode(photo_bytes("coffee.png", "PNG")).decode())
+        assert method == "neural"
         assert page.evaluate("() => navigator.onLine") is False
     finally:
         context.set_offline(False)

@@ -33,7 +33,8 @@ class NoSubject(Exception):
     """The matte found nothing that differs from the background."""
 
 
-def _resize_to(img: np.ndarray, pixels: int):
+def resize_to_pixels(img: np.ndarray, pixels: int):
+    """(img shrunk to about `pixels` pixels with INTER_AREA, scale); never enlarged."""
     import cv2
 
     h, w = img.shape[:2]
@@ -180,7 +181,8 @@ def _keep_large(fg: np.ndarray) -> np.ndarray:
     return keep[lab]
 
 
-def _guided(guide: np.ndarray, src: np.ndarray, r: int, eps: float) -> np.ndarray:
+def guided_filter(guide: np.ndarray, src: np.ndarray, r: int, eps: float) -> np.ndarray:
+    """He et al.'s guided filter of `src` by a one-channel float `guide`: edges follow the guide."""
     import cv2
 
     k = (2 * r + 1, 2 * r + 1)
@@ -199,7 +201,7 @@ def estimate_alpha(rgb: np.ndarray, *, iterations: int = 3) -> tuple[np.ndarray,
     import cv2
 
     h, w = rgb.shape[:2]
-    small, scale = _resize_to(rgb, WORK_PIXELS)
+    small, scale = resize_to_pixels(rgb, WORK_PIXELS)
     sh, sw = small.shape[:2]
     img = cv2.GaussianBlur(small, (3, 3), 0).astype(np.float32) / 255.0
     model = BackgroundModel(img)
@@ -233,7 +235,7 @@ def estimate_alpha(rgb: np.ndarray, *, iterations: int = 3) -> tuple[np.ndarray,
         raise NoSubject("No subject stands out from the background.")
 
     # Edge refinement at up to REFINE_PIXELS, guided by the score map there.
-    mid, _ = _resize_to(rgb, REFINE_PIXELS)
+    mid, _ = resize_to_pixels(rgb, REFINE_PIXELS)
     mh, mw = mid.shape[:2]
     mimg = mid.astype(np.float32) / 255.0
     ms, _ = score(mimg, model.evaluate(mw, mh), model.noise)
@@ -242,7 +244,7 @@ def estimate_alpha(rgb: np.ndarray, *, iterations: int = 3) -> tuple[np.ndarray,
     ratio = mw / sw
     a0 = cv2.GaussianBlur(a0, (0, 0), max(0.5, ratio * 0.6))
     r = max(2, round(ratio * 1.5))
-    q = _guided(guide, a0, r, 0.02)
+    q = guided_filter(guide, a0, r, 0.02)
     # Keep the refinement near the coarse edge only; far from it the coarse answer stands.
     band = cv2.GaussianBlur(((a0 > 0.02) & (a0 < 0.98)).astype(np.float32), (0, 0), r)
     band = np.clip(band * 3, 0, 1)

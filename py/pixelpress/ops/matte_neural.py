@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..saliency import Segmenter, subject_map
-from .matte_local import NoSubject, _guided, _resize_to
+from .matte_local import NoSubject, guided_filter, resize_to_pixels
 
 REFINE_PIXELS = 2_000_000
 BACKDROP_PIXELS = 250_000
@@ -97,13 +97,13 @@ async def neural_alpha(rgb: np.ndarray, segmenter: Segmenter) -> tuple[np.ndarra
         raise NoSubject("The network found no subject in the picture.")
     conf = confidence(m)
 
-    mid, _ = _resize_to(rgb, REFINE_PIXELS)
+    mid, _ = resize_to_pixels(rgb, REFINE_PIXELS)
     mh, mw = mid.shape[:2]
     up = cv2.resize(m, (mw, mh), interpolation=cv2.INTER_LINEAR)
     guide = cv2.cvtColor(mid, cv2.COLOR_RGB2GRAY).astype(np.float32) / 255.0
     ratio = max(mw, mh) / size
     r = max(2, round(ratio * 1.5))
-    q = _guided(guide, up, r, 1e-3)
+    q = guided_filter(guide, up, r, 1e-3)
     # The map's transition spans about 2-3 of its pixels: squeeze that to ~2 px at the refine size.
     gain = max(2.0, ratio / 1.5)
     alpha = np.clip((q - 0.5) * gain + 0.5, 0, 1)
@@ -159,7 +159,7 @@ class LocalBackdrop:
     def __init__(self, rgb: np.ndarray, alpha: np.ndarray):
         import cv2
 
-        small, _ = _resize_to(rgb, BACKDROP_PIXELS)
+        small, _ = resize_to_pixels(rgb, BACKDROP_PIXELS)
         sh, sw = small.shape[:2]
         img = small.astype(np.float32) / 255.0
         a = cv2.resize(alpha, (sw, sh), interpolation=cv2.INTER_AREA)
@@ -179,8 +179,11 @@ class LocalBackdrop:
         t = np.clip(weight / 0.05, 0, 1)
         self.field = t[..., None] * near + (1 - t[..., None]) * far
         spread = t * near_spread + (1 - t) * far_spread
-        # Uniform within ~3 grey levels: trusted; beyond ~10 levels of texture: not at all.
-        self.trust = np.clip((10 / 255 - spread) / (7 / 255), 0, 1).astype(np.float32)
+        # Uniform within ~3 grey levels: trusted; beyond ~10 levels of texture: not at all. And only
+        # near real backdrop: a soft spot inside the subject (a dog's black nose the network was unsure
+        # of) compared with a backdrop colour from afar would be punched out as a hole.
+        uniform = np.clip((10 / 255 - spread) / (7 / 255), 0, 1)
+        self.trust = (uniform * t).astype(np.float32)
         self.w, self.h = sw, sh
 
     def _sample(self, f: np.ndarray, xs: np.ndarray, ys: np.ndarray, w: int, h: int) -> np.ndarray:
