@@ -24,6 +24,7 @@ a segmenter that runs onnxruntime-web. `remove_background` runs it natively.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -87,7 +88,9 @@ async def _neural(rgb: np.ndarray, segmenter: Segmenter | None, feather: int) ->
 
     seg = segmenter if segmenter is not None else native_segmenter()
     alpha, info, conf = await neural_alpha(rgb, seg)
+    t0 = time.perf_counter()
     alpha, colours = refine_edges(rgb, alpha, LocalBackdrop(rgb, alpha), feather)
+    info["timings_ms"]["edges"] = round((time.perf_counter() - t0) * 1000, 1)
     warning = conf.warning()
     return _compose(colours, alpha), {"method": "neural", "model": MODEL.name, **info}, [warning] if warning else []
 

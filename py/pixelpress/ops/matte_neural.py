@@ -23,12 +23,13 @@ The raw map cut at 0.5 is the bar this has to beat on real photographs
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import numpy as np
 
 from ..saliency import Segmenter, subject_map
-from .matte_local import NoSubject, guided_filter, resize_to_pixels
+from .matte_local import NoSubject, guided_filter, resize_to_pixels, smooth
 
 REFINE_PIXELS = 2_000_000
 BACKDROP_PIXELS = 250_000
@@ -91,7 +92,9 @@ async def neural_alpha(rgb: np.ndarray, segmenter: Segmenter) -> tuple[np.ndarra
     import cv2
 
     h, w = rgb.shape[:2]
+    t0 = time.perf_counter()
     m = await subject_map(rgb, segmenter)
+    t1 = time.perf_counter()
     size = m.shape[0]
     if (m > 0.5).mean() < 0.001:
         raise NoSubject("The network found no subject in the picture.")
@@ -116,7 +119,8 @@ async def neural_alpha(rgb: np.ndarray, segmenter: Segmenter) -> tuple[np.ndarra
     a8 = np.clip(alpha * 255 + 0.5, 0, 255).astype(np.uint8)
     info = {"map_size": [size, size], "refine_size": [mw, mh],
             "subject_fraction": round(float((a8 > 127).mean()), 4),
-            "matte_confidence": conf.value}
+            "matte_confidence": conf.value,
+            "timings_ms": {"network": round((t1 - t0) * 1000, 1), "alpha": round((time.perf_counter() - t1) * 1000, 1)}}
     if conf.value < LOW_CONFIDENCE:
         info["confidence_reasons"] = conf.reasons
     return a8, info, conf
@@ -166,9 +170,9 @@ class LocalBackdrop:
         clear = (cv2.dilate((a > 0).astype(np.uint8), np.ones((3, 3), np.uint8)) == 0).astype(np.float32)
 
         def blur(sigma: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-            weight = np.maximum(cv2.GaussianBlur(clear, (0, 0), sigma), 1e-6)
-            mean = cv2.GaussianBlur(img * clear[..., None], (0, 0), sigma) / weight[..., None]
-            power = cv2.GaussianBlur((img * img).sum(2) * clear, (0, 0), sigma) / weight
+            weight = np.maximum(smooth(clear, sigma), 1e-6)
+            mean = smooth(img * clear[..., None], sigma) / weight[..., None]
+            power = smooth((img * img).sum(2) * clear, sigma) / weight
             spread = np.sqrt(np.maximum(power - (mean * mean).sum(2), 0))
             return mean, spread, weight
 
