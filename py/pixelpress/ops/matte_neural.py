@@ -12,7 +12,9 @@ mattes decontaminate their edges the same way. Steps:
    photo. Thin parts the map holds (mirrors, antennas) keep their shape
    because the filter follows the photo's edges rather than shrinking blobs.
 3. A steep ramp around 0.5 turns the soft map into an anti-aliased alpha a
-   pixel or two wide at full size; specks far smaller than the subject go.
+   pixel or two wide at full size: where the network is unsure over an area
+   (a shelf behind a bike), a gentle ramp would leave a half-transparent
+   ghost of the backdrop. Specks far smaller than the subject go.
 4. Confidence from the map itself: how decisive it is (how much of it sits
    between "surely subject" and "surely backdrop"), whether the subject fills
    or touches the frame, and whether it found several separate subjects.
@@ -34,6 +36,7 @@ from .matte_local import NoSubject, guided_filter, resize_to_pixels, smooth
 REFINE_PIXELS = 2_000_000
 BACKDROP_PIXELS = 250_000
 LOW_CONFIDENCE = 0.5
+MIN_GAIN = 8.0  # steep: a map value of 0.3-0.45 over an area would otherwise show as a ghost
 
 
 @dataclass
@@ -107,8 +110,8 @@ async def neural_alpha(rgb: np.ndarray, segmenter: Segmenter) -> tuple[np.ndarra
     ratio = max(mw, mh) / size
     r = max(2, round(ratio * 1.5))
     q = guided_filter(guide, up, r, 1e-3)
-    # The map's transition spans about 2-3 of its pixels: squeeze that to ~2 px at the refine size.
-    gain = max(2.0, ratio / 1.5)
+    # The map's transition spans about 2-3 of its pixels: squeeze it to a pixel or two at the refine size.
+    gain = max(MIN_GAIN, ratio / 1.5)
     alpha = np.clip((q - 0.5) * gain + 0.5, 0, 1)
     alpha = _drop_specks(alpha)
     if (mw, mh) != (w, h):
