@@ -1,14 +1,39 @@
-"""Encoders for the three output formats, and alpha flattening."""
+"""Encoders for the three output formats, and alpha flattening.
+
+Every encoder writes exactly the metadata it is handed and nothing else:
+Pillow's writers otherwise fall back to what the image still holds from its
+source (`im.info`: the PNG writer takes the ICC profile, the JPEG writer the
+comment), which would leak metadata the user asked to strip.
+"""
 
 from __future__ import annotations
 
 import io
 
-from PIL import Image
+from PIL import Image, ImageFile
 
 from . import pillow_plugins  # noqa: F401  (registers the output formats)
+from .errors import TooLarge
 
 MIME = {"jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
+
+# The longest side each format can store: libjpeg's JPEG_MAX_DIMENSION and
+# libwebp's WEBP_MAX_DIMENSION (PNG's 2^31 - 1 is far beyond the pixel cap).
+# Past them the libraries fail mid-encode with messages such as "encoding
+# error 5" or "broken data stream", so the size is checked up front.
+MAX_SIDE = {"jpeg": 65500, "webp": 16383, "png": 2**31 - 1}
+_NAMES = {"jpeg": "JPEG", "webp": "WebP", "png": "PNG"}
+
+
+def check_fits(fmt: str, width: int, height: int) -> None:
+    """Raise `too_large` when a `width` x `height` image cannot be stored as `fmt`."""
+    limit = MAX_SIDE[fmt]
+    if width <= limit and height <= limit:
+        return
+    fits = [_NAMES[f] for f in ("png", "jpeg", "webp") if f != fmt and max(width, height) <= MAX_SIDE[f]]
+    raise TooLarge(
+        f"The result is {width}x{height} pixels, but a {_NAMES[fmt]} image can be at most {limit:,} pixels "
+        f"wide or tall. Save it as {' or '.join(fits)} instead, or make it smaller.")
 
 
 def has_alpha(im: Image.Image) -> bool:
@@ -29,14 +54,32 @@ def encode_jpeg(im: Image.Image, *, quality: int, progressive: bool = False,
                 exif: bytes | None = None, icc_profile: bytes | None = None) -> bytes:
     if im.mode not in ("L", "RGB"):
         raise ValueError(f"JPEG needs L or RGB, got {im.mode}; flatten first")
-    extra = _metadata_kwargs(exif, icc_profile)
+    check_fits("jpeg", *im.size)
+    kw = dict(quality=quality, progressive=progressive, optimize=True,
+              **_metadata_kwargs(exif, icc_profile), comment=b"")
     buf = io.BytesIO()
-    im.save(buf, "JPEG", quality=quality, progressive=progressive, optimize=True, **extra)
+    try:
+        im.save(buf, "JPEG", **kw)
+    except OSError:
+        # An optimised JPEG must fit one buffer, which Pillow sizes at about a
+        # byte per pixel. A 1-2 px wide strip is coded as whole 16 px blocks
+        # and can need several times that ("broken data stream"), so retry
+        # with room for 4 bytes per coded pixel; a real failure fails again.
+        w, h = im.size
+        saved = ImageFile.MAXBLOCK
+        ImageFile.MAXBLOCK = max(saved, 4 * (-(-w // 16) * 16) * (-(-h // 16) * 16)
+                                 + len(exif or b"") + len(icc_profile or b"") + 4096)
+        try:
+            buf = io.BytesIO()
+            im.save(buf, "JPEG", **kw)
+        finally:
+            ImageFile.MAXBLOCK = saved
     return buf.getvalue()
 
 
 def encode_png(im: Image.Image, *, compress_level: int = 6,
                exif: bytes | None = None, icc_profile: bytes | None = None) -> bytes:
+    check_fits("png", *im.size)
     buf = io.BytesIO()
     im.save(buf, "PNG", compress_level=compress_level, **_metadata_kwargs(exif, icc_profile))
     return buf.getvalue()
@@ -44,6 +87,7 @@ def encode_png(im: Image.Image, *, compress_level: int = 6,
 
 def encode_webp(im: Image.Image, *, quality: int, lossless: bool = False, method: int = 4,
                 exif: bytes | None = None, icc_profile: bytes | None = None) -> bytes:
+    check_fits("webp", *im.size)
     if im.mode not in ("RGB", "RGBA"):
         im = im.convert("RGBA" if has_alpha(im) else "RGB")
     buf = io.BytesIO()
@@ -58,9 +102,5 @@ def encode_png_rgba(im: Image.Image) -> bytes:
 
 
 def _metadata_kwargs(exif: bytes | None, icc_profile: bytes | None) -> dict:
-    extra = {}
-    if exif:
-        extra["exif"] = exif
-    if icc_profile:
-        extra["icc_profile"] = icc_profile
-    return extra
+    # Both keys always present: an absent key lets the writer use `im.info`.
+    return {"exif": exif or b"", "icc_profile": icc_profile or None}
