@@ -13,7 +13,7 @@ import json
 import traceback
 
 from .errors import InternalError, InvalidOption, PixelpressError
-from .registry import resolve, spec
+from .registry import limits_for, resolve, spec
 
 
 def warm_up() -> None:
@@ -92,7 +92,10 @@ def _request(op: str, data, options_json: str, progress) -> tuple[bytes, dict, d
         options = json.loads(options_json) if options_json else {}
     except ValueError as exc:
         raise InvalidOption(f"options are not valid JSON ({exc})") from None
-    kwargs = {"progress": progress} if (progress is not None and spec(op).progress) else {}
+    # Each op with its own working-memory budget: a picture it cannot finish is refused before decoding.
+    kwargs = {"limits": limits_for(op)}
+    if progress is not None and spec(op).progress:
+        kwargs["progress"] = progress
     return bytes(data), options, kwargs
 
 

@@ -6,10 +6,12 @@ import { PixelpressError } from './errors.js';
 const WORKER_URL = new URL('../worker/engine-worker.js', import.meta.url);
 
 export class EngineHandle {
-  constructor({ onProgress, onOpProgress, onExit, onInfer } = {}) {
+  constructor({ onProgress, onOpProgress, onExit, onInfer, recycleHeapBytes = Infinity } = {}) {
     this.busy = false;
     this.dead = false;
     this.job = null;
+    this.recycleHeapBytes = recycleHeapBytes;
+    this.heapBytes = null; // the worker's wasm heap after its last job
     this.onOpProgress = onOpProgress;
     this.onExit = onExit;
     this.worker = new Worker(WORKER_URL, { type: 'module', name: 'pixelpress-engine' });
@@ -64,7 +66,15 @@ export class EngineHandle {
     clearTimeout(job.timer);
     this.job = null;
     this.busy = false;
+    if (msg.heapBytes != null) this.heapBytes = msg.heapBytes;
     job.resolve(msg);
+    // A wasm heap never shrinks, so a worker that once needed a lot keeps it
+    // for good. The answer's buffers were transferred to the page already, so
+    // ending the worker now loses nothing, and doing it here, before anyone
+    // sees the worker idle, keeps the next job off it.
+    if (this.heapBytes > this.recycleHeapBytes) {
+      this.kill(new PixelpressError('recycled', `The worker's heap reached ${Math.round(this.heapBytes / 1e6)} MB; replaced by a fresh one.`));
+    }
   }
 
   // Terminating is the only way to stop Python mid-run; the pool replaces us.

@@ -17,11 +17,20 @@ import { ModelHost } from './model-host.js';
 
 export { PixelpressError, fetchImage };
 
+// A worker whose wasm heap is above this after a job is replaced by a fresh
+// one (~0.1 GB): wasm memory never shrinks, and a worker left near the 4 GB
+// ceiling would fail the next big job. An op may use up to 2 GB for one image
+// (WORK_BUDGET_BYTES in py/pixelpress/registry.py), so after the heaviest jobs
+// on ordinary photos the worker is recycled; after everyday ones it is kept.
+export const RECYCLE_HEAP_BYTES = 1.5e9;
+
 const defaultPoolSize = () => Math.max(1, Math.min(globalThis.navigator?.hardwareConcurrency || 2, 4));
 
 export class PixelpressClient {
-  constructor({ size = defaultPoolSize(), timeoutMs = 180_000, onLoading, fetchOptions = {} } = {}) {
+  constructor({ size = defaultPoolSize(), timeoutMs = 180_000, onLoading, fetchOptions = {},
+    recycleHeapBytes = RECYCLE_HEAP_BYTES } = {}) {
     this.size = size;
+    this.recycleHeapBytes = recycleHeapBytes;
     this.timeoutMs = timeoutMs;
     this.onLoading = onLoading;
     this.fetchOptions = fetchOptions;
@@ -49,6 +58,7 @@ export class PixelpressClient {
       onProgress: first ? this.onLoading : undefined,
       onExit: (h, reason) => this.retire(h, reason),
       onInfer: (req) => this.models.infer(req),
+      recycleHeapBytes: this.recycleHeapBytes,
     });
     this.handles.push(handle);
     handle.ready.then(() => this.pump(), () => {});
@@ -84,7 +94,7 @@ export class PixelpressClient {
     const msg = await this.enqueue(op, options, data, { signal, onProgress, timeoutMs });
     if (!msg.ok) throw new PixelpressError(msg.error.code, msg.error.message, { field: msg.error.field });
     const outputs = msg.outputs.map((o) => ({ name: o.name, meta: o.meta, blob: new Blob([o.data], { type: o.mime }) }));
-    return { blob: outputs[0]?.blob, meta: msg.meta, outputs, ms: msg.ms };
+    return { blob: outputs[0]?.blob, meta: msg.meta, outputs, ms: msg.ms, heapBytes: msg.heapBytes };
   }
 
   // Each input ends as its own success or typed failure, in input order.

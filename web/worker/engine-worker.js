@@ -11,8 +11,9 @@
 //        {type: 'op-progress', id, done, total, file}
 //        {type: 'infer', inferId, tensor: ArrayBuffer, dims}     the network's input; the page runs it
 //                                                             (one model worker serves every engine worker)
-//        {type: 'result', id, ok: true, outputs: [{name, mime, data, meta}], meta, ms}
-//        {type: 'result', id, ok: false, error: {code, message, field?}}
+//        {type: 'result', id, ok: true, outputs: [{name, mime, data, meta}], meta, ms, heapBytes}
+//        {type: 'result', id, ok: false, error: {code, message, field?}, heapBytes}
+//        (heapBytes: the wasm heap after the job, which the pool uses to recycle a worker)
 // It knows nothing of the UI. Engine failures come back as typed errors; the
 // interpreter itself survives every bad input.
 
@@ -200,8 +201,13 @@ function needsModel(op) {
   try { return registry.needs_model(op); } catch { return false; } // unknown ops: the bridge phrases the error
 }
 
+// The wasm heap only grows: its size is the high-water mark of every job this worker ran.
+function heapBytes() {
+  return pyodide?._module?.HEAP8?.length ?? null;
+}
+
 function errorResult(id, error) {
-  postMessage({ type: 'result', id, ok: false, error });
+  postMessage({ type: 'result', id, ok: false, error, heapBytes: heapBytes() });
 }
 
 async function run({ id, op, options, data }) {
@@ -254,7 +260,7 @@ async function run({ id, op, options, data }) {
     }
     list.destroy();
     const meta = JSON.parse(res.get('meta'));
-    postMessage({ type: 'result', id, ok: true, outputs, meta, ms: performance.now() - started }, transfer);
+    postMessage({ type: 'result', id, ok: true, outputs, meta, ms: performance.now() - started, heapBytes: heapBytes() }, transfer);
   } finally {
     res.destroy();
   }

@@ -1,0 +1,95 @@
+"""Per-op working-memory budget: a picture an op cannot finish is refused before it is decoded."""
+
+from __future__ import annotations
+
+import io
+import json
+import struct
+import time
+import zlib
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import samples
+from pixelpress import bridge
+from pixelpress.decode import DEFAULT_LIMITS
+from pixelpress.errors import TooLarge
+from pixelpress.ops.logo import logo_cleanup
+from pixelpress.ops.oil_paint import oil_paint
+from pixelpress.registry import OPS, WORK_BUDGET_BYTES, limits_for
+
+BIG = (7000, 7000)  # 49 MP: under the 50 MP pixel cap, over what the heavy ops can hold
+
+
+@pytest.fixture(scope="module")
+def big_png() -> bytes:
+    """A real, fully decodable 49 MP RGBA PNG: flat colour with a little noise.
+
+    Every row is the same noisy row, so zlib finds each one in the previous
+    (a row is 28 KB, inside its 32 KB window): about 0.2 MB, made in a second.
+    """
+    w, h = BIG
+    rng = np.random.default_rng(11)
+    row = np.clip(rng.normal((90, 140, 200, 255), 3, (w, 4)), 0, 255).astype(np.uint8)
+    raw = (b"\0" + row.tobytes()) * h
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    ihdr = struct.pack(">IIBBBBB", w, h, 8, 6, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(raw, 1))
+            + chunk(b"IEND", b""))
+
+
+def stated_limit(op: str) -> str:
+    cap = int(WORK_BUDGET_BYTES / OPS[op].work_bytes_per_pixel / 1e5) / 10
+    return f"up to {cap:g} megapixels"
+
+
+def test_every_op_declares_its_working_memory():
+    for op, s in OPS.items():
+        assert s.label and s.work_bytes_per_pixel > 0, op
+        lim = limits_for(op)
+        assert (lim.max_bytes, lim.max_pixels) == (DEFAULT_LIMITS.max_bytes, DEFAULT_LIMITS.max_pixels)
+        assert lim.max_work_bytes == WORK_BUDGET_BYTES
+
+
+@pytest.mark.parametrize("op,fn", [("oil_paint", oil_paint), ("logo_cleanup", logo_cleanup)])
+def test_heavy_ops_refuse_49_mp_before_decoding(big_png, op, fn):
+    t0 = time.perf_counter()
+    res = bridge.run(op, big_png, "{}")  # the worker's path
+    took = time.perf_counter() - t0
+    assert not res["ok"] and res["error"]["code"] == "too_large", res
+    msg = res["error"]["message"]
+    assert stated_limit(op) in msg and "49.0 MP" in msg, msg
+    assert msg.startswith(OPS[op].label)
+    # Decoding alone (196 MB of RGBA) takes longer than this; painting takes seconds.
+    assert took < 1.0, took
+
+    t0 = time.perf_counter()
+    with pytest.raises(TooLarge) as e:  # natively, with the op's own limits
+        fn(big_png, {}, limits_for(op))
+    assert time.perf_counter() - t0 < 1.0
+    assert stated_limit(op) in e.value.message
+
+
+def test_convert_accepts_49_mp(big_png):
+    res = bridge.run("convert", big_png, json.dumps({"format": "jpeg", "max_width": 700}))
+    assert res["ok"], res
+    meta = json.loads(res["meta"])
+    assert (meta["width"], meta["height"]) == (700, 700)
+    out = Image.open(io.BytesIO(res["outputs"][0][2]))
+    assert out.getpixel((350, 350))[2] > 150  # the blue survived: it was really decoded
+
+
+def test_a_12_mp_photo_fits_every_budget():
+    photo = samples.encode(samples.large_photo(), "JPEG", quality=90)
+    w, h = Image.open(io.BytesIO(photo)).size
+    assert w * h == 12_000_000
+    for op in OPS:
+        limits_for(op).check_work(w, h)
+    # And the check does not fire on it on the worker's path.
+    res = bridge.run("convert", photo, json.dumps({"format": "jpeg", "max_width": 400}))
+    assert res["ok"], res
