@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import functools
 import http.server
+import importlib.util
 import os
 import shutil
 import threading
@@ -108,3 +109,16 @@ class BrowserEngine:
         for o in res.get("outputs", []):
             o["data"] = base64.b64decode(o["data"])
         return res
+
+
+def engine_test_module(name: str):
+    """An engine test module (tests/engine/NAME.py), loaded for its seeded file generators.
+
+    Browser tests run the same crafted files through the worker; the engine
+    folder is not a package, so the module is loaded from its path.
+    """
+    path = ROOT / "tests" / "engine" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"engine_{name}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

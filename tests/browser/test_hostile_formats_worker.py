@@ -5,26 +5,16 @@ The files come from the engine suite's seeded generators (tests/engine/test_host
 """
 
 import base64
-import importlib.util
-from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
 import samples
+from browser_harness import engine_test_module
 from pixelpress.ops.convert import convert
 
-
-def _load_generators():
-    path = Path(__file__).resolve().parent.parent / "engine" / "test_hostile_formats.py"
-    spec = importlib.util.spec_from_file_location("hostile_format_generators", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-H = _load_generators()
+H = engine_test_module("test_hostile_formats")
 
 
 def png_pixels(res: dict) -> np.ndarray:

@@ -4,24 +4,14 @@
 The files come from the engine suite's seeded generators (tests/engine/test_hostile_inputs.py).
 """
 
-import importlib.util
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 import samples
+from browser_harness import engine_test_module
 
-
-def _load_generators():
-    path = Path(__file__).resolve().parent.parent / "engine" / "test_hostile_inputs.py"
-    spec = importlib.util.spec_from_file_location("hostile_generators", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-H = _load_generators()
+H = engine_test_module("test_hostile_inputs")
 
 
 @pytest.mark.parametrize("op,options,size,fmt", [
