@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import select
 import socket
 
 from PIL import Image
@@ -34,7 +35,14 @@ def raw_request(base_url: str, head: bytes, chunks: list[bytes] = (), timeout: f
     with socket.create_connection((host, int(port)), timeout=timeout) as sock:
         sock.sendall(head)
         for chunk in chunks:
-            sock.sendall(chunk)
+            # A server that refuses mid-body answers and closes; bytes still arriving after its
+            # close make its kernel reset the connection. Stop sending once the answer is there.
+            if select.select([sock], [], [], 0)[0]:
+                break
+            try:
+                sock.sendall(chunk)
+            except (ConnectionResetError, BrokenPipeError):
+                break
         answer = b""
         while True:
             try:
