@@ -35,8 +35,9 @@ from ..errors import EmptyImage
 from ..imaging import base_meta, decode_rgba, rgba_to_png
 from ..options import choice, integer, parse_options, text
 from ..result import Result, Timings
-from ..saliency import ModelUnavailable, Segmenter
+from ..saliency import MODEL, ModelUnavailable, Segmenter, native_segmenter
 from .matte_local import NoSubject, estimate_alpha, refine_edges
+from .matte_neural import LocalBackdrop, neural_alpha
 
 PROVIDERS = ("local", "classical", "skip", "remote")
 
@@ -83,9 +84,6 @@ async def cutout(rgba: np.ndarray, provider: str = "local", *, segmenter: Segmen
 
 
 async def _neural(rgb: np.ndarray, segmenter: Segmenter | None, feather: int) -> tuple[np.ndarray, dict, list[str]]:
-    from ..saliency import MODEL, native_segmenter
-    from .matte_neural import LocalBackdrop, neural_alpha
-
     seg = segmenter if segmenter is not None else native_segmenter()
     alpha, info, conf = await neural_alpha(rgb, seg)
     t0 = time.perf_counter()
