@@ -24,6 +24,33 @@ MIME = {"jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
 MAX_SIDE = {"jpeg": 65500, "webp": 16383, "png": 2**31 - 1}
 _NAMES = {"jpeg": "JPEG", "webp": "WebP", "png": "PNG"}
 
+# A JPEG holds EXIF in one APP1 segment, at most 65,533 bytes; Pillow raises
+# a bare ValueError past it. (ICC profiles are split over several segments.)
+JPEG_MAX_EXIF = 65_533
+
+
+def valid_icc(icc: bytes | None, warnings: list[str]) -> bytes | None:
+    """`icc` if it is an ICC profile by its own header (size field, 'acsp' signature), else None with a warning.
+
+    A kept profile that is garbage (zeros, a fuzzed length) would only make
+    the output fail in the next reader; a real one always passes.
+    """
+    if not icc:
+        return None
+    if len(icc) >= 132 and icc[36:40] == b"acsp" and int.from_bytes(icc[:4], "big") == len(icc):
+        return icc
+    warnings.append("The ICC profile is malformed, so it was dropped; colours are kept as stored.")
+    return None
+
+
+def exif_that_fits(fmt: str, exif: bytes | None, warnings: list[str]) -> bytes | None:
+    """`exif`, or None with a warning when `fmt` cannot store a block that long."""
+    if exif and fmt == "jpeg" and len(exif) > JPEG_MAX_EXIF:
+        warnings.append(f"The EXIF metadata ({len(exif) / 1000:.0f} kB) is larger than a JPEG can hold "
+                        f"(64 kB), so it was dropped; PNG and WebP keep it.")
+        return None
+    return exif
+
 
 def check_fits(fmt: str, width: int, height: int) -> None:
     """Raise `too_large` when a `width` x `height` image cannot be stored as `fmt`."""

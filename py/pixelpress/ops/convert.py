@@ -6,9 +6,10 @@ from dataclasses import dataclass
 
 from PIL import Image
 
-from ..decode import DEFAULT_LIMITS, Limits, fit_size, open_image
-from ..encode import MIME, encode_jpeg, encode_png, encode_webp, flatten, has_alpha
+from ..decode import Limits, fit_size, open_image
+from ..encode import MIME, encode_jpeg, encode_png, encode_webp, exif_that_fits, flatten, has_alpha, valid_icc
 from ..options import choice, colour, flag, integer, parse_colour, parse_options
+from ..registry import budgeted
 from ..result import Result, Timings
 
 
@@ -27,8 +28,9 @@ class ConvertOptions:
     keep_metadata: bool = flag(False, "Keep EXIF and ICC profile (stripped by default for privacy).")
 
 
+@budgeted("convert")
 def convert(data: bytes, options: ConvertOptions | dict | None = None,
-            limits: Limits = DEFAULT_LIMITS) -> Result:
+            limits: Limits | None = None) -> Result:
     opts = parse_options(ConvertOptions, options)
     t = Timings()
     fit = (opts.max_width, opts.max_height) if (opts.max_width or opts.max_height) else None
@@ -47,8 +49,8 @@ def convert(data: bytes, options: ConvertOptions | dict | None = None,
         with t.span("flatten"):
             im = flatten(im, parse_colour(opts.background, "background"))
 
-    exif = src.exif if opts.keep_metadata else None
-    icc = src.icc_profile if opts.keep_metadata else None
+    exif = exif_that_fits(opts.format, src.exif, warnings) if opts.keep_metadata else None
+    icc = valid_icc(src.icc_profile, warnings) if opts.keep_metadata else None
     if src.icc_profile and not opts.keep_metadata:
         warnings.append("ICC profile dropped (metadata stripped); colours are kept as stored.")
 
