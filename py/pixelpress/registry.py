@@ -101,6 +101,20 @@ def limits_for(op: str) -> Limits:
                    max_work_bytes=WORK_BUDGET_BYTES, work_label=s.label)
 
 
+def budgeted(op: str):
+    """Decorate `op`'s function so that a caller passing no `limits` gets `limits_for(op)`.
+
+    The bridge always passes them; this keeps the working-memory budget for
+    native callers of the functions too (a Python user's 50 MP batch).
+    """
+    def wrap(fn):
+        @functools.wraps(fn)
+        def with_limits(data, options=None, limits=None, *args, **kwargs):
+            return fn(data, options, limits_for(op) if limits is None else limits, *args, **kwargs)
+        return with_limits
+    return wrap
+
+
 def packages_for(op: str) -> list[str]:
     return list(spec(op).packages)
 

@@ -26,10 +26,11 @@ import zipfile
 from PIL import Image
 
 from .. import fonts
-from ..decode import DEFAULT_LIMITS, Limits, open_image
+from ..decode import Limits, open_image
 from ..encode import encode_jpeg, encode_png
 from ..errors import PixelpressError
 from ..options import parse_colour, parse_options
+from ..registry import budgeted
 from ..result import Result, Timings
 from ..team import TeamOptions, team_palette
 from .banner import render_banner, render_card
@@ -66,7 +67,8 @@ class _Pack:
             self.progress({"done": len(self.files), "total": self.total, "file": path})
 
 
-def asset_pack(data: bytes, options: TeamOptions | dict | None = None, limits: Limits = DEFAULT_LIMITS,
+@budgeted("asset_pack")
+def asset_pack(data: bytes, options: TeamOptions | dict | None = None, limits: Limits | None = None,
                progress=None) -> Result:
     opts = parse_options(TeamOptions, options)
     t = Timings()

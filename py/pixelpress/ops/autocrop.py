@@ -15,10 +15,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..decode import DEFAULT_LIMITS, Limits
+from ..decode import Limits
 from ..errors import EmptyImage
 from ..imaging import base_meta, decode_rgba, rgba_to_png
 from ..options import integer, parse_options
+from ..registry import budgeted
 from ..result import Result, Timings
 
 
@@ -67,8 +68,9 @@ def autocrop_array(rgba: np.ndarray, has_transparency: bool, padding: int = 50, 
     return crop_padded(rgba, box, padding)
 
 
+@budgeted("autocrop")
 def autocrop(data: bytes, options: AutocropOptions | dict | None = None,
-             limits: Limits = DEFAULT_LIMITS) -> Result:
+             limits: Limits | None = None) -> Result:
     opts = parse_options(AutocropOptions, options)
     t = Timings()
     with t.span("decode"):

@@ -30,10 +30,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..coroutines import run_now
-from ..decode import DEFAULT_LIMITS, Limits
+from ..decode import Limits
 from ..errors import EmptyImage
 from ..imaging import base_meta, decode_rgba, rgba_to_png
 from ..options import choice, integer, parse_options, text
+from ..registry import budgeted
 from ..result import Result, Timings
 from ..saliency import MODEL, ModelUnavailable, Segmenter, native_segmenter
 from .matte_local import NoSubject, estimate_alpha, refine_edges
@@ -109,8 +110,9 @@ def _compose(colours: np.ndarray, alpha: np.ndarray) -> np.ndarray:
     return out
 
 
+@budgeted("remove_background")
 async def remove_background_async(data: bytes, options: RemoveBackgroundOptions | dict | None = None,
-                                  limits: Limits = DEFAULT_LIMITS, *, segmenter: Segmenter | None = None) -> Result:
+                                  limits: Limits | None = None, *, segmenter: Segmenter | None = None) -> Result:
     opts = parse_options(RemoveBackgroundOptions, options)
     t = Timings()
     with t.span("decode"):
@@ -134,6 +136,7 @@ async def remove_background_async(data: bytes, options: RemoveBackgroundOptions 
     return Result(out, "image/png", meta)
 
 
+@budgeted("remove_background")
 def remove_background(data: bytes, options: RemoveBackgroundOptions | dict | None = None,
-                      limits: Limits = DEFAULT_LIMITS, *, segmenter: Segmenter | None = None) -> Result:
+                      limits: Limits | None = None, *, segmenter: Segmenter | None = None) -> Result:
     return run_now(remove_background_async(data, options, limits, segmenter=segmenter))

@@ -16,9 +16,10 @@ from dataclasses import dataclass
 from PIL import Image, ImageChops, ImageDraw, ImageFilter
 
 from .. import fonts
-from ..decode import DEFAULT_LIMITS, Limits
+from ..decode import Limits
 from ..encode import MIME, encode_jpeg, encode_png, encode_webp
 from ..options import choice, parse_options, text
+from ..registry import budgeted
 from ..result import Result, Timings
 from ..team import (INK, WHITE, TeamPalette, contrast, distance, mix, parse_colors,
                     parse_players, team_palette)
@@ -48,8 +49,9 @@ class TextBox:
     box: tuple[int, int, int, int]  # ink box x0, y0, x1, y1 (exclusive)
 
 
+@budgeted("roster_banner")
 def roster_banner(data: bytes, options: BannerOptions | dict | None = None,
-                  limits: Limits = DEFAULT_LIMITS) -> Result:
+                  limits: Limits | None = None) -> Result:
     """`data` is the team logo (any background; it is cleaned first)."""
     from .logo import load_logo
 

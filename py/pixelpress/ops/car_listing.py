@@ -19,12 +19,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..decode import DEFAULT_LIMITS, Limits
+from ..coroutines import run_now
+from ..decode import Limits
 from ..errors import PixelpressError
 from ..imaging import base_meta, decode_rgba, rgba_to_png
 from ..options import choice, flag, integer, like, parse_colour, parse_options, text
-from ..coroutines import run_now
 from ..pipeline import Step, run_steps_async
+from ..registry import budgeted
 from ..result import Output, Result
 from ..saliency import Segmenter
 from .autocrop import autocrop_array
@@ -139,8 +140,9 @@ def _encode(st: ListingState) -> ListingState:
     return st
 
 
+@budgeted("car_listing")
 async def car_listing_async(data: bytes, options: CarListingOptions | dict | None = None,
-                            limits: Limits = DEFAULT_LIMITS, progress=None, *,
+                            limits: Limits | None = None, progress=None, *,
                             segmenter: Segmenter | None = None) -> Result:
     opts = parse_options(CarListingOptions, options)
     parse_colour(opts.shadow_colour, "shadow_colour")
@@ -168,6 +170,7 @@ async def car_listing_async(data: bytes, options: CarListingOptions | dict | Non
     return Result(st.files["processed"], "image/png", meta, extras)
 
 
+@budgeted("car_listing")
 def car_listing(data: bytes, options: CarListingOptions | dict | None = None,
-                limits: Limits = DEFAULT_LIMITS, progress=None, *, segmenter: Segmenter | None = None) -> Result:
+                limits: Limits | None = None, progress=None, *, segmenter: Segmenter | None = None) -> Result:
     return run_now(car_listing_async(data, options, limits, progress, segmenter=segmenter))

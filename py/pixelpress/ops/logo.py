@@ -29,10 +29,11 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-from ..decode import DEFAULT_LIMITS, Limits, open_image
+from ..decode import Limits, open_image
 from ..encode import encode_png
 from ..errors import EmptyImage, InvalidOption
 from ..options import choice, flag, integer, parse_options
+from ..registry import budgeted
 from ..result import Result, Timings
 from ..team import to_hex
 
@@ -72,8 +73,9 @@ class Cleaned:
     crop_box: tuple[int, int, int, int]
 
 
+@budgeted("logo_cleanup")
 def logo_cleanup(data: bytes, options: LogoOptions | dict | None = None,
-                 limits: Limits = DEFAULT_LIMITS) -> Result:
+                 limits: Limits | None = None) -> Result:
     opts = parse_options(LogoOptions, options)
     t = Timings()
     with t.span("decode"):

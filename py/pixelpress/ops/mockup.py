@@ -22,9 +22,10 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
 from .. import fonts
-from ..decode import DEFAULT_LIMITS, Limits
+from ..decode import Limits
 from ..encode import MIME
 from ..options import choice, colour, integer, parse_colour, parse_options, text
+from ..registry import budgeted
 from ..result import Result, Timings
 from ..team import INK, WHITE, contrast, distance, mix, parse_colors, team_palette
 from .banner import encode
@@ -47,8 +48,9 @@ class MockupOptions:
         object.__setattr__(self, "colors", parse_colors(self.colors, "colors"))
 
 
+@budgeted("tshirt_mockup")
 def tshirt_mockup(data: bytes, options: MockupOptions | dict | None = None,
-                  limits: Limits = DEFAULT_LIMITS) -> Result:
+                  limits: Limits | None = None) -> Result:
     """`data` is the team logo (printed on the front; its colours colour the back)."""
     from .logo import load_logo
 

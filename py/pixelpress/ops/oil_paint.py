@@ -22,10 +22,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..decode import DEFAULT_LIMITS, Limits
+from ..decode import Limits
 from ..encode import MIME
 from ..imaging import decode_rgba
 from ..options import choice, integer, parse_options
+from ..registry import budgeted
 from ..result import Result, Timings
 
 
@@ -105,8 +106,9 @@ def vibrance(rgb: np.ndarray, amount: int) -> np.ndarray:
     return cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB_FULL)
 
 
+@budgeted("oil_paint")
 def oil_paint(data: bytes, options: OilPaintOptions | dict | None = None,
-              limits: Limits = DEFAULT_LIMITS) -> Result:
+              limits: Limits | None = None) -> Result:
     from PIL import Image
 
     from ..encode import encode_jpeg, encode_png, encode_webp

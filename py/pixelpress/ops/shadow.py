@@ -24,10 +24,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..decode import DEFAULT_LIMITS, Limits
+from ..decode import Limits
 from ..errors import EmptyImage
 from ..imaging import base_meta, blur_alpha_u8, blur_large, decode_rgba, over, rgba_to_png
 from ..options import choice, colour, integer, parse_colour, parse_options
+from ..registry import budgeted
 from ..result import Result, Timings
 
 
@@ -126,8 +127,9 @@ def shadow_array(rgba: np.ndarray, opts: ShadowOptions) -> tuple[np.ndarray, dic
     return drop_shadow_array(rgba, opts.blur_radius, opts.offset_x, opts.offset_y, opts.opacity, rgb)
 
 
+@budgeted("drop_shadow")
 def drop_shadow(data: bytes, options: ShadowOptions | dict | None = None,
-                limits: Limits = DEFAULT_LIMITS) -> Result:
+                limits: Limits | None = None) -> Result:
     opts = parse_options(ShadowOptions, options)
     t = Timings()
     with t.span("decode"):

@@ -26,6 +26,7 @@ from ..decode import DEFAULT_LIMITS, Limits, open_image
 from ..encode import MIME, encode_jpeg, encode_png, encode_webp, flatten, has_alpha
 from ..errors import TooLarge
 from ..options import choice, integer, number, parse_options
+from ..registry import budgeted
 from ..result import Result, Timings
 
 
@@ -41,8 +42,9 @@ class UpscaleOptions:
     quality: int = integer(90, 1, 100, "JPEG and WebP quality.")
 
 
+@budgeted("upscale")
 def upscale(data: bytes, options: UpscaleOptions | dict | None = None,
-            limits: Limits = DEFAULT_LIMITS) -> Result:
+            limits: Limits | None = None) -> Result:
     opts = parse_options(UpscaleOptions, options)
     t = Timings()
     with t.span("decode"):

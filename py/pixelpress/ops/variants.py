@@ -17,10 +17,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..decode import DEFAULT_LIMITS, Limits
+from ..decode import Limits
 from ..errors import InvalidOption
 from ..imaging import base_meta, decode_rgba, resize_rgba, rgba_to_png
 from ..options import flag, integer, parse_options
+from ..registry import budgeted
 from ..result import Output, Result, Timings
 
 
@@ -68,8 +69,9 @@ def variants_arrays(rgba: np.ndarray, opts: VariantOptions, warnings: list[str])
     return out
 
 
+@budgeted("listing_variants")
 def listing_variants(data: bytes, options: VariantOptions | dict | None = None,
-                     limits: Limits = DEFAULT_LIMITS) -> Result:
+                     limits: Limits | None = None) -> Result:
     opts = parse_options(VariantOptions, options)
     t = Timings()
     with t.span("decode"):

@@ -13,10 +13,11 @@ from dataclasses import dataclass
 
 from PIL import Image
 
-from ..decode import DEFAULT_LIMITS, Limits, open_image
+from ..decode import Limits, open_image
 from ..encode import encode_jpeg, encode_webp, flatten, has_alpha
 from ..errors import InvalidOption
 from ..options import colour, integer, parse_colour, parse_options, text
+from ..registry import budgeted
 from ..result import Output, Result, Timings
 
 WIDTHS = (320, 640, 960, 1280, 1920)
@@ -42,8 +43,9 @@ class WebSizesOptions:
                                 field="url_prefix")
 
 
+@budgeted("web_sizes")
 def web_sizes(data: bytes, options: WebSizesOptions | dict | None = None,
-              limits: Limits = DEFAULT_LIMITS) -> Result:
+              limits: Limits | None = None) -> Result:
     opts = parse_options(WebSizesOptions, options)
     t = Timings()
     with t.span("decode"):
