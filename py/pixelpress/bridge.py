@@ -12,7 +12,7 @@ import gc
 import json
 import traceback
 
-from .errors import InternalError, InvalidOption, PixelpressError
+from .errors import InternalError, InvalidOption, OutOfMemory, PixelpressError
 from .registry import limits_for, resolve, spec
 
 
@@ -114,7 +114,7 @@ def _failure(exc: Exception) -> dict:
     if isinstance(exc, PixelpressError):
         return {"ok": False, "error": exc.to_dict()}
     if isinstance(exc, MemoryError):
-        return {"ok": False, "error": {"code": "out_of_memory",
-                                        "message": "The image needs more memory than the browser gave this tab."}}
+        err = OutOfMemory("The image needs more memory than the browser gave this tab.")
+        return {"ok": False, "error": err.to_dict()}
     err = InternalError(f"Unexpected engine failure: {type(exc).__name__}: {exc}")
     return {"ok": False, "error": err.to_dict() | {"detail": traceback.format_exc(limit=5)}}

@@ -11,6 +11,7 @@ class PixelpressError(Exception):
     """Base of every error the engine raises on purpose."""
 
     code = "error"
+    when = ""  # for the README's table (build_scripts/readme_tables.py); may name {limits}
 
     def __init__(self, message: str, *, field: str | None = None):
         super().__init__(message)
@@ -26,37 +27,70 @@ class PixelpressError(Exception):
 
 class EmptyInput(PixelpressError):
     code = "empty_input"
+    when = "zero bytes"
 
 
 class UnsupportedFormat(PixelpressError):
     code = "unsupported_format"
+    when = ("magic bytes not on the allowlist (JPEG, PNG, WebP, GIF, BMP, TIFF); in the browser, a TIFF "
+            "compressed with JPEG or LZMA (Deflate TIFFs are decoded), in words that say the file is not damaged")
 
 
 class TooLarge(PixelpressError):
     code = "too_large"
+    when = ("over the file-size cap ({max_mb} MB), checked before decoding; over the operation's own "
+            "working-memory budget ({budget_gb} GB: {op_caps}), checked from the header before decoding; or a "
+            "result longer than the output format can store (JPEG 65,500 px, WebP 16,383 px a side), checked "
+            "before encoding, with the formats that can hold it named")
 
 
 class DecompressionBomb(PixelpressError):
     code = "decompression_bomb"
+    when = ("the header claims more than the pixel cap ({max_mp} MP), read from the header bytes before any "
+            "decoder or opener runs; nothing is decoded")
 
 
 class CorruptImage(PixelpressError):
     code = "corrupt_image"
+    when = "truncated or damaged data behind valid magic bytes"
 
 
 class InvalidOption(PixelpressError):
     code = "invalid_option"
+    when = "unknown key, wrong type or out-of-range value; `field` names it"
 
 
 class EmptyImage(PixelpressError):
     """The image has no subject to work on (e.g. fully transparent)."""
 
     code = "empty_image"
+    when = "nothing to work on: a fully transparent picture, or no subject found to cut out"
 
 
 class UnknownOperation(PixelpressError):
     code = "unknown_operation"
+    when = "an operation name the engine does not have"
+
+
+class OutOfMemory(PixelpressError):
+    """The runtime ran out of memory mid-operation (in the browser: the tab's wasm heap)."""
+
+    code = "out_of_memory"
+    when = "the runtime ran out of memory mid-operation despite the budget; the worker survives"
 
 
 class InternalError(PixelpressError):
+    """A bug: anything the engine did not expect. Never the answer to a bad file."""
+
     code = "internal_error"
+    when = "a bug in pixelpress (report it); the worker's doorway reports it instead of dying"
+
+
+def codes() -> list[str]:
+    """Every error code the engine can answer with, in the order declared here."""
+    found, todo = [], [PixelpressError]
+    while todo:
+        for sub in todo.pop(0).__subclasses__():
+            found.append(sub.code)
+            todo.append(sub)
+    return found

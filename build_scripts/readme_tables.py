@@ -1,0 +1,76 @@
+"""Write the README's generated tables from the engine, or check that they are current.
+
+A table lives between `<!-- generated: NAME -->` and `<!-- /generated -->`.
+`errors` is every code `pixelpress.errors` declares, with the limits filled
+in from `decode.DEFAULT_LIMITS` and the per-op budgets from the registry.
+
+    python build_scripts/readme_tables.py          # rewrite README.md
+    python build_scripts/readme_tables.py --check  # exit 1 if README.md is stale
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+README = ROOT / "README.md"
+sys.path.insert(0, str(ROOT / "py"))
+
+from pixelpress import errors, registry  # noqa: E402
+from pixelpress.decode import DEFAULT_LIMITS  # noqa: E402
+
+BLOCK = re.compile(r"(<!-- generated: (\w+) -->\n).*?(<!-- /generated -->)", re.S)
+
+
+def op_caps() -> str:
+    """The ops whose budget binds below the pixel cap, with the megapixels each takes."""
+    caps = []
+    for op, s in registry.OPS.items():
+        if s.work_bytes_per_pixel:
+            mp = int(registry.WORK_BUDGET_BYTES / s.work_bytes_per_pixel / 1e5) / 10
+            if mp * 1e6 < DEFAULT_LIMITS.max_pixels:
+                caps.append((mp, f"`{op}` {mp:g} MP"))
+    return ", ".join(text for _mp, text in sorted(caps, key=lambda c: (c[0], c[1])))
+
+
+def errors_table() -> str:
+    limits = {"max_mb": f"{DEFAULT_LIMITS.max_bytes / 1e6:g}", "max_mp": f"{DEFAULT_LIMITS.max_pixels / 1e6:g}",
+              "budget_gb": f"{registry.WORK_BUDGET_BYTES / 1e9:g}", "op_caps": op_caps()}
+    rows = ["| code | when |", "|---|---|"]
+    classes, todo = [], [errors.PixelpressError]
+    while todo:
+        for sub in todo.pop(0).__subclasses__():
+            classes.append(sub)
+            todo.append(sub)
+    for cls in classes:
+        if not cls.when:
+            raise SystemExit(f"{cls.__name__} ({cls.code}) has no `when` for the README")
+        rows.append(f"| `{cls.code}` | {cls.when.format(**limits)} |")
+    return "\n".join(rows) + "\n"
+
+
+TABLES = {"errors": errors_table}
+
+
+def render(text: str) -> str:
+    return BLOCK.sub(lambda m: m.group(1) + TABLES[m.group(2)]() + m.group(3), text)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--check", action="store_true")
+    args = ap.parse_args()
+    text = README.read_text()
+    new = render(text)
+    if args.check:
+        if new != text:
+            sys.exit("README.md's generated tables are stale: run python build_scripts/readme_tables.py")
+        return
+    README.write_text(new)
+
+
+if __name__ == "__main__":
+    main()
