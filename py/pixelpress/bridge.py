@@ -3,17 +3,42 @@
 Everything crossing it is plain data: the request's options arrive as JSON,
 metadata leaves as JSON, and every failure - typed or not - becomes an
 `{"code", "message"}` error instead of an exception that could leave the
-worker in a bad state.
+worker in a bad state. The worker's other questions to the interpreter
+(versions at boot, heap figures) are answered here too, so that no Python
+lives in the worker's JS.
 """
 
 from __future__ import annotations
 
 import gc
 import json
+import sys
 import traceback
 
 from .errors import InternalError, InvalidOption, OutOfMemory, PixelpressError
 from .registry import limits_for, resolve, spec
+
+
+def boot_report() -> str:
+    """The versions the worker announces as ready, as JSON."""
+    import PIL
+
+    from . import __version__
+
+    return json.dumps({"pixelpress": __version__, "pillow": PIL.__version__, "python": sys.version.split()[0]})
+
+
+def stats() -> str:
+    """Live Python objects after a full collection, and bytecode use, as JSON.
+
+    Counted first, so the report's own objects are not in the figure that
+    leak benchmarks compare between runs.
+    """
+    gc.collect()
+    objects = len(gc.get_objects())
+    from .bytecode_use import report
+
+    return json.dumps({"python_objects": objects, "bytecode": report()})
 
 
 def warm_up() -> None:
@@ -58,6 +83,8 @@ class JsSegmenter:
 def run(op: str, data, options_json: str = "{}", progress=None) -> dict:
     """Run `op` and return {"ok": True, "outputs": [...], "meta": json} or {"ok": False, "error": {...}}.
 
+    Each output is {"name", "mime", "data": bytes, "meta": json}, the main picture first.
+
     `data` may be bytes or a Pyodide JsProxy of a Uint8Array.
     """
     try:
@@ -100,13 +127,14 @@ def _request(op: str, data, options_json: str, progress) -> tuple[bytes, dict, d
 
 
 def _answer(result) -> dict:
-    outputs = [("main", result.mime, result.data, result.meta)]
-    outputs += [(x.name, x.mime, x.data, x.meta) for x in result.extras]
-    return {
-        "ok": True,
-        "meta": json.dumps(result.meta),
-        "outputs": [(name, mime, blob, json.dumps(meta)) for name, mime, blob, meta in outputs],
-    }
+    outputs = [_output("main", result.mime, result.data, result.meta)]
+    outputs += [_output(x.name, x.mime, x.data, x.meta) for x in result.extras]
+    return {"ok": True, "meta": json.dumps(result.meta), "outputs": outputs}
+
+
+def _output(name: str, mime: str, data: bytes, meta: dict) -> dict:
+    # meta as JSON like the answer's own: Pyodide hands JS a str at once, where a dict would be a proxy to walk.
+    return {"name": name, "mime": mime, "data": data, "meta": json.dumps(meta)}
 
 
 def _failure(exc: Exception) -> dict:

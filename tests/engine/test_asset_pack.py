@@ -105,7 +105,7 @@ def test_through_the_bridge_with_progress():
     out = bridge.run("asset_pack", logos.png(logos.shield(160)),
                      json.dumps({"team_name": "A", "players": [{"number": 9, "name": "B"}]}), seen.append)
     assert out["ok"], out
-    assert out["outputs"][0][1] == "application/zip" and seen[-1]["done"] == seen[-1]["total"]
+    assert out["outputs"][0]["mime"] == "application/zip" and seen[-1]["done"] == seen[-1]["total"]
     for op in ("logo_cleanup", "upscale", "tshirt_mockup", "roster_banner", "web_sizes", "asset_pack"):
         assert op in OPS
 

@@ -137,7 +137,7 @@ def test_through_the_bridge_with_progress(car):
     seen = []
     res = bridge.run("car_listing", car.data, json.dumps({"padding": 20}), progress=seen.append)
     assert res["ok"], res
-    assert [o[0] for o in res["outputs"]] == ["main", "grid", "detail"]
+    assert [o["name"] for o in res["outputs"]] == ["main", "grid", "detail"]
     assert [e["step"] for e in seen] == STEPS
     assert [e["done"] for e in seen] == list(range(len(STEPS))) and {e["total"] for e in seen} == {len(STEPS)}
     assert packages_for("car_listing") == ["pillow", "numpy", "opencv-python"]

@@ -67,7 +67,7 @@ def icc_profile() -> bytes:
 
         return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
     except ImportError:  # Pillow without lcms: writers do not parse the profile anyway
-        return b"\0\0\x02\x00lcms\x02\x10\0\0mntrRGB XYZ " + b"\0" * 12 + b"acsp" + b"\0" * 92
+        return (132).to_bytes(4, "big") + b"lcms\x02\x10\0\0mntrRGB XYZ " + b"\0" * 12 + b"acsp" + b"\0" * 92
 
 
 def exif_gps() -> bytes:
@@ -295,13 +295,49 @@ def test_stripped_means_stripped_in_every_output_format(src_fmt, out_fmt):
     assert samples.decode(kept).getexif()[0x010F] == GPS_MARK
 
 
+def photo_with_long_exif() -> bytes:
+    """A PNG whose EXIF (200 kB of description, then the camera make) is longer than a JPEG can hold."""
+    exif = Image.Exif()
+    exif[0x010E] = "d" * 200_000
+    exif[0x010F] = GPS_MARK
+    return samples.encode(photo(), "PNG", exif=exif.tobytes())
+
+
+@pytest.mark.parametrize("out_fmt", ["jpeg", "png", "webp"])
+def test_kept_exif_too_long_for_jpeg_is_dropped_with_a_warning(out_fmt):
+    res = bridge.run("convert", photo_with_long_exif(), json.dumps({"format": out_fmt, "keep_metadata": True}))
+    assert res["ok"], res
+    blob = res["outputs"][0]["data"]
+    out = samples.decode(blob)
+    assert out.size == (451, 300)
+    dropped = [w for w in json.loads(res["meta"])["warnings"] if "larger than a JPEG can hold" in w]
+    if out_fmt == "jpeg":
+        assert dropped and "200 kB" in dropped[0]
+        assert "exif" not in metadata_blocks(blob)
+    else:  # PNG and WebP have room: the EXIF is kept whole
+        assert not dropped
+        assert out.getexif()[0x010F] == GPS_MARK
+
+
+@pytest.mark.parametrize("out_fmt", ["jpeg", "png", "webp"])
+def test_kept_icc_profile_that_is_garbage_is_dropped(out_fmt):
+    """3 MB of zeros where a profile should be: kept, it made a PNG that Pillow refuses to open."""
+    src = samples.encode(photo(), "WEBP", quality=90, icc_profile=b"\0" * 3_000_000)
+    res = bridge.run("convert", src, json.dumps({"format": out_fmt, "keep_metadata": True}))
+    assert res["ok"], res
+    blob = res["outputs"][0]["data"]
+    assert samples.decode(blob).size == (451, 300) and "icc" not in metadata_blocks(blob)
+    assert "The ICC profile is malformed, so it was dropped; colours are kept as stored." in \
+        json.loads(res["meta"])["warnings"]
+
+
 def test_other_operations_strip_metadata_too():
     src = photo_with_metadata("PNG")
     res = bridge.run("web_sizes", src, "{}")
     assert res["ok"]
-    for _name, _mime, blob, _meta in res["outputs"]:
-        assert metadata_blocks(blob) == set()
-    out = bridge.run("upscale", src, json.dumps({"format": "png"}))["outputs"][0][2]
+    for output in res["outputs"]:
+        assert metadata_blocks(output["data"]) == set()
+    out = bridge.run("upscale", src, json.dumps({"format": "png"}))["outputs"][0]["data"]
     assert metadata_blocks(out) == set()
 
 

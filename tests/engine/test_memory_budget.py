@@ -77,7 +77,7 @@ def test_convert_accepts_49_mp(big_png):
     assert res["ok"], res
     meta = json.loads(res["meta"])
     assert (meta["width"], meta["height"]) == (700, 700)
-    out = Image.open(io.BytesIO(res["outputs"][0][2]))
+    out = Image.open(io.BytesIO(res["outputs"][0]["data"]))
     assert out.getpixel((350, 350))[2] > 150  # the blue survived: it was really decoded
 
 

@@ -1,0 +1,58 @@
+// Boot in named phases, run in order and each timed: the ready message's
+// timings are keyed by phase name (plus the total), and a failure in any
+// phase is the worker's one fatal message.
+
+import { engineOf } from './engine.js';
+import { BOOT_FILES, RUNTIME_URL, startInterpreter } from './interpreter.js';
+import { readManifest, runtimeBytes } from './manifest.js';
+import { packageLoader } from './packages.js';
+import { countPhase, countResponsesUnder } from './progress-fetch.js';
+import { fatal, ready } from './protocol.js';
+import { dropSnapshot } from './snapshot.js';
+
+const ENGINE_PACKAGES = ['pixelpress', 'pillow'];
+
+const PHASES = {
+  // The manifest, then the interpreter, restored or started.
+  async boot(state) {
+    state.manifest = await readManifest();
+    countPhase('runtime', runtimeBytes(state.manifest, BOOT_FILES));
+    const { py, interpreter, restoredFrom } = await startInterpreter(state.manifest);
+    Object.assign(state, { py, interpreter, restoredFrom });
+  },
+  // The engine's wheel and Pillow, which every operation needs.
+  async packages(state) {
+    state.loadPackages = packageLoader(state.py, state.manifest);
+    await state.loadPackages(ENGINE_PACKAGES);
+  },
+  // The engine's modules, and the versions they report.
+  async imports(state) {
+    state.engine = engineOf(state.py);
+    state.versions = state.engine.versions();
+  },
+};
+
+// Resolves with {engine, loadPackages} once 'ready' is posted; rejects once 'fatal' is.
+export async function boot() {
+  countResponsesUnder(RUNTIME_URL);
+  const state = { restoredFrom: null };
+  try {
+    const timings = {};
+    const t0 = performance.now();
+    for (const [name, phase] of Object.entries(PHASES)) {
+      const t = performance.now();
+      await phase(state);
+      timings[name] = performance.now() - t;
+    }
+    timings.total = performance.now() - t0;
+    postMessage(ready({ versions: state.versions, interpreter: state.interpreter, timings }));
+    // Jobs already wait on the boot, so this costs a waiting job nothing it would not pay anyway.
+    state.engine.warmUp();
+    return { engine: state.engine, loadPackages: state.loadPackages };
+  } catch (e) {
+    // A restored interpreter that cannot finish booting must not be restored again.
+    if (state.restoredFrom) await dropSnapshot(state.restoredFrom);
+    postMessage(fatal({ code: 'runtime_unavailable', message: `The engine could not start: ${e?.message ?? e}` }));
+    throw e;
+  }
+}
