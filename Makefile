@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 PORT   ?= 8000
 
-.PHONY: setup runtime fonts model build run test test-engine test-browser test-server bench clean
+.PHONY: setup runtime fonts model test-data build run test test-engine test-browser test-server bench clean
 
 setup: $(VENV)/.installed node_modules/.installed .venv-contrib/.installed
 	@bash build_scripts/ensure_chromium.sh
@@ -37,19 +37,23 @@ fonts: $(VENV)/.installed
 model: $(VENV)/.installed
 	$(PY) build_scripts/fetch_model.py
 
+# Pillow's own test images (pinned sdist from PyPI) for the hostile-input corpus; tests only.
+test-data: $(VENV)/.installed
+	$(PY) build_scripts/fetch_test_images.py
+
 build: setup runtime fonts model
 	$(PY) build_scripts/build_site.py
 
 run: build
 	$(VENV)/bin/pixelpress-server --static dist --host 127.0.0.1 --port $(PORT)
 
-test: build
+test: build test-data
 	$(PY) -m pytest -q -ra
 
-test-engine: setup fonts model
+test-engine: setup fonts model test-data
 	$(PY) -m pytest -q tests/engine
 
-test-browser: build
+test-browser: build test-data
 	$(PY) -m pytest -q tests/browser
 
 test-server: setup

