@@ -113,13 +113,7 @@ async function purge() {
     if (removed) {
       forgetMemory();
       const cutoff = now() - MAX_AGE_MS;
-      for (const v of views) {
-        for (const j of v.queue.jobs.filter((x) => x.createdAt < cutoff && !['queued', 'running', 'fetching'].includes(x.status))) {
-          v.queue.jobs = v.queue.jobs.filter((x) => x !== j);
-          j.row?.remove();
-        }
-        v.queue.onChange();
-      }
+      for (const v of views) v.queue.dropExpired(cutoff);
     }
     return removed;
   } catch (e) {
@@ -153,7 +147,7 @@ setInterval(purge, PURGE_EVERY_MS);
 
 $('#clear-history').addEventListener('click', async () => {
   if (!confirm('Delete all saved results and history from this device?')) return;
-  for (const v of views) { v.queue.cancelAll(); for (const j of [...v.queue.jobs]) v.queue.remove(j); }
+  for (const v of views) v.queue.removeAll();
   forgetMemory();
   try { await store.clear(); announce('History cleared.'); } catch (e) { announce(e.message, { tone: 'error' }); }
 });

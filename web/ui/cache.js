@@ -1,6 +1,7 @@
-// Result cache: same input bytes + same operation + same options = same result,
-// served instantly. Key = SHA-256 of the bytes (SubtleCrypto) + a stable JSON
-// of the options. A small in-memory map sits in front of IndexedDB.
+// Result cache: same engine + same input bytes + same operation + same options
+// = same result, served instantly. Key = operation, engine version, SHA-256 of
+// the bytes (SubtleCrypto) and a stable JSON of the options. A small
+// in-memory map sits in front of IndexedDB.
 
 import { stableStringify, now } from './util.js';
 import { store } from './store.js';
@@ -20,8 +21,33 @@ export function hashBlob(blob) {
   return hashes.get(blob);
 }
 
-export function cacheKey(hash, op, options) {
-  return `${op}:${hash}:${stableStringify(options)}`;
+// The engine version in the key is the sha256 of the site's Pyodide lock,
+// which names by hash every wheel the worker installs (pixelpress, Pillow,
+// NumPy, OpenCV): a deploy that changes any of them changes every key, so an
+// older engine's results are never served again. (asset-manifest.json's
+// `version` is only the engine wheel's, and the service worker serves the
+// manifest fresh while the lock comes from the same cache as the wheels, so
+// during an update the lock names the engine that actually runs.)
+const LOCK_URL = new URL('../pyodide/pyodide-lock.json', import.meta.url);
+let engine = null;
+
+export function engineVersion() {
+  engine ??= fetch(LOCK_URL)
+    .then((r) => { if (!r.ok) throw new Error(`HTTP ${r.status}`); return r.arrayBuffer(); })
+    .then(async (buf) => (await sha256Hex(buf)).slice(0, 16))
+    // Without the lock the engine cannot start either; until it can, a key no
+    // other visit makes keeps every other visit's results out.
+    .catch(() => `unknown-${crypto.randomUUID()}`);
+  return engine;
+}
+engineVersion(); // started now (the lock is ~2 kB) so the first file's key does not wait for it
+
+export function cacheKey(hash, op, options, version) {
+  return `${op}@${version}:${hash}:${stableStringify(options)}`;
+}
+
+export async function resultKey(hash, op, options) {
+  return cacheKey(hash, op, options, await engineVersion());
 }
 
 export async function lookup(key) {

@@ -1,0 +1,31 @@
+// A job's outputs as named files: one file as itself, several as a ZIP.
+
+import { download, zipFiles, baseName, EXT } from '../util.js';
+import { STATUS } from './states.js';
+
+// "photo.webp", or "photo-grid.png" for a named extra output. Views override it (fileName in their spec).
+export const defaultFileName = (job, out) =>
+  `${baseName(job.name)}${out.name && out.name !== 'main' ? `-${out.name}` : ''}.${EXT[out.blob.type] ?? 'bin'}`;
+
+export class Downloads {
+  constructor({ fileName = defaultFileName } = {}) {
+    this.fileName = fileName;
+  }
+
+  files(job) {
+    return job.outputs.map((o) => ({ name: this.fileName(job, o), blob: o.blob }));
+  }
+
+  async job(job) {
+    const files = this.files(job);
+    if (files.length === 1) download(files[0].blob, files[0].name);
+    else download(await zipFiles(files), `${baseName(job.name)}.zip`);
+  }
+
+  // Failed and cancelled jobs have nothing to give, so only done ones are zipped.
+  async all(jobs, zipName) {
+    const files = jobs.filter((j) => j.status === STATUS.DONE).flatMap((j) => this.files(j));
+    if (!files.length) return;
+    download(await zipFiles(files), zipName);
+  }
+}
