@@ -50,6 +50,17 @@ def text(default: str, max_len: int, doc: str, *, required: bool = False):
     )
 
 
+def items(item: dict, max_items: int, doc: str, *, min_items: int = 0):
+    """A list of `item`s (itself a kind: {"kind": "colour"}, or an object's fields), as a tuple.
+
+    The list's own rules (item shapes, the featured player in the roster)
+    are checked by the options class's `validate`; this makes the list a real
+    kind in `describe`, so the page's forms can check it before they send.
+    """
+    return dataclasses.field(default=(), metadata={"kind": "list", "item": item, "min_items": min_items,
+                                                   "max_items": max_items, "doc": doc})
+
+
 def like(options_class: type, name: str, *, default: Any = dataclasses.MISSING, doc: str | None = None):
     """Option `name` of another options class (its kind and bounds), to declare under a new name.
 
@@ -107,6 +118,8 @@ def _check(name: str, meta: Mapping, value: Any) -> Any:
     if kind == "colour":
         parse_colour(value, name)
         return value.strip()
+    if kind == "list":
+        return value  # the class's validate() parses and checks it, item by item, with indexed fields
     if kind == "text":
         if not isinstance(value, str):
             raise InvalidOption(f"{name} must be text, got {value!r}", field=name)
@@ -149,12 +162,12 @@ def parse_options(cls: type[T], raw: Mapping[str, Any] | T | None) -> T:
 
 
 def describe(cls: type) -> list[dict]:
-    """The option schema (name, kind, default, bounds, doc) for docs and UIs."""
+    """The option schema (name, kind, default, bounds, doc) for docs and UIs; plain JSON data."""
     out = []
     for f in dataclasses.fields(cls):
         if not f.metadata:
             continue
-        entry = {"name": f.name, "default": f.default}
+        entry = {"name": f.name, "default": list(f.default) if isinstance(f.default, tuple) else f.default}
         entry.update({k: (list(v) if isinstance(v, tuple) else v) for k, v in f.metadata.items()})
         out.append(entry)
     return out

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from .errors import InvalidOption
-from .options import choice, colour, integer, parse_colour, text
+from .options import choice, colour, integer, items, parse_colour, text
 
 MAX_PLAYERS = 40
 MAX_NAME = 40
@@ -23,6 +23,21 @@ MAX_COLORS = 4
 class Player:
     number: int
     name: str
+
+
+# The shapes of the list-valued team options, for the schema the page's forms read.
+COLOUR_ITEM = {"kind": "colour"}
+PLAYER_ITEM = {"kind": "object", "fields": [
+    {"name": "number", "kind": "int", "min": 0, "max": 99, "doc": "Shirt number."},
+    {"name": "name", "kind": "text", "max_len": MAX_NAME, "required": True, "doc": "Player name."}]}
+
+
+def colour_list(doc: str):
+    return items(COLOUR_ITEM, MAX_COLORS, doc)
+
+
+def player_list(doc: str, *, min_items: int = 0):
+    return items(PLAYER_ITEM, MAX_PLAYERS, doc, min_items=min_items)
 
 
 def parse_player(raw, i: int, field: str = "players") -> Player:
@@ -97,8 +112,8 @@ class TeamOptions:
     palette: int = integer(0, 0, 16, "Reduce the cleaned logo to this many colours (0 = off).")
     background: str = choice("auto", ("auto", "keep"), "auto: remove the logo's flat background; "
                                                          "keep: use the logo as it is.")
-    colors: tuple = ()  # team colours, '#rrggbb', most important first; default from the logo
-    players: tuple = ()  # Player(number, name), 0 to 40
+    colors: tuple = colour_list("Team colours, most important first; default: the logo's own.")
+    players: tuple = player_list("The roster: shirt number and name.")
 
     def validate(self) -> None:
         object.__setattr__(self, "colors", parse_colors(self.colors, "colors"))

@@ -39,8 +39,9 @@ export function baseName(name) {
 }
 
 export function slug(s, fallback = 'file') {
-  return String(s ?? '').toLowerCase().normalize('NFKD').replace(/[^\w-]+/g, '-').replace(/^-+|-+$/g, '')
-    .slice(0, 60) || fallback;
+  // Starts and ends with a letter or digit, as the engine's file-name options require ('_photo.jpg').
+  return String(s ?? '').toLowerCase().normalize('NFKD').replace(/[^\w-]+/g, '-').slice(0, 60)
+    .replace(/^[-_]+|[-_]+$/g, '') || fallback;
 }
 
 // The injectable clock: window.__pixelpressNow (number or function) wins, then

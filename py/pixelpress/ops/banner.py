@@ -21,8 +21,8 @@ from ..encode import MIME, encode_jpeg, encode_png, encode_webp
 from ..options import choice, parse_options, text
 from ..registry import budgeted
 from ..result import Result, Timings
-from ..team import (INK, WHITE, TeamPalette, contrast, distance, mix, parse_colors,
-                    parse_players, team_palette)
+from ..team import (INK, WHITE, TeamPalette, colour_list, contrast, distance, mix, parse_colors,
+                    parse_players, player_list, team_palette)
 
 SIZES = {"1500x500": (1500, 500), "1200x630": (1200, 630)}
 
@@ -34,8 +34,8 @@ class BannerOptions:
     size: str = choice("1500x500", tuple(SIZES), "Banner size: 1500x500 (X/Twitter header) "
                                                  "or 1200x630 (link preview).")
     format: str = choice("png", ("png", "jpeg", "webp"), "Output format.")
-    colors: tuple = ()  # team colours '#rrggbb'; default: the logo's dominant colours
-    players: tuple = ()  # 1 to 40 {number, name}
+    colors: tuple = colour_list("Team colours, most important first; default: the logo's own.")
+    players: tuple = player_list("The roster: shirt number and name.", min_items=1)
 
     def validate(self) -> None:
         object.__setattr__(self, "colors", parse_colors(self.colors, "colors"))

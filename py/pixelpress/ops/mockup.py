@@ -27,7 +27,7 @@ from ..encode import MIME
 from ..options import choice, colour, integer, parse_colour, parse_options, text
 from ..registry import budgeted
 from ..result import Result, Timings
-from ..team import INK, WHITE, contrast, distance, mix, parse_colors, team_palette
+from ..team import INK, WHITE, colour_list, contrast, distance, mix, parse_colors, team_palette
 from .banner import encode
 
 S = 1000.0  # design space
@@ -42,7 +42,7 @@ class MockupOptions:
     name: str = text("", 40, "Player name printed on the back.")
     number: int | None = integer(None, 0, 99, "Player number printed on the back.", optional=True)
     format: str = choice("jpeg", ("jpeg", "png", "webp"), "Output format.")
-    colors: tuple = ()  # team colours for the back print; default: the logo's colours
+    colors: tuple = colour_list("Team colours for the back print; default: the logo's own.")
 
     def validate(self) -> None:
         object.__setattr__(self, "colors", parse_colors(self.colors, "colors"))

@@ -7,6 +7,7 @@ import { createInput } from '../input.js';
 import { createCompare } from '../compare-slider.js';
 import { createPreview } from '../preview.js';
 import { Queue } from '../queue.js';
+import { checkFields } from './schema-fields.js';
 
 let fieldSeq = 0;
 
@@ -201,7 +202,8 @@ export function createView(spec, ctx) {
     if (!staged.length) return;
     let build;
     try {
-      spec.toOptions(values, null); // validate the form once, before anything is queued
+      checkFields(spec.fields, values); // what the engine would refuse, refused here, in the form's words
+      spec.toOptions(values, null); // and the view's own rules, once, before anything is queued
       build = (job) => {
         const o = spec.toOptions(values, job);
         return spec.cacheOptions ? { options: o, cacheOptions: spec.cacheOptions(values, job, o, ctx) } : o;

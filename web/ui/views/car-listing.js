@@ -5,6 +5,9 @@
 // says which path produced it.
 
 import { baseName, fmtBytes } from '../util.js';
+import { fieldFor } from './schema-fields.js';
+
+const opt = (name, ui) => fieldFor('car_listing', name, ui);
 
 async function runListing(job, { signal, onProgress }, ctx) {
   const opts = { ...job.options };
@@ -44,22 +47,24 @@ export default {
   queueTitle: 'Listing images',
   zipName: 'car-listing.zip',
   fields: [
+    // Deliberate studio default: 'auto' is the page's own choice (the server's cut-out when it has one, else
+    // this device's), resolved to an engine provider in runListing; the engine itself never sees 'auto'.
     { name: 'provider', label: 'Background removal', type: 'select', default: 'auto',
       options: [['auto', 'Automatic'], ['local', 'On this device'], ['classical', 'On this device, plain backdrop only'],
         ['skip', 'Keep the background']],
       help: 'Automatic uses the server’s cut-out service when it has one, else this device’s model.' },
-    { name: 'padding', label: 'Margin', type: 'range', min: 0, max: 300, default: 50, unit: ' px',
-      help: 'Empty space kept around the car on every side.' },
-    { name: 'shadow', label: 'Floor shadow', type: 'checkbox', default: true, help: 'Grounds the car with a soft shadow.' },
-    { name: 'shadow_style', label: 'Shadow style', type: 'select', default: 'floor',
+    opt('padding', { label: 'Margin', type: 'range', unit: ' px',
+      help: 'Empty space kept around the car on every side.' }),
+    opt('shadow', { label: 'Floor shadow', type: 'checkbox', help: 'Grounds the car with a soft shadow.' }),
+    opt('shadow_style', { label: 'Shadow style', type: 'select',
       options: [['floor', 'Floor shadow'], ['drop', 'Drop shadow']],
-      help: 'Floor: contact shadow under the car. Drop: offset, suits products.', when: (v) => v.shadow },
-    { name: 'shadow_opacity', label: 'Shadow strength', type: 'range', min: 0, max: 100, default: 50, unit: '%',
-      help: 'How dark the shadow is.', when: (v) => v.shadow },
-    { name: 'shadow_blur', label: 'Shadow softness', type: 'range', min: 0, max: 100, default: 15, unit: ' px',
-      help: 'Blur of the shadow edge.', when: (v) => v.shadow },
-    { name: 'upscale', label: 'Enlarge small photos', type: 'checkbox', default: false,
-      help: 'Lets small pictures grow to fill the grid and detail sizes.' },
+      help: 'Floor: contact shadow under the car. Drop: offset, suits products.', when: (v) => v.shadow }),
+    opt('shadow_opacity', { label: 'Shadow strength', type: 'range', unit: '%',
+      help: 'How dark the shadow is.', when: (v) => v.shadow }),
+    opt('shadow_blur', { label: 'Shadow softness', type: 'range', unit: ' px',
+      help: 'Blur of the shadow edge.', when: (v) => v.shadow }),
+    opt('upscale', { label: 'Enlarge small photos', type: 'checkbox',
+      help: 'Lets small pictures grow to fill the grid and detail sizes.' }),
   ],
   toOptions: (v, job) => ({ provider: v.provider, padding: v.padding, shadow: Boolean(v.shadow), shadow_style: v.shadow_style,
     shadow_opacity: v.shadow_opacity, shadow_blur: v.shadow_blur, upscale: Boolean(v.upscale),

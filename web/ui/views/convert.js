@@ -1,6 +1,9 @@
 // Convert (batch): format, quality and size for many images at once.
 
 import { fmtBytes, baseName, EXT } from '../util.js';
+import { fieldFor } from './schema-fields.js';
+
+const opt = (name, ui) => fieldFor('convert', name, ui);
 
 const FORMAT_LABEL = { jpeg: 'JPEG', png: 'PNG', webp: 'WebP' };
 
@@ -14,38 +17,33 @@ export default {
   action: (n) => (n ? `Convert ${n} ${n === 1 ? 'image' : 'images'}` : 'Convert'),
   preview: true,
   fields: [
-    { name: 'format', label: 'Format', type: 'select', default: 'webp',
+    // Deliberate studio defaults: WebP (the smallest files for the web, which is what most people convert
+    // for) and progressive JPEG (shows early on slow connections). The engine's own are JPEG and baseline.
+    opt('format', { label: 'Format', type: 'select', studioDefault: 'webp',
       options: [['webp', 'WebP · smallest files'], ['jpeg', 'JPEG · works everywhere'], ['png', 'PNG · lossless, transparency']],
-      help: 'WebP for the web, JPEG for anywhere, PNG for exact pixels.' },
-    { name: 'quality', label: 'Quality', type: 'range', min: 1, max: 100, default: 85,
+      help: 'WebP for the web, JPEG for anywhere, PNG for exact pixels.' }),
+    opt('quality', { label: 'Quality', type: 'range',
       help: 'Lower is smaller; 75–85 looks the same as the original for most photos.',
-      when: (v) => v.format !== 'png' && !(v.format === 'webp' && v.lossless) },
-    { name: 'lossless', label: 'Lossless WebP', type: 'checkbox', default: false,
-      help: 'Exact pixels, bigger files; good for screenshots and graphics.', when: (v) => v.format === 'webp' },
-    { name: 'progressive', label: 'Progressive JPEG', type: 'checkbox', default: true,
-      help: 'Shows a rough version first while it loads on slow connections.', when: (v) => v.format === 'jpeg' },
-    { name: 'compress_level', label: 'PNG compression', type: 'range', min: 0, max: 9, default: 6,
-      help: 'Same pixels at every level; 9 is smallest but slowest.', when: (v) => v.format === 'png' },
-    { name: 'max_width', label: 'Max width (px)', type: 'number', min: 1, max: 20000, default: null, placeholder: 'Original',
-      help: 'Shrink to fit this width; smaller pictures are never enlarged.' },
-    { name: 'max_height', label: 'Max height (px)', type: 'number', min: 1, max: 20000, default: null, placeholder: 'Original',
-      help: 'Shrink to fit this height; keeps the proportions.' },
-    { name: 'background', label: 'Background', type: 'color', default: '#ffffff',
-      help: 'Fills transparent areas (JPEG has no transparency).', when: (v) => v.format === 'jpeg' },
-    { name: 'keep_metadata', label: 'Keep metadata', type: 'checkbox', default: false,
-      help: 'Keeps camera data and location. Off by default for privacy.' },
+      when: (v) => v.format !== 'png' && !(v.format === 'webp' && v.lossless) }),
+    opt('lossless', { label: 'Lossless WebP', type: 'checkbox',
+      help: 'Exact pixels, bigger files; good for screenshots and graphics.', when: (v) => v.format === 'webp' }),
+    opt('progressive', { label: 'Progressive JPEG', type: 'checkbox', studioDefault: true,
+      help: 'Shows a rough version first while it loads on slow connections.', when: (v) => v.format === 'jpeg' }),
+    opt('compress_level', { label: 'PNG compression', type: 'range',
+      help: 'Same pixels at every level; 9 is smallest but slowest.', when: (v) => v.format === 'png' }),
+    opt('max_width', { label: 'Max width (px)', type: 'number', placeholder: 'Original',
+      help: 'Shrink to fit this width; smaller pictures are never enlarged.' }),
+    opt('max_height', { label: 'Max height (px)', type: 'number', placeholder: 'Original',
+      help: 'Shrink to fit this height; keeps the proportions.' }),
+    opt('background', { label: 'Background', type: 'color',
+      help: 'Fills transparent areas (JPEG has no transparency).', when: (v) => v.format === 'jpeg' }),
+    opt('keep_metadata', { label: 'Keep metadata', type: 'checkbox',
+      help: 'Keeps camera data and location. Off by default for privacy.' }),
   ],
   toOptions(v) {
     const o = { format: v.format, quality: v.quality, progressive: Boolean(v.progressive), lossless: Boolean(v.lossless),
       compress_level: v.compress_level, background: v.background, keep_metadata: Boolean(v.keep_metadata) };
-    for (const k of ['max_width', 'max_height']) {
-      if (v[k] !== null && v[k] !== '' && v[k] !== undefined) {
-        if (!Number.isInteger(v[k]) || v[k] < 1 || v[k] > 20000) {
-          throw Object.assign(new Error(`${k === 'max_width' ? 'Max width' : 'Max height'} must be a whole number from 1 to 20000.`), { field: k });
-        }
-        o[k] = v[k];
-      }
-    }
+    for (const k of ['max_width', 'max_height']) if (v[k] !== null && v[k] !== '' && v[k] !== undefined) o[k] = v[k];
     return o;
   },
   describePreview(r, proxy) {

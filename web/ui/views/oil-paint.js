@@ -1,6 +1,9 @@
 // Oil paint: turn a photo into a painting, with a live before/after preview.
 
 import { baseName, EXT } from '../util.js';
+import { fieldFor } from './schema-fields.js';
+
+const opt = (name, ui) => fieldFor('oil_paint', name, ui);
 
 export default {
   id: 'oil-paint',
@@ -14,17 +17,17 @@ export default {
   action: (n) => (n ? `Paint ${n} ${n === 1 ? 'photo' : 'photos'} at full size` : 'Paint at full size'),
   preview: true,
   fields: [
-    { name: 'intensity', label: 'Intensity', type: 'range', min: 1, max: 10, default: 5,
-      help: 'How much detail is flattened into paint: 1 subtle, 10 poster-like.' },
-    { name: 'brush_size', label: 'Brush size', type: 'range', min: 1, max: 20, default: 4, unit: ' px',
-      help: 'Radius of each stroke; bigger brushes give bolder, blurrier strokes.' },
-    { name: 'color_vibrance', label: 'Colour vibrance', type: 'range', min: 0, max: 100, default: 20, unit: '%',
-      help: 'Boosts colour saturation; 0 keeps the original colours.' },
-    { name: 'format', label: 'Save as', type: 'select', default: 'auto',
+    opt('intensity', { label: 'Intensity', type: 'range',
+      help: 'How much detail is flattened into paint: 1 subtle, 10 poster-like.' }),
+    opt('brush_size', { label: 'Brush size', type: 'range', unit: ' px',
+      help: 'Radius of each stroke; bigger brushes give bolder, blurrier strokes.' }),
+    opt('color_vibrance', { label: 'Colour vibrance', type: 'range', unit: '%',
+      help: 'Boosts colour saturation; 0 keeps the original colours.' }),
+    opt('format', { label: 'Save as', type: 'select',
       options: [['auto', 'Automatic'], ['jpeg', 'JPEG'], ['png', 'PNG'], ['webp', 'WebP']],
-      help: 'Automatic: PNG if the photo has transparency, else JPEG.' },
-    { name: 'quality', label: 'Quality', type: 'range', min: 1, max: 100, default: 90,
-      help: 'JPEG and WebP quality of the export.', when: (v) => v.format !== 'png' },
+      help: 'Automatic: PNG if the photo has transparency, else JPEG.' }),
+    opt('quality', { label: 'Quality', type: 'range',
+      help: 'JPEG and WebP quality of the export.', when: (v) => v.format !== 'png' }),
   ],
   toOptions: (v) => ({ intensity: v.intensity, brush_size: v.brush_size, color_vibrance: v.color_vibrance,
     format: v.format, quality: v.quality }),

@@ -2,20 +2,9 @@
 // (cleaned logo sizes, favicon, shirt mockups, banners, social cards, web sizes).
 
 import { h, slug, fmtBytes } from '../util.js';
+import { fieldFor, parseRoster } from './schema-fields.js';
 
-function parseRoster(text) {
-  const players = [];
-  const lines = String(text ?? '').split('\n');
-  lines.forEach((raw, i) => {
-    const line = raw.trim();
-    if (!line) return;
-    const m = line.match(/^#?\s*(\d{1,2})[\s.,:;-]+(.+)$/);
-    if (!m) throw Object.assign(new Error(`Roster line ${i + 1} ("${line.slice(0, 30)}") needs a number then a name, like "7 Ana Silva".`), { field: 'roster' });
-    players.push({ number: Number(m[1]), name: m[2].trim() });
-  });
-  if (players.length > 40) throw Object.assign(new Error('At most 40 players fit on the banners.'), { field: 'roster' });
-  return players;
-}
+const opt = (name, ui) => fieldFor('asset_pack', name, ui);
 
 export default {
   id: 'team-assets',
@@ -32,27 +21,28 @@ export default {
   queueTitle: 'Asset packs',
   zipName: 'team-asset-packs.zip',
   fields: [
-    { name: 'team_name', label: 'Team name', type: 'text', default: '', maxlength: 40, required: true, placeholder: 'Riverside Hawks',
-      help: 'Printed on banners and social cards.' },
-    { name: 'sport', label: 'Sport', type: 'text', default: '', maxlength: 30, placeholder: 'Football',
-      help: 'Shown under the name on the cards (optional).' },
+    opt('team_name', { label: 'Team name', type: 'text', placeholder: 'Riverside Hawks',
+      help: 'Printed on banners and social cards.' }),
+    opt('sport', { label: 'Sport', type: 'text', placeholder: 'Football',
+      help: 'Shown under the name on the cards (optional).' }),
+    // The roster is typed as lines and sent as the engine's `players` (parseRoster checks it against them).
     { name: 'roster', label: 'Roster', type: 'textarea', default: '', rows: 5, placeholder: '7 Ana Silva\n10 Sam Lee\n23 Jo Park',
       help: 'One player per line: number then name. Up to 40.' },
-    { name: 'featured_player', label: 'Number on the shirt back', type: 'number', min: 0, max: 99, default: null, placeholder: 'First player',
-      help: 'Whose name and number the back of the shirt shows.' },
-    { name: 'shirt_color', label: 'Shirt colour', type: 'color', default: '#ffffff', help: 'Colour of the T-shirt mockups.' },
+    opt('featured_player', { label: 'Number on the shirt back', type: 'number', placeholder: 'First player',
+      help: 'Whose name and number the back of the shirt shows.' }),
+    opt('shirt_color', { label: 'Shirt colour', type: 'color', help: 'Colour of the T-shirt mockups.' }),
+    // Team colours: from the logo by default (the engine's own default); the two pickers, sent as the
+    // engine's `colors`, start at a deliberate studio navy and gold.
     { name: 'auto_colors', label: 'Team colours from the logo', type: 'checkbox', default: true,
       help: 'Uses the logo’s main colours; untick to pick your own.' },
     { name: 'color1', label: 'Main colour', type: 'color', default: '#0b2545', help: 'Used for banner backgrounds.', when: (v) => !v.auto_colors },
     { name: 'color2', label: 'Accent colour', type: 'color', default: '#ffc72c', help: 'Used for numbers and highlights.', when: (v) => !v.auto_colors },
-    { name: 'background', label: 'Logo background', type: 'select', default: 'auto',
-      options: [['auto', 'Remove a flat background'], ['keep', 'Keep the logo as it is']], help: 'Cleans up logos saved on white or coloured squares.' },
+    opt('background', { label: 'Logo background', type: 'select',
+      options: [['auto', 'Remove a flat background'], ['keep', 'Keep the logo as it is']], help: 'Cleans up logos saved on white or coloured squares.' }),
   ],
   toOptions(v) {
-    const name = String(v.team_name ?? '').trim();
-    if (!name) throw Object.assign(new Error('Enter the team name: it goes on the banners and cards.'), { field: 'team_name' });
-    const o = { team_name: name, sport: String(v.sport ?? '').trim(), shirt_color: v.shirt_color, background: v.background,
-      players: parseRoster(v.roster) };
+    const o = { team_name: String(v.team_name ?? '').trim(), sport: String(v.sport ?? '').trim(), shirt_color: v.shirt_color,
+      background: v.background, players: parseRoster(v.roster, 'asset_pack') };
     if (!v.auto_colors) o.colors = [v.color1, v.color2];
     if (v.featured_player !== null && v.featured_player !== undefined && v.featured_player !== '') {
       if (!o.players.some((p) => p.number === v.featured_player)) {

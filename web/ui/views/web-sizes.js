@@ -2,6 +2,9 @@
 // snippet that serves them.
 
 import { h, slug, baseName, fmtBytes, announce } from '../util.js';
+import { fieldFor } from './schema-fields.js';
+
+const opt = (name, ui) => fieldFor('web_sizes', name, ui);
 
 export default {
   id: 'web-sizes',
@@ -14,16 +17,14 @@ export default {
   queueTitle: 'Web-ready images',
   zipName: 'web-sizes.zip',
   fields: [
-    { name: 'alt', label: 'Alt text', type: 'text', default: '', maxlength: 200, placeholder: 'Describe the image',
-      help: 'Read aloud by screen readers; describe what the image shows.' },
-    { name: 'url_prefix', label: 'URL prefix', type: 'text', default: '', maxlength: 200, placeholder: '/img/',
-      help: 'Where the files will live on your site, used in the HTML.' },
-    { name: 'sizes', label: 'Sizes attribute', type: 'text', default: '100vw', maxlength: 200,
-      help: 'How wide the image shows on the page, e.g. "(min-width: 60em) 50vw, 100vw".' },
-    { name: 'webp_quality', label: 'WebP quality', type: 'range', min: 1, max: 100, default: 80,
-      help: 'WebP is served to modern browsers.' },
-    { name: 'jpeg_quality', label: 'JPEG quality', type: 'range', min: 1, max: 100, default: 82,
-      help: 'JPEG is the fallback for old browsers.' },
+    opt('alt', { label: 'Alt text', type: 'text', placeholder: 'Describe the image',
+      help: 'Read aloud by screen readers; describe what the image shows.' }),
+    opt('url_prefix', { label: 'URL prefix', type: 'text', placeholder: '/img/',
+      help: 'Where the files will live on your site, used in the HTML.' }),
+    opt('sizes', { label: 'Sizes attribute', type: 'text',
+      help: 'How wide the image shows on the page, e.g. "(min-width: 60em) 50vw, 100vw".' }),
+    opt('webp_quality', { label: 'WebP quality', type: 'range', help: 'WebP is served to modern browsers.' }),
+    opt('jpeg_quality', { label: 'JPEG quality', type: 'range', help: 'JPEG is the fallback for old browsers.' }),
   ],
   toOptions(v, job) {
     const o = { alt: v.alt, url_prefix: v.url_prefix, sizes: v.sizes || '100vw', webp_quality: v.webp_quality, jpeg_quality: v.jpeg_quality };
