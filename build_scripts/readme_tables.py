@@ -27,25 +27,16 @@ BLOCK = re.compile(r"(<!-- generated: (\w+) -->\n).*?(<!-- /generated -->)", re.
 
 def op_caps() -> str:
     """The ops whose budget binds below the pixel cap, with the megapixels each takes."""
-    caps = []
-    for op, s in registry.OPS.items():
-        if s.work_bytes_per_pixel:
-            mp = int(registry.WORK_BUDGET_BYTES / s.work_bytes_per_pixel / 1e5) / 10
-            if mp * 1e6 < DEFAULT_LIMITS.max_pixels:
-                caps.append((mp, f"`{op}` {mp:g} MP"))
-    return ", ".join(text for _mp, text in sorted(caps, key=lambda c: (c[0], c[1])))
+    caps = sorted((mp, op) for op in registry.OPS if (mp := registry.limits_for(op).max_work_megapixels())
+                  and mp * 1e6 < DEFAULT_LIMITS.max_pixels)
+    return ", ".join(f"`{op}` {mp:g} MP" for mp, op in caps)
 
 
 def errors_table() -> str:
     limits = {"max_mb": f"{DEFAULT_LIMITS.max_bytes / 1e6:g}", "max_mp": f"{DEFAULT_LIMITS.max_pixels / 1e6:g}",
               "budget_gb": f"{registry.WORK_BUDGET_BYTES / 1e9:g}", "op_caps": op_caps()}
     rows = ["| code | when |", "|---|---|"]
-    classes, todo = [], [errors.PixelpressError]
-    while todo:
-        for sub in todo.pop(0).__subclasses__():
-            classes.append(sub)
-            todo.append(sub)
-    for cls in classes:
+    for cls in errors.classes():
         if not cls.when:
             raise SystemExit(f"{cls.__name__} ({cls.code}) has no `when` for the README")
         rows.append(f"| `{cls.code}` | {cls.when.format(**limits)} |")

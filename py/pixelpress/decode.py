@@ -32,10 +32,16 @@ class Limits:
     max_work_bytes: int = 0
     work_label: str = "This operation"
 
+    def max_work_megapixels(self) -> float | None:
+        """The largest picture the working-memory budget admits, in MP rounded down (never promise more)."""
+        if not self.work_bytes_per_pixel:
+            return None
+        return int(self.max_work_bytes / self.work_bytes_per_pixel / 1e5) / 10
+
     def check_work(self, w: int, h: int) -> None:
         """Refuse, before decoding, a picture the op would need more working memory for than it may use."""
         if self.work_bytes_per_pixel and w * h * self.work_bytes_per_pixel > self.max_work_bytes:
-            cap = int(self.max_work_bytes / self.work_bytes_per_pixel / 1e5) / 10  # rounded down: never promise more
+            cap = self.max_work_megapixels()
             raise TooLarge(f"{self.work_label} works on pictures up to {cap:g} megapixels; "
                            f"this one is {w * h / 1e6:.1f} MP. Make it smaller first.")
 

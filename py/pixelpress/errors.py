@@ -86,11 +86,16 @@ class InternalError(PixelpressError):
     when = "a bug in pixelpress (report it); the worker's doorway reports it instead of dying"
 
 
-def codes() -> list[str]:
-    """Every error code the engine can answer with, in the order declared here."""
+def classes() -> list[type[PixelpressError]]:
+    """Every error class the engine raises, in the order declared here."""
     found, todo = [], [PixelpressError]
     while todo:
         for sub in todo.pop(0).__subclasses__():
-            found.append(sub.code)
+            found.append(sub)
             todo.append(sub)
     return found
+
+
+def codes() -> list[str]:
+    """Every error code the engine can answer with, in the order declared here."""
+    return [cls.code for cls in classes()]
