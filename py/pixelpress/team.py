@@ -16,6 +16,7 @@ from .options import choice, colour, integer, items, parse_colour, text
 
 MAX_PLAYERS = 40
 MAX_NAME = 40
+NUMBERS = (0, 99)  # shirt numbers
 MAX_COLORS = 4
 
 
@@ -28,7 +29,7 @@ class Player:
 # The shapes of the list-valued team options, for the schema the page's forms read.
 COLOUR_ITEM = {"kind": "colour"}
 PLAYER_ITEM = {"kind": "object", "fields": [
-    {"name": "number", "kind": "int", "min": 0, "max": 99, "doc": "Shirt number."},
+    {"name": "number", "kind": "int", "min": NUMBERS[0], "max": NUMBERS[1], "doc": "Shirt number."},
     {"name": "name", "kind": "text", "max_len": MAX_NAME, "required": True, "doc": "Player name."}]}
 
 
@@ -50,15 +51,16 @@ def parse_player(raw, i: int, field: str = "players") -> Player:
     if unknown:
         raise InvalidOption(f"{where} has an unknown key {unknown[0]!r}", field=f"{where}.{unknown[0]}")
     number = raw.get("number")
+    lo, hi = NUMBERS
     if isinstance(number, float) and number.is_integer():
         number = int(number)
     if isinstance(number, str) and number.strip().isdigit():
         number = int(number.strip())
     if isinstance(number, bool) or not isinstance(number, int):
-        raise InvalidOption(f"{where}.number must be a whole number from 0 to 99, got {number!r}",
+        raise InvalidOption(f"{where}.number must be a whole number from {lo} to {hi}, got {number!r}",
                             field=f"{where}.number")
-    if not 0 <= number <= 99:
-        raise InvalidOption(f"{where}.number must be between 0 and 99, got {number}", field=f"{where}.number")
+    if not lo <= number <= hi:
+        raise InvalidOption(f"{where}.number must be between {lo} and {hi}, got {number}", field=f"{where}.number")
     name = raw.get("name")
     if not isinstance(name, str) or not name.strip():
         raise InvalidOption(f"{where}.name is required", field=f"{where}.name")
@@ -107,8 +109,8 @@ class TeamOptions:
     team_name: str = text("", 40, "Team name (required).", required=True)
     sport: str = text("", 30, "Sport, e.g. Football.")
     shirt_color: str = colour("#ffffff", "T-shirt colour.")
-    featured_player: int | None = integer(None, 0, 99, "Number of the player on the shirt back; "
-                                                       "default the first player.", optional=True)
+    featured_player: int | None = integer(None, *NUMBERS, "Number of the player on the shirt back; "
+                                                            "default the first player.", optional=True)
     palette: int = integer(0, 0, 16, "Reduce the cleaned logo to this many colours (0 = off).")
     background: str = choice("auto", ("auto", "keep"), "auto: remove the logo's flat background; "
                                                          "keep: use the logo as it is.")

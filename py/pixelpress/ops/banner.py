@@ -25,6 +25,7 @@ from ..team import (INK, WHITE, TeamPalette, colour_list, contrast, distance, mi
                     parse_players, player_list, team_palette)
 
 SIZES = {"1500x500": (1500, 500), "1200x630": (1200, 630)}
+MIN_PLAYERS = 1  # a roster banner needs a roster
 
 
 @dataclass(frozen=True)
@@ -35,11 +36,11 @@ class BannerOptions:
                                                  "or 1200x630 (link preview).")
     format: str = choice("png", ("png", "jpeg", "webp"), "Output format.")
     colors: tuple = colour_list("Team colours, most important first; default: the logo's own.")
-    players: tuple = player_list("The roster: shirt number and name.", min_items=1)
+    players: tuple = player_list("The roster: shirt number and name.", min_items=MIN_PLAYERS)
 
     def validate(self) -> None:
         object.__setattr__(self, "colors", parse_colors(self.colors, "colors"))
-        object.__setattr__(self, "players", parse_players(self.players, "players", min_count=1))
+        object.__setattr__(self, "players", parse_players(self.players, "players", min_count=MIN_PLAYERS))
 
 
 @dataclass

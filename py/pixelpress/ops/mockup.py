@@ -27,7 +27,7 @@ from ..encode import MIME
 from ..options import choice, colour, integer, parse_colour, parse_options, text
 from ..registry import budgeted
 from ..result import Result, Timings
-from ..team import INK, WHITE, colour_list, contrast, distance, mix, parse_colors, team_palette
+from ..team import INK, NUMBERS, WHITE, colour_list, contrast, distance, mix, parse_colors, team_palette
 from .banner import encode
 
 S = 1000.0  # design space
@@ -40,7 +40,7 @@ class MockupOptions:
     size: int = integer(1200, 320, 2400, "Width and height of the square picture, in pixels.")
     background: str = colour("#eceef1", "Backdrop colour.")
     name: str = text("", 40, "Player name printed on the back.")
-    number: int | None = integer(None, 0, 99, "Player number printed on the back.", optional=True)
+    number: int | None = integer(None, *NUMBERS, "Player number printed on the back.", optional=True)
     format: str = choice("jpeg", ("jpeg", "png", "webp"), "Output format.")
     colors: tuple = colour_list("Team colours for the back print; default: the logo's own.")
 
