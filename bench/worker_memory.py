@@ -15,12 +15,9 @@ from __future__ import annotations
 
 import argparse
 import base64
-import struct
 import sys
-import zlib
 from pathlib import Path
 
-import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "py")]
@@ -52,24 +49,11 @@ RUN_JS = """async ([file, op, b64, options]) => {
 }"""
 
 
-def big_rgba_png(w: int = 7000, h: int = 7000) -> bytes:
-    """A decodable 49 MP RGBA PNG, every row the same noisy row (small on disk)."""
-    rng = np.random.default_rng(11)
-    row = np.clip(rng.normal((90, 140, 200, 255), 3, (w, 4)), 0, 255).astype(np.uint8)
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    ihdr = struct.pack(">IIBBBBB", w, h, 8, 6, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr)
-            + chunk(b"IDAT", zlib.compress((b"\0" + row.tobytes()) * h, 1)) + chunk(b"IEND", b""))
-
-
 def files() -> list[tuple[str, bytes]]:
     crafted = hostile_corpus.crafted()
     picked = [(n, d) for n, d in crafted if n.startswith(("bomb-", "zlib-bomb", "aspect-"))]
     photo = samples.encode(samples.large_photo(7000, 7000), "JPEG", quality=85)
-    return picked + [("49mp-rgba-7000x7000.png", big_rgba_png()), ("49mp-photo-7000x7000.jpg", photo)]
+    return picked + [("49mp-rgba-7000x7000.png", samples.big_flat_png(7000, 7000)), ("49mp-photo-7000x7000.jpg", photo)]
 
 
 def main() -> None:

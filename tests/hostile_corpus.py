@@ -15,6 +15,7 @@ pytest down.
 
 from __future__ import annotations
 
+import base64
 import functools
 import io
 import json
@@ -50,17 +51,6 @@ def pillow_images() -> list[Path]:
 
 
 # ---------------------------------------------------------------- crafted files
-
-
-def _chunk(kind: bytes, body: bytes, crc: int | None = None) -> bytes:
-    crc = zlib.crc32(kind + body) if crc is None else crc
-    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", crc & 0xFFFFFFFF)
-
-
-def _png(w: int, h: int, raw_rows: bytes, *, bit_depth=8, colour=2, extra: bytes = b"", level=9) -> bytes:
-    ihdr = struct.pack(">IIBBBBB", w, h, bit_depth, colour, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", ihdr) + extra
-            + _chunk(b"IDAT", zlib.compress(raw_rows, level)) + _chunk(b"IEND", b""))
 
 
 def _bases() -> dict[str, bytes]:
@@ -107,9 +97,9 @@ def _header_bombs():
     """Small files whose headers claim a huge picture."""
     row = b"\x00" + b"\x80" * 3 * 16
     for w, h in ((100_000, 100_000), (65_535, 65_535), (8_000, 7_000), (2**31 - 1, 1), (0, 10), (10, 0)):
-        yield f"bomb-png-{w}x{h}.png", _png(w, h, row * 16)
+        yield f"bomb-png-{w}x{h}.png", samples.raw_png(w, h, row * 16)
     # A real zlib bomb: 20000x20000 black (400 MP) in about 400 kB.
-    yield "zlib-bomb-20000x20000.png", _png(20_000, 20_000, (b"\x00" * 20_001) * 20_000, colour=0, level=9)
+    yield "zlib-bomb-20000x20000.png", samples.raw_png(20_000, 20_000, (b"\x00" * 20_001) * 20_000, colour=0, level=9)
     # JPEG: a valid small photo whose SOF0 claims 65500x65500.
     jpeg = bytearray(samples.encode(Image.new("RGB", (64, 64), (90, 120, 40)), "JPEG"))
     i = jpeg.find(b"\xff\xc0")
@@ -134,11 +124,9 @@ def _header_bombs():
     bmp[18:26] = struct.pack("<ii", 50_000, -50_000)
     yield "bomb-bmp-topdown-50000.bmp", bytes(bmp)
     tif = bytearray(samples.encode(Image.new("L", (4, 4)), "TIFF"))
-    for tag, value in ((256, 100_000), (257, 100_000)):
-        j = tif.find(struct.pack("<HH", tag, 3))
-        if j < 0:
-            j = tif.find(struct.pack("<HH", tag, 4))
-        tif[j + 8:j + 12] = struct.pack("<I", value) if tif[j + 2] == 4 else struct.pack("<HH", value & 0xFFFF, 0)
+    for tag in (256, 257):  # ImageWidth, ImageLength: Pillow writes them as one LONG, held in the entry
+        j = tif.index(struct.pack("<HHI", tag, 4, 1))
+        tif[j + 8:j + 12] = struct.pack("<I", 100_000)
     yield "bomb-tiff-header.tif", bytes(tif)
 
 
@@ -153,9 +141,9 @@ def _huge_metadata(rng: np.random.Generator):
     yield "png-2000-text-chunks.png", samples.encode(photo, "PNG", pnginfo=info)
     raw = b"".join(b"\x00" + bytes(photo.tobytes()[r * 600:(r + 1) * 600]) for r in range(133))
     bogus_icc = b"icc\x00\x00" + zlib.compress(rng.integers(0, 256, 3_000_000, dtype=np.uint8).tobytes(), 1)
-    yield "png-3mb-bogus-iccp.png", _png(200, 133, raw, extra=_chunk(b"iCCP", bogus_icc))
-    yield "png-bad-crc.png", _png(200, 133, raw, extra=_chunk(b"tEXt", b"a\x00b", crc=1))
-    yield "png-chunk-length-4g.png", _png(200, 133, raw, extra=b"\xff\xff\xff\xf0tEXt" + b"a" * 32)
+    yield "png-3mb-bogus-iccp.png", samples.raw_png(200, 133, raw, extra=samples.png_chunk(b"iCCP", bogus_icc))
+    yield "png-bad-crc.png", samples.raw_png(200, 133, raw, extra=samples.png_chunk(b"tEXt", b"a\x00b", crc=1))
+    yield "png-chunk-length-4g.png", samples.raw_png(200, 133, raw, extra=b"\xff\xff\xff\xf0tEXt" + b"a" * 32)
     # JPEG with sixty 64 kB APP segments and an EXIF block of 65 kB (the largest a segment holds).
     jpeg = samples.encode(photo, "JPEG", quality=85)
     apps = b"".join(b"\xff\xe4" + struct.pack(">H", 65_535) + rng.integers(0, 256, 65_533, dtype=np.uint8).tobytes()
@@ -212,18 +200,18 @@ def _odd_structure(rng: np.random.Generator):
     yield "apng-300-frames.png", samples.encode(frames[0], "PNG", save_all=True, append_images=frames[1:])
     pages = [photo.rotate(k * 10) for k in range(100)]
     yield "tiff-100-pages.tif", samples.encode(pages[0], "TIFF", save_all=True, append_images=pages[1:])
-    yield "png-16bit-rgb.png", _png(64, 64, b"".join(b"\x00" + rng.integers(0, 256, 64 * 6, dtype=np.uint8).tobytes()
+    yield "png-16bit-rgb.png", samples.raw_png(64, 64, b"".join(b"\x00" + rng.integers(0, 256, 64 * 6, dtype=np.uint8).tobytes()
                                                      for _ in range(64)), bit_depth=16)
-    trns16 = _chunk(b"tRNS", struct.pack(">HHH", 0, 0, 0))
-    yield "png-16bit-rgb-trns.png", _png(32, 32, (b"\x00" + b"\x00" * 192) * 16 + (b"\x00" + b"\xff" * 192) * 16,
+    trns16 = samples.png_chunk(b"tRNS", struct.pack(">HHH", 0, 0, 0))
+    yield "png-16bit-rgb-trns.png", samples.raw_png(32, 32, (b"\x00" + b"\x00" * 192) * 16 + (b"\x00" + b"\xff" * 192) * 16,
                                          bit_depth=16, extra=trns16)
-    pal = _chunk(b"PLTE", bytes(range(12)))  # four entries; the pixels use index 200
-    yield "png-palette-index-out-of-range.png", _png(16, 16, (b"\x00" + bytes([200]) * 16) * 16, colour=3, extra=pal)
-    yield "png-2bit-grey.png", _png(64, 8, (b"\x00" + rng.integers(0, 256, 16, dtype=np.uint8).tobytes()) * 8,
+    pal = samples.png_chunk(b"PLTE", bytes(range(12)))  # four entries; the pixels use index 200
+    yield "png-palette-index-out-of-range.png", samples.raw_png(16, 16, (b"\x00" + bytes([200]) * 16) * 16, colour=3, extra=pal)
+    yield "png-2bit-grey.png", samples.raw_png(64, 8, (b"\x00" + rng.integers(0, 256, 16, dtype=np.uint8).tobytes()) * 8,
                                     bit_depth=2, colour=0)
-    yield "png-no-idat.png", b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", struct.pack(">IIBBBBB", 8, 8, 8, 2, 0, 0, 0)) + _chunk(b"IEND", b"")
-    yield "png-bad-colour-type.png", _png(8, 8, b"\x00" * 200, colour=5)
-    yield "png-bad-bit-depth.png", _png(8, 8, b"\x00" * 200, bit_depth=7)
+    yield "png-no-idat.png", b"\x89PNG\r\n\x1a\n" + samples.png_chunk(b"IHDR", struct.pack(">IIBBBBB", 8, 8, 8, 2, 0, 0, 0)) + samples.png_chunk(b"IEND", b"")
+    yield "png-bad-colour-type.png", samples.raw_png(8, 8, b"\x00" * 200, colour=5)
+    yield "png-bad-bit-depth.png", samples.raw_png(8, 8, b"\x00" * 200, bit_depth=7)
     gif = bytearray(samples.encode(photo.convert("P"), "GIF"))
     j = gif.find(b"\x2c")  # image descriptor: a frame larger than the screen, far outside it
     gif[j + 1:j + 9] = struct.pack("<HHHH", 60_000, 60_000, 500, 500)
@@ -316,8 +304,6 @@ def outcome(answer: dict) -> dict:
 
 def _serve() -> None:
     """The child side of `run_native`: one JSON job per stdin line, one outcome per stdout line."""
-    import base64
-
     from pixelpress import bridge
 
     for line in sys.stdin:
@@ -332,32 +318,31 @@ class _Child:
     """One native engine process; replaced when it dies or hangs."""
 
     def __init__(self):
+        path = os.pathsep.join([str(ROOT / "py"), str(ROOT / "tests")])
         self.proc = subprocess.Popen([sys.executable, __file__], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.DEVNULL, cwd=ROOT, text=True,
-                                     env={**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "py"), str(ROOT / "tests")])})
+                                     env={**os.environ, "PYTHONPATH": path})
 
     def run(self, op: str, data: bytes, options: dict) -> dict:
-        import base64
-
         try:
             self.proc.stdin.write(json.dumps({"op": op, "data": base64.b64encode(data).decode(),
                                               "options": options}) + "\n")
             self.proc.stdin.flush()
         except BrokenPipeError:
-            return self._replace({"code": "crash", "message": f"exit {self.proc.poll()}"})
+            return {"code": "crash", "message": f"exit {self._restart()}"}
         ready, _, _ = select.select([self.proc.stdout], [], [], HANG_SECONDS)
         line = self.proc.stdout.readline() if ready else None
         if line:
             return json.loads(line)
-        self.proc.kill()
-        self.proc.wait()
-        return self._replace({"code": "hang"} if line is None else {"code": "crash", "message": f"exit {self.proc.returncode}"})
+        status = self._restart()
+        return {"code": "hang"} if line is None else {"code": "crash", "message": f"exit {status}"}
 
-    def _replace(self, result: dict) -> dict:
+    def _restart(self) -> int:
+        """End this process (dead or hung) and start a fresh one; the old one's exit status."""
         self.proc.kill()
-        self.proc.wait()
+        status = self.proc.wait()
         self.__init__()
-        return result
+        return status
 
     def close(self) -> None:
         self.proc.stdin.close()

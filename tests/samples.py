@@ -65,16 +65,43 @@ def cutout(name: str = "chelsea.png") -> Image.Image:
     return im
 
 
-def png_claiming(width: int, height: int) -> bytes:
-    """A hostile PNG: its IHDR claims the given size over a tiny data stream."""
+def png_chunk(kind: bytes, body: bytes, crc: int | None = None) -> bytes:
+    """One PNG chunk; `crc` overrides the checksum (to make a damaged one)."""
     import struct
     import zlib
 
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    crc = zlib.crc32(kind + body) if crc is None else crc
+    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", crc & 0xFFFFFFFF)
 
-    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 16)) + chunk(b"IEND", b"")
+
+def raw_png(width: int, height: int, rows: bytes, *, bit_depth: int = 8, colour: int = 2, extra: bytes = b"",
+            level: int = 9) -> bytes:
+    """A PNG written by hand around already filtered `rows`, any header it is given, `extra` chunks
+    before the data: for sizes, depths and damage Pillow's writer will not make."""
+    import struct
+    import zlib
+
+    ihdr = struct.pack(">IIBBBBB", width, height, bit_depth, colour, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", ihdr) + extra
+            + png_chunk(b"IDAT", zlib.compress(rows, level)) + png_chunk(b"IEND", b""))
+
+
+def png_claiming(width: int, height: int) -> bytes:
+    """A hostile PNG: its IHDR claims the given size over a tiny data stream."""
+    return raw_png(width, height, b"\0" * 16, level=6)
+
+
+def big_flat_png(width: int = 7000, height: int = 7000) -> bytes:
+    """A real, fully decodable RGBA PNG (49 MP by default): flat colour with a little noise.
+
+    Every row is the same noisy row, so zlib finds each one in the previous
+    (a row is 28 KB, inside its 32 KB window): about 0.2 MB, made in a second.
+    """
+    import numpy as np
+
+    rng = np.random.default_rng(11)
+    row = np.clip(rng.normal((90, 140, 200, 255), 3, (width, 4)), 0, 255).astype(np.uint8)
+    return raw_png(width, height, (b"\0" + row.tobytes()) * height, colour=6, level=1)
 
 
 def png_of(arr) -> bytes:

@@ -43,7 +43,7 @@ RUN_BATCH = """async ([jobs, timeoutMs]) => {
       const r = await window.pixelpress.run(op, bytes, options, { timeoutMs });
       const outputs = [];
       for (const o of r.outputs) outputs.push(b64(new Uint8Array(await o.blob.arrayBuffer())));
-      return [name, { ok: true, outputs, heap: r.heapBytes ?? null }];
+      return [name, { ok: true, outputs }];
     } catch (e) {
       return [name, { ok: false, error: { code: e.code, message: e.message } }];
     }

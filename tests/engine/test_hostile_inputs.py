@@ -10,7 +10,6 @@ from __future__ import annotations
 import io
 import json
 import struct
-import zlib
 
 import numpy as np
 import pytest
@@ -137,10 +136,6 @@ def metadata_blocks(data: bytes) -> set[str]:
 def grey_png(samples_: np.ndarray, bits: int, trns: int | None = None) -> bytes:
     """A greyscale PNG (colour type 0) at any bit depth, with an optional tRNS grey key, written by hand."""
     h, w = samples_.shape
-
-    def chunk(kind: bytes, body: bytes) -> bytes:
-        return struct.pack(">L", len(body)) + kind + body + struct.pack(">L", zlib.crc32(kind + body))
-
     rows = []
     for row in samples_:
         if bits == 16:
@@ -155,10 +150,8 @@ def grey_png(samples_: np.ndarray, bits: int, trns: int | None = None) -> bytes:
             for k in range(per):
                 packed |= (padded[k::per] << (8 - bits * (k + 1))).astype(np.uint8)
             rows.append(b"\0" + packed.tobytes())
-    out = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">LLBBBBB", w, h, bits, 0, 0, 0, 0))
-    if trns is not None:
-        out += chunk(b"tRNS", struct.pack(">H", trns))
-    return out + chunk(b"IDAT", zlib.compress(b"".join(rows), 6)) + chunk(b"IEND", b"")
+    key = samples.png_chunk(b"tRNS", struct.pack(">H", trns)) if trns is not None else b""
+    return samples.raw_png(w, h, b"".join(rows), bit_depth=bits, colour=0, extra=key, level=6)
 
 
 KEY_BOX = (slice(100, 260), slice(150, 350))  # the transparent rectangle, in (rows, cols)

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import io
 import json
-import struct
-import zlib
 
-import numpy as np
 import pytest
 from PIL import Image
 
@@ -24,22 +21,7 @@ BIG = (7000, 7000)  # 49 MP: under the 50 MP pixel cap, over what the heavy ops 
 
 @pytest.fixture(scope="module")
 def big_png() -> bytes:
-    """A real, fully decodable 49 MP RGBA PNG: flat colour with a little noise.
-
-    Every row is the same noisy row, so zlib finds each one in the previous
-    (a row is 28 KB, inside its 32 KB window): about 0.2 MB, made in a second.
-    """
-    w, h = BIG
-    rng = np.random.default_rng(11)
-    row = np.clip(rng.normal((90, 140, 200, 255), 3, (w, 4)), 0, 255).astype(np.uint8)
-    raw = (b"\0" + row.tobytes()) * h
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    ihdr = struct.pack(">IIBBBBB", w, h, 8, 6, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(raw, 1))
-            + chunk(b"IEND", b""))
+    return samples.big_flat_png(*BIG)
 
 
 def stated_limit(op: str) -> str:
