@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 PORT   ?= 8000
 
-.PHONY: setup runtime fonts model test-data build run test test-engine test-browser test-server bench clean
+.PHONY: setup runtime fonts model test-data build run lint lint-py test test-engine test-browser test-server bench clean
 
 setup: $(VENV)/.installed node_modules/.installed .venv-contrib/.installed
 	@bash build_scripts/ensure_chromium.sh
@@ -47,7 +47,13 @@ build: setup runtime fonts model
 run: build
 	$(VENV)/bin/pixelpress-server --static dist --host 127.0.0.1 --port $(PORT)
 
-test: build test-data
+# ruff, configured in pyproject.toml; `make test` runs it first.
+lint-py: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+
+lint: lint-py
+
+test: lint build test-data
 	$(PY) -m pytest -q -ra
 
 test-engine: setup fonts model test-data

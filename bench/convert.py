@@ -22,9 +22,8 @@ sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "py")]
 
 import samples  # noqa: E402
 from browser_harness import CHROMIUM_FLAGS, BrowserEngine, chromium_path, launch, serve_dist  # noqa: E402
-from playwright.sync_api import sync_playwright  # noqa: E402
-
 from pixelpress.ops.convert import convert  # noqa: E402
+from playwright.sync_api import sync_playwright  # noqa: E402
 
 COLD_START_JS = """async (base) => {
   const t0 = performance.now();

@@ -17,10 +17,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "py"), str(ROOT / "tests")]
 
-import numpy as np  # noqa: E402
-
 import composites  # noqa: E402
-from pixelpress.ops.background import remove_background  # noqa: E402
+import numpy as np  # noqa: E402
+from pixelpress.ops.remove_background import remove_background  # noqa: E402
 from samples import decode  # noqa: E402
 
 

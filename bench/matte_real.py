@@ -31,9 +31,8 @@ sys.path[:0] = [str(ROOT / "py"), str(ROOT / "tests")]
 
 import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
-
 from pixelpress.coroutines import run_now  # noqa: E402
-from pixelpress.ops.background import remove_background  # noqa: E402
+from pixelpress.ops.remove_background import remove_background  # noqa: E402
 from pixelpress.saliency import native_segmenter, subject_map  # noqa: E402
 
 DEFAULT = ROOT.parent / "shared" / "matte-real-dev"

@@ -24,9 +24,8 @@ import composites  # noqa: E402
 import logos  # noqa: E402
 import samples  # noqa: E402
 from browser_harness import BrowserEngine, launch, serve_dist  # noqa: E402
-from playwright.sync_api import sync_playwright  # noqa: E402
-
 from pixelpress.registry import resolve  # noqa: E402
+from playwright.sync_api import sync_playwright  # noqa: E402
 
 NAMES = ["Alex Morgan", "Sam Kerr", "Jordan Lee", "Taylor Brooks", "Chris Evans-Whitfield", "Pat Kim",
          "Riley Cooper", "Casey Jones", "Drew Patel", "Jamie Fox", "Morgan Diaz", "Avery Stone",

@@ -32,7 +32,8 @@ PHOTOS = iter(photo_bytes("astronaut.png", "JPEG", quality=60 + i) for i in rang
 
 DONE_JS = """() => {
   // rows restored from an earlier visit do not count
-  const r = document.querySelector('#view-convert .job:not([data-restored])[data-status=done], #view-convert .job:not([data-restored])[data-status=failed]');
+  const fresh = '#view-convert .job:not([data-restored])';
+  const r = document.querySelector(`${fresh}[data-status=done], ${fresh}[data-status=failed]`);
   return r ? { status: r.dataset.status, t: performance.now() } : null;
 }"""
 
@@ -53,7 +54,8 @@ def convert_first_file(page, url: str) -> dict:
 
 def preview_latency(page, view: str, slider: str, file: dict, steps: int = 5) -> list[float]:
     page.click(f"#nav-{view}")
-    page.evaluate("() => { window.__pv = []; document.addEventListener('pixelpress:preview', (e) => window.__pv.push(e.detail)); }")
+    page.evaluate("() => { window.__pv = [];"
+                  " document.addEventListener('pixelpress:preview', (e) => window.__pv.push(e.detail)); }")
     page.set_input_files(f"#view-{view} .dropzone input[type=file]", files=[file])
     page.wait_for_function(f"() => window.__pv.some((p) => p.view === '{view}')", timeout=120_000)
     out = []

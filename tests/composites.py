@@ -19,9 +19,8 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
-from PIL import Image
-
 import samples
+from PIL import Image
 
 TEXTURES = ("astronaut.png", "chelsea.png", "coffee.png", "rocket.jpg", "motorcycle_left.png",
             "hubble_deep_field.jpg")

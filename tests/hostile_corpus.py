@@ -30,9 +30,8 @@ import zlib
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, PngImagePlugin
-
 import samples
+from PIL import Image, PngImagePlugin
 
 ROOT = Path(__file__).resolve().parent.parent
 PILLOW_IMAGES = ROOT / ".cache" / "pillow-tests"
@@ -209,7 +208,8 @@ def _odd_structure(rng: np.random.Generator):
     yield "png-palette-index-out-of-range.png", samples.raw_png(16, 16, (b"\x00" + bytes([200]) * 16) * 16, colour=3, extra=pal)
     yield "png-2bit-grey.png", samples.raw_png(64, 8, (b"\x00" + rng.integers(0, 256, 16, dtype=np.uint8).tobytes()) * 8,
                                     bit_depth=2, colour=0)
-    yield "png-no-idat.png", b"\x89PNG\r\n\x1a\n" + samples.png_chunk(b"IHDR", struct.pack(">IIBBBBB", 8, 8, 8, 2, 0, 0, 0)) + samples.png_chunk(b"IEND", b"")
+    ihdr = samples.png_chunk(b"IHDR", struct.pack(">IIBBBBB", 8, 8, 8, 2, 0, 0, 0))
+    yield "png-no-idat.png", b"\x89PNG\r\n\x1a\n" + ihdr + samples.png_chunk(b"IEND", b"")
     yield "png-bad-colour-type.png", samples.raw_png(8, 8, b"\x00" * 200, colour=5)
     yield "png-bad-bit-depth.png", samples.raw_png(8, 8, b"\x00" * 200, bit_depth=7)
     gif = bytearray(samples.encode(photo.convert("P"), "GIF"))

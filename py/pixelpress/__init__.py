@@ -1,7 +1,8 @@
 """pixelpress: the image engine. Pure Python on Pillow, NumPy and OpenCV.
 
 Runs natively (CPython >= 3.11) and in Pyodide inside a Web Worker. Every
-operation is `op(image_bytes, options) -> Result`; see `registry.OPS`.
+operation is `op(image_bytes, options) -> Result`, one module of `pixelpress.ops`
+named after it (see `operation` and `registry`).
 """
 
 from .errors import PixelpressError

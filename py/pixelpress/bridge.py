@@ -99,7 +99,7 @@ def run(op: str, data, options_json: str = "{}", progress=None) -> dict:
 
 
 async def run_async(op: str, data, options_json: str = "{}", progress=None, infer=None) -> dict:
-    """`run` for the ops that use the network (`registry.needs_model`), awaiting `infer` (see JsSegmenter)."""
+    """`run` for the ops that use the network (`OpSpec.model`), awaiting `infer` (see JsSegmenter)."""
     try:
         data, options, kwargs = _request(op, data, options_json, progress)
         if infer is not None and spec(op).model:

@@ -27,7 +27,7 @@ from .errors import CorruptImage, DecompressionBomb, EmptyInput, TooLarge, Unsup
 class Limits:
     max_bytes: int = 50_000_000
     max_pixels: int = 50_000_000
-    # The op's working memory, filled in by registry.limits_for (0: not estimated).
+    # The op's working memory, filled in by OpSpec.limits (0: not estimated).
     work_bytes_per_pixel: int = 0
     max_work_bytes: int = 0
     work_label: str = "This operation"
@@ -171,7 +171,7 @@ def open_image(
         exif, trouble = _exif_quietly(fmt, im.getexif)
         exif_trouble = exif_trouble or trouble
         orientation = int(exif.get(0x0112, 1) or 1)
-    except Exception:  # a malformed EXIF block must not cost the picture
+    except Exception:  # noqa: BLE001 - a malformed EXIF block must not cost the picture
         exif, orientation, exif_trouble = None, 1, True
     if exif_trouble:
         out_warnings.append(_BAD_EXIF)
@@ -202,7 +202,7 @@ def open_image(
         if orientation != 1 and 0x0112 in kept:
             del kept[0x0112]
         exif_bytes = kept.tobytes() if len(kept) else None
-    except Exception:
+    except Exception:  # noqa: BLE001 - nor can a block that fails to re-serialise
         exif_bytes = None
 
     image = _normalise_mode(im, out_warnings, fmt=fmt, grey_bits=grey_bits)
@@ -450,7 +450,7 @@ def libtiff_decodes(compression: int) -> bool:
     except Exception:  # noqa: BLE001 - any failure means the codec is not there
         return False
     if compression == 7:  # lossy: close is enough
-        return len(got) == 64 and max(abs(a - b) for a, b in zip(got, _PROBE_PIXELS)) <= 8
+        return len(got) == 64 and max(abs(a - b) for a, b in zip(got, _PROBE_PIXELS, strict=True)) <= 8
     return got == _PROBE_PIXELS
 
 
@@ -524,7 +524,7 @@ def _inflated_tiff(ifd: _TiffIfd) -> bytes:
         counts = [len(data)] * len(chunk_rows)  # each Deflate stream ends by itself
 
     out, view = bytearray(), memoryview(data)
-    for off, cnt, nrows in zip(offsets, counts, chunk_rows):
+    for off, cnt, nrows in zip(offsets, counts, chunk_rows, strict=False):  # a short list ends the strips
         want = nrows * row_bytes
         try:
             inflated = zlib.decompressobj().decompress(view[off:off + cnt], want)

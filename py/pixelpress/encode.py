@@ -123,9 +123,26 @@ def encode_webp(im: Image.Image, *, quality: int, lossless: bool = False, method
     return buf.getvalue()
 
 
-def encode_png_rgba(im: Image.Image) -> bytes:
-    """The common output of the compositing operations: an RGBA PNG."""
-    return encode_png(im.convert("RGBA"))
+def encode(im, fmt: str, *, quality: int = 85, progressive: bool = False, lossless: bool = False,
+           method: int = 4, compress_level: int = 6, background: tuple[int, int, int] = (255, 255, 255),
+           exif: bytes | None = None, icc_profile: bytes | None = None) -> bytes:
+    """The one encoder switch: a Pillow image or an HxWxC uint8 array as `fmt` ("jpeg", "png", "webp").
+
+    JPEG has no transparency: an image with alpha is flattened onto `background`.
+    """
+    if not isinstance(im, Image.Image):
+        import numpy as np
+
+        im = Image.fromarray(np.ascontiguousarray(im))
+    if fmt == "jpeg":
+        flat = flatten(im, background)
+        return encode_jpeg(flat if flat.mode in ("L", "RGB") else flat.convert("RGB"), quality=quality,
+                           progressive=progressive, exif=exif, icc_profile=icc_profile)
+    if fmt == "png":
+        return encode_png(im, compress_level=compress_level, exif=exif, icc_profile=icc_profile)
+    if fmt == "webp":
+        return encode_webp(im, quality=quality, lossless=lossless, method=method, exif=exif, icc_profile=icc_profile)
+    raise ValueError(f"no encoder for {fmt!r}")
 
 
 def _metadata_kwargs(exif: bytes | None, icc_profile: bytes | None) -> dict:

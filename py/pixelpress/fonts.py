@@ -49,10 +49,6 @@ def font(size: int, weight: str = "bold") -> ImageFont.FreeTypeFont:
     return ImageFont.load_default(size=size)
 
 
-def text_width(f, s: str) -> float:
-    return f.getlength(s)
-
-
 def fit_text(s: str, weight: str, max_width: float, size: int, min_size: int,
              *, tracking: float = 0.0) -> tuple[str, ImageFont.FreeTypeFont, int]:
     """Shrink `s` from `size` down to `min_size` until it fits `max_width`,

@@ -14,7 +14,6 @@ import numpy as np
 from PIL import Image
 
 from .decode import DEFAULT_LIMITS, Decoded, Limits, fit_size, open_image
-from .encode import encode_png
 
 
 def decode_rgba(data: bytes, limits: Limits = DEFAULT_LIMITS,
@@ -39,25 +38,6 @@ def decode_rgba(data: bytes, limits: Limits = DEFAULT_LIMITS,
         arr = np.asarray(im.convert("RGBA"), dtype=np.uint8).copy()
         had_alpha = False
     return src, arr, had_alpha
-
-
-def rgba_to_png(arr: np.ndarray, compress_level: int = 6) -> bytes:
-    """HxWx4 uint8 RGBA array to PNG bytes."""
-    return encode_png(Image.fromarray(np.ascontiguousarray(arr)), compress_level=compress_level)
-
-
-def base_meta(arr: np.ndarray, fmt: str, out: bytes, timings: dict, warnings: list[str], **extra) -> dict:
-    """The keys every Result carries, plus operation-specific ones."""
-    meta = {
-        "format": fmt,
-        "width": int(arr.shape[1]),
-        "height": int(arr.shape[0]),
-        "bytes": len(out),
-        "timings_ms": timings,
-        "warnings": warnings,
-    }
-    meta.update(extra)
-    return meta
 
 
 def premultiply(arr: np.ndarray) -> np.ndarray:

@@ -95,7 +95,8 @@ def parse_colors(raw, field: str = "colors") -> tuple[str, ...]:
 
 
 def to_hex(rgb) -> str:
-    return "#%02x%02x%02x" % tuple(int(round(v)) for v in rgb[:3])
+    r, g, b = (int(round(v)) for v in rgb[:3])
+    return f"#{r:02x}{g:02x}{b:02x}"
 
 
 def rgb(hex_colour: str) -> tuple[int, int, int]:

@@ -94,5 +94,5 @@ class Settings(BaseSettings):
         for fields in groups.values():
             present = [bool(v and (v.get_secret_value() if isinstance(v, SecretStr) else v)) for v in fields.values()]
             if any(present) and not all(present):
-                missing += [name for name, ok in zip(fields, present) if not ok]
+                missing += [name for name, ok in zip(fields, present, strict=True) if not ok]
         return [f"PIXELPRESS_{name.upper()}" for name in missing]

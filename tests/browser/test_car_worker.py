@@ -1,13 +1,12 @@
 """Artistic and car-listing operations in the browser worker, checked natively."""
 
+import composites
 import numpy as np
 import pytest
-from skimage.metrics import structural_similarity
-
-import composites
 import samples
+from pixelpress.ops.drop_shadow import drop_shadow
 from pixelpress.ops.oil_paint import oil_paint
-from pixelpress.ops.shadow import drop_shadow
+from skimage.metrics import structural_similarity
 
 PHOTO_PNG = samples.encode(samples.image("coffee.png"), "PNG")
 CUTOUT = samples.encode(samples.cutout("chelsea.png"), "PNG")
@@ -77,7 +76,7 @@ def test_car_listing_on_a_12_megapixel_photo_in_the_worker(browser_engine):
     assert out["grid"].size == (600, 400) and out["detail"].size == (1200, 800)
     meta = res["meta"]
     assert meta["filename"] == "showroom.jpg" and meta["provider"] == "local"
-    assert (meta["original_width"], meta["original_height"]) == (4000, 3000)
+    assert (meta["input_width"], meta["input_height"]) == (4000, 3000)
     assert {"remove_background", "autocrop", "shadow", "variants"} <= set(meta["timings_ms"])
     assert [e["step"] for e in res["progress"]][:2] == ["decode", "remove_background"]
 

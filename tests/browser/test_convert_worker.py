@@ -2,10 +2,9 @@
 
 import numpy as np
 import pytest
-from skimage.metrics import structural_similarity
-
 import samples
 from pixelpress.ops.convert import convert
+from skimage.metrics import structural_similarity
 
 JPEG_PHOTO = samples.photo_bytes("rocket.jpg", "JPEG", quality=92)
 RGBA_PNG = samples.encode(samples.cutout("chelsea.png"), "PNG")

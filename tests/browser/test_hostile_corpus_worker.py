@@ -12,9 +12,8 @@ from __future__ import annotations
 
 import base64
 
-import pytest
-
 import hostile_corpus as corpus
+import pytest
 from browser_harness import engine_test_module
 
 E = engine_test_module("test_hostile_corpus")

@@ -8,10 +8,9 @@ import base64
 
 import numpy as np
 import pytest
-from PIL import Image
-
 import samples
 from browser_harness import engine_test_module
+from PIL import Image
 from pixelpress.ops.convert import convert
 
 H = engine_test_module("test_hostile_formats")
@@ -84,7 +83,7 @@ def test_header_bombs_are_refused_without_growing_the_heap(browser_engine):
     bombs = H.header_bombs()
     files = [[name, base64.b64encode(data).decode()] for name, data, _size in bombs]
     got = browser_engine.page.evaluate(BOMBS_JS, files)
-    for (name, _data, (w, h)), res in zip(bombs, got["results"]):
+    for (name, _data, (w, h)), res in zip(bombs, got["results"], strict=True):
         assert res["code"] == "decompression_bomb", (name, res)
         assert f"The image is {w}x{h} (" in res["message"], (name, res)
     grew = got["after"] - got["before"]

@@ -7,7 +7,6 @@ The files come from the engine suite's seeded generators (tests/engine/test_host
 
 import numpy as np
 import pytest
-
 import samples
 from browser_harness import engine_test_module
 

@@ -9,7 +9,6 @@ after the restore, and a damaged snapshot must be replaced, never trusted.
 import base64
 
 import pytest
-
 import samples
 
 SNAPSHOT_CACHE = "pixelpress.interpreter-snapshot"
@@ -103,7 +102,7 @@ def test_a_restored_interpreter_gives_the_started_ones_results(origin_page):
 
     second = start(origin_page, jobs)
     assert second["interpreter"] == "restored"
-    for a, b in zip(first["outputs"], second["outputs"]):
+    for a, b in zip(first["outputs"], second["outputs"], strict=True):
         assert samples.decode(a).size == (400, 267)
         assert same_pixels(a, b)
     # numpy and OpenCV loaded after the restore and did real work

@@ -3,10 +3,9 @@
 import json
 
 import numpy as np
-
 import samples
 from browser_harness import DIST, BrowserEngine
-from pixelpress.ops.background import remove_background
+from pixelpress.ops.remove_background import remove_background
 
 MOTORCYCLE = samples.path("motorcycle_left.png").read_bytes()
 COFFEE_JPG = samples.encode(samples.image("coffee.png"), "JPEG", quality=90)

@@ -13,9 +13,8 @@ import sys
 import time
 import urllib.request
 
-import pytest
-
 import composites
+import pytest
 from browser_harness import DIST, ROOT
 from test_studio_support import file_payload, open_studio, stage, start, wait_rows
 
@@ -43,7 +42,7 @@ def start_server(tmp_path, cors_origin: str = "", **partners):
             return proc, base
         except OSError:
             if proc.poll() is not None:
-                raise RuntimeError("pixelpress-server exited at start")
+                raise RuntimeError("pixelpress-server exited at start") from None
             time.sleep(0.1)
     proc.kill()
     raise RuntimeError("pixelpress-server did not answer /health")

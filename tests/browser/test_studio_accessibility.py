@@ -8,7 +8,6 @@ contrast is measured on the rendered page, so it covers both themes.
 from __future__ import annotations
 
 import pytest
-
 from samples import photo_bytes
 from test_studio_support import ROOT, file_payload, open_studio, stage, start, view, wait_rows
 

@@ -10,7 +10,6 @@ import hashlib
 import json
 
 import pytest
-
 from samples import photo_bytes
 from test_studio_support import decode, download, file_payload, open_studio, row, stage, start, wait_rows
 

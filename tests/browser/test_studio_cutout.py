@@ -1,9 +1,8 @@
 """The car-listing view on real photos: the device's network cuts out, and a doubtful cut-out says so."""
 
 import numpy as np
-from PIL import Image
-
 import samples
+from PIL import Image
 from test_studio_support import file_payload, open_studio, row, shot, stage, start, wait_rows
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import base64
 
 import pytest
-
 from samples import photo_bytes
 from test_studio_support import decode, download, file_payload, open_studio, row, stage, start, wait_rows
 
@@ -35,7 +34,8 @@ def test_works_offline_after_first_visit(context, site_url):
         window.__loading = [];
         const bar = document.getElementById('engine-progress'), text = document.getElementById('engine-text');
         new MutationObserver(() => window.__loading.push([text.textContent, bar.value, bar.max]))
-          .observe(document.getElementById('engine-status'), { subtree: true, childList: true, characterData: true, attributes: true });
+          .observe(document.getElementById('engine-status'),
+                   { subtree: true, childList: true, characterData: true, attributes: true });
     })""")
     page = open_studio(context, site_url)
     loading = page.evaluate("() => window.__loading")

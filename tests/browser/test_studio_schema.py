@@ -10,7 +10,6 @@ before anything is queued.
 from __future__ import annotations
 
 import pytest
-
 from pixelpress.schema import schema
 from test_studio_support import file_payload, open_studio, stage, start, view, wait_rows
 

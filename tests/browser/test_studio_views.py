@@ -10,10 +10,21 @@ import json
 
 import pytest
 from PIL import Image
-
 from samples import encode, large_photo, photo_bytes
-from test_studio_support import (decode, doc_shot, download, file_payload, open_studio, row, shot, stage, start,
-                                 unzip, view, wait_rows)
+from test_studio_support import (
+    decode,
+    doc_shot,
+    download,
+    file_payload,
+    open_studio,
+    row,
+    shot,
+    stage,
+    start,
+    unzip,
+    view,
+    wait_rows,
+)
 
 
 @pytest.fixture(scope="module")
@@ -111,6 +122,8 @@ def test_convert_batch_with_error_rows(page):
         r = row(page, "convert", name)
         assert r.get_attribute("data-status") == "done"
         assert "Processed on this device" in r.locator(".badge.path").inner_text()
+        _, data = download(page, lambda r=r, name=name: r.get_by_role("button", name=f"Download {name}").click())
+        assert decode(data).size == size
     errors = {}
     for name in ("corrupt.jpg", "notes.txt", "huge.png"):
         r = row(page, "convert", name)
@@ -123,7 +136,8 @@ def test_convert_batch_with_error_rows(page):
     assert errors["corrupt.jpg"][0] in ("corrupt_image", "unsupported_format")
     assert len({m for _, m in errors.values()}) == 3, "each failure has its own message"
 
-    name, data = download(page, lambda: row(page, "convert", "astronaut.jpg").get_by_role("button", name="Download astronaut.jpg").click())
+    name, data = download(page, lambda: row(page, "convert", "astronaut.jpg")
+                          .get_by_role("button", name="Download astronaut.jpg").click())
     assert name == "astronaut.webp"
     im = decode(data)
     assert im.format == "WEBP" and im.size == (512, 512)
@@ -163,7 +177,8 @@ def test_convert_preview_follows_the_slider(page):
     assert page.locator("#view-convert .cmp-after").get_attribute("src")
     page.focus("#view-convert input[name=quality]")
     page.keyboard.press("Home")
-    page.wait_for_function("() => document.querySelector('#view-convert .cmp-status').textContent.includes('q1 ')", timeout=15_000)
+    page.wait_for_function("() => document.querySelector('#view-convert .cmp-status').textContent.includes('q1 ')",
+                           timeout=15_000)
     # the divider moves by keyboard too
     page.focus("#view-convert .cmp-range")
     page.keyboard.press("End")
@@ -189,9 +204,11 @@ def test_cancel_all_then_retry(page):
     statuses = page.eval_on_selector_all("#view-convert .job", "rows => rows.map((r) => r.dataset.status)")
     assert statuses.count("cancelled") >= 2, statuses
     page.click("#view-convert .queue-actions >> text=Retry failed")
-    page.wait_for_function("""() => [...document.querySelectorAll('#view-convert .job')].every((r) => r.dataset.status === 'done')""",
+    page.wait_for_function("() => [...document.querySelectorAll('#view-convert .job')]"
+                           ".every((r) => r.dataset.status === 'done')",
                            timeout=120_000)
-    _, data = download(page, lambda: row(page, "convert", "batch-1.png").get_by_role("button", name="Download batch-1.png").click())
+    _, data = download(page, lambda: row(page, "convert", "batch-1.png")
+                       .get_by_role("button", name="Download batch-1.png").click())
     assert decode(data).size == (1800, 2400)
     page.select_option("#view-convert select[name=format]", "webp")
 
@@ -309,7 +326,8 @@ def test_team_assets_flow(page):
     v.locator("input[name=sport]").fill("Football")
     v.locator("textarea[name=roster]").fill("7 Ana Silva\n10 Sam Lee\n23 Jo Park")
     start(page, "team-assets")
-    page.wait_for_function("() => /Processing \\d+ of \\d+/.test(document.querySelector('#view-team-assets .job-status')?.textContent ?? '')",
+    page.wait_for_function("() => /Processing \\d+ of \\d+/"
+                           ".test(document.querySelector('#view-team-assets .job-status')?.textContent ?? '')",
                            timeout=60_000)
     wait_rows(page, "team-assets", 1, timeout=120_000)
     r = row(page, "team-assets", "logo.png")

@@ -4,11 +4,10 @@ import io
 import json
 import zipfile
 
-import numpy as np
-
 import logos
+import numpy as np
 import samples
-from pixelpress.ops.logo import logo_cleanup
+from pixelpress.ops.logo_cleanup import logo_cleanup
 from pixelpress.ops.upscale import upscale
 
 PLAYERS = [{"number": i, "name": f"Player Number{i:02d} Longname"} for i in range(1, 21)]
@@ -27,9 +26,10 @@ def test_asset_pack_built_in_the_worker_matches_its_manifest(browser_engine):
         assert len(blob) == f["bytes"], f["path"]
         if f["path"].endswith((".png", ".jpg", ".webp", ".ico")):
             assert samples.decode(blob).size == (f["width"], f["height"]), f["path"]
-    # the page gets a progress event per file, ending at the total
-    assert len(res["progress"]) >= len(manifest["files"])
-    assert res["progress"][-1]["done"] == res["progress"][-1]["total"]
+    # the page gets the step runner's event before each of the pack's steps, in order
+    steps = [p["step"] for p in res["progress"]]
+    assert steps == list(res["meta"]["timings_ms"]) and steps[0] == "decode" and steps[-1] == "manifest"
+    assert [p["done"] for p in res["progress"]] == list(range(len(steps)))
 
 
 def test_banner_for_40_players_and_its_typed_errors(browser_engine):

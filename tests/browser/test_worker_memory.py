@@ -10,9 +10,8 @@ import base64
 import io
 
 import numpy as np
-from PIL import Image
-
 import samples
+from PIL import Image
 from pixelpress.ops.oil_paint import oil_paint
 
 THRESHOLD = 300_000_000

@@ -3,15 +3,14 @@
 
 import numpy as np
 import pytest
+import samples
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
-from skimage.metrics import structural_similarity
-
-import samples
 from pixelpress.errors import InvalidOption, PixelpressError
 from pixelpress.ops.convert import ConvertOptions, convert
 from pixelpress.options import describe
+from skimage.metrics import structural_similarity
 
 PHOTO = samples.photo_bytes("astronaut.png", "PNG")
 
@@ -89,7 +88,7 @@ def test_png_and_webp_keep_alpha_unless_asked_to_flatten():
 @pytest.mark.parametrize("fmt", ["PNG", "JPEG"])
 def test_fit_inside_never_distorts_or_upscales(box, expected, fmt):
     src = samples.encode(samples.image("chelsea.png"), fmt)
-    opts = {k: v for k, v in zip(("max_width", "max_height"), box) if v is not None}
+    opts = {k: v for k, v in zip(("max_width", "max_height"), box, strict=True) if v is not None}
     r = convert(src, opts | {"format": "png"})
     assert samples.decode(r.data).size == expected == (r.meta["width"], r.meta["height"])
 

@@ -1,11 +1,11 @@
 """Decoding: formats, modes, EXIF orientation and hostile input, on real photographs."""
 
 import io
+
 import numpy as np
 import pytest
-from PIL import Image
-
 import samples
+from PIL import Image
 from pixelpress.decode import Limits, open_image, sniff
 from pixelpress.errors import CorruptImage, DecompressionBomb, EmptyInput, TooLarge, UnsupportedFormat
 

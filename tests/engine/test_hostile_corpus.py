@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import collections
 
-import pytest
-
 import hostile_corpus as corpus
+import pytest
 from pixelpress.errors import codes
 
 # Anything else is a defect: internal_error, or the harness's crash, hang and unreadable_output.

@@ -23,9 +23,8 @@ import zlib
 
 import numpy as np
 import pytest
-from PIL import Image
-
 import samples
+from PIL import Image
 from pixelpress import decode
 from pixelpress.decode import Limits, header_size, open_image
 from pixelpress.errors import CorruptImage, DecompressionBomb, UnsupportedFormat

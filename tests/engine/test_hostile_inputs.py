@@ -13,9 +13,8 @@ import struct
 
 import numpy as np
 import pytest
-from PIL import Image, PngImagePlugin
-
 import samples
+from PIL import Image, PngImagePlugin
 from pixelpress import bridge
 from pixelpress.decode import open_image
 from pixelpress.ops.convert import convert

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PIL import Image
-
 import samples
+from PIL import Image
 from pixelpress.coroutines import run_now
 from pixelpress.ops import car_listing as cl
-from pixelpress.ops.background import remove_background
+from pixelpress.ops.remove_background import remove_background
 from pixelpress.saliency import MODEL, ModelUnavailable, NativeSegmenter, native_segmenter
 
 

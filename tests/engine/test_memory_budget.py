@@ -6,15 +6,15 @@ import io
 import json
 
 import pytest
-from PIL import Image
-
 import samples
+from PIL import Image
 from pixelpress import bridge
 from pixelpress.decode import DEFAULT_LIMITS
 from pixelpress.errors import TooLarge
-from pixelpress.ops.logo import logo_cleanup
+from pixelpress.operation import WORK_BUDGET_BYTES
+from pixelpress.ops.logo_cleanup import logo_cleanup
 from pixelpress.ops.oil_paint import oil_paint
-from pixelpress.registry import OPS, WORK_BUDGET_BYTES, limits_for
+from pixelpress.registry import OPS, limits_for, spec
 
 BIG = (7000, 7000)  # 49 MP: under the 50 MP pixel cap, over what the heavy ops can hold
 
@@ -25,12 +25,13 @@ def big_png() -> bytes:
 
 
 def stated_limit(op: str) -> str:
-    cap = int(WORK_BUDGET_BYTES / OPS[op].work_bytes_per_pixel / 1e5) / 10
+    cap = int(WORK_BUDGET_BYTES / spec(op).work_bytes_per_pixel / 1e5) / 10
     return f"up to {cap:g} megapixels"
 
 
 def test_every_op_declares_its_working_memory():
-    for op, s in OPS.items():
+    for op in OPS:
+        s = spec(op)
         assert s.label and s.work_bytes_per_pixel > 0, op
         lim = limits_for(op)
         assert (lim.max_bytes, lim.max_pixels) == (DEFAULT_LIMITS.max_bytes, DEFAULT_LIMITS.max_pixels)
@@ -47,7 +48,7 @@ def test_heavy_ops_refuse_49_mp_before_decoding(big_png, op, fn):
         assert not res["ok"] and res["error"]["code"] == "too_large", res
         msg = res["error"]["message"]
         assert stated_limit(op) in msg and "49.0 MP" in msg, msg
-        assert msg.startswith(OPS[op].label)
+        assert msg.startswith(spec(op).label)
 
         with pytest.raises(TooLarge) as e:  # natively, calling the function: its own limits by default
             fn(data, {})

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import io
 
+import logos
 import numpy as np
 import pytest
-from PIL import Image, ImageDraw
-
-import logos
 import samples
+from PIL import Image, ImageDraw
 from pixelpress.decode import Limits
-from pixelpress.errors import InvalidOption, TooLarge
+from pixelpress.errors import TooLarge
 from pixelpress.ops.upscale import is_flat_art, upscale, upscale_image
 
 
@@ -81,8 +80,6 @@ def test_photo_path_and_detection():
     assert out.size == (451 * 2, 300 * 2)
     assert not is_flat_art(samples.image("chelsea.png"))
     assert is_flat_art(logos.shield())
-    for key in ("width", "height", "format", "bytes", "timings_ms", "warnings"):
-        assert key in r.meta
 
 
 def test_photo_sharpening_is_clamped():
@@ -114,14 +111,6 @@ def test_default_cap_is_50_megapixels():
     data = logos.png(Image.new("RGB", (4000, 4000), (10, 20, 30)))  # 64 MP after 2x
     with pytest.raises(TooLarge, match="50 MP"):
         upscale(data, {"factor": 2})
-
-
-@pytest.mark.parametrize("opts,field", [({"factor": 1}, "factor"), ({"factor": 5}, "factor"),
-                                        ({"mode": "ai"}, "mode"), ({"sharpen": 3}, "sharpen")])
-def test_bad_options(opts, field):
-    with pytest.raises(InvalidOption) as e:
-        upscale(logos.png(logos.line_art(40)), opts)
-    assert e.value.field == field
 
 
 def test_no_new_hues_at_colour_junctions():

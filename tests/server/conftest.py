@@ -15,9 +15,9 @@ import uvicorn
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from partner_fakes import FakeApi4ai, FakeSupabase  # noqa: E402
-from pixelpress_server.app import create_app  # noqa: E402
-from pixelpress_server.settings import Settings  # noqa: E402
+from partner_fakes import FakeApi4ai, FakeSupabase
+from pixelpress_server.app import create_app
+from pixelpress_server.settings import Settings
 
 API4AI_KEY = "api4ai-secret-5f2c"
 SUPABASE_KEY = "supabase-secret-9b1e"

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import pytest
 from conftest import CLIENT_KEY
+from pixelpress_server.limits import RateLimiter
 from samples import photo_bytes
 from server_helpers import raw_request, status_of
-
-from pixelpress_server.limits import RateLimiter
 
 URL = "/api/v1/remove-background"
 CAP = 64 * 1024

@@ -20,7 +20,7 @@ export { PixelpressError, fetchImage };
 // A worker whose wasm heap is above this after a job is replaced by a fresh
 // one (~0.1 GB): wasm memory never shrinks, and a worker left near the 4 GB
 // ceiling would fail the next big job. An op may use up to 2 GB for one image
-// (WORK_BUDGET_BYTES in py/pixelpress/registry.py), so after the heaviest jobs
+// (WORK_BUDGET_BYTES in py/pixelpress/operation.py), so after the heaviest jobs
 // on ordinary photos the worker is recycled; after everyday ones it is kept.
 export const RECYCLE_HEAP_BYTES = 1.5e9;
 

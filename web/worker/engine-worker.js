@@ -6,6 +6,7 @@
 // interpreter itself survives every bad input.
 
 import { boot } from './boot.js';
+import { needsModel, packagesFor } from './engine.js';
 import { infer, inferAnswered } from './infer.js';
 import { heapBytes } from './interpreter.js';
 import { REQUEST, answer, failure, malformedRun, opProgress } from './protocol.js';
@@ -18,13 +19,7 @@ function fail(id, error) {
 
 async function run({ engine, loadPackages }, { id, op, options, data }) {
   const started = performance.now();
-  let packages;
-  try {
-    packages = engine.packagesFor(op);
-  } catch {
-    // UnknownOperation is a typed engine error: let the bridge phrase it.
-    packages = [];
-  }
+  const packages = packagesFor(op);
   try {
     await loadPackages(packages);
   } catch (e) {
@@ -46,8 +41,8 @@ async function run({ engine, loadPackages }, { id, op, options, data }) {
 
 async function preload({ engine, loadPackages }, { id, op }) {
   try {
-    await loadPackages(engine.packagesFor(op));
-    postMessage(answer(id, { meta: { model: engine.needsModel(op) } }));
+    await loadPackages(packagesFor(op));
+    postMessage(answer(id, { meta: { model: needsModel(op) } }));
   } catch (e) {
     fail(id, { code: 'runtime_unavailable', message: String(e?.message ?? e) });
   }

@@ -1,6 +1,6 @@
 // Pyodide packages, each loaded once per worker, with its download counted
-// against the manifest's sizes. Which packages an op needs is the engine's
-// registry's answer (engine.js), not this module's.
+// against the manifest's sizes. Which packages an op needs is its spec's
+// answer (the generated operations.js, read in engine.js), not this module's.
 
 import { packageFiles, runtimeBytes } from './manifest.js';
 import { countPhase } from './progress-fetch.js';

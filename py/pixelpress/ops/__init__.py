@@ -1,1 +1,1 @@
-"""Engine operations: one module per job, each `op(data, options) -> Result`."""
+"""The operations, one module each, named after the op: `SPEC` and the function (see `operation`)."""

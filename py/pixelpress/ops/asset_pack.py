@@ -1,7 +1,7 @@
 """The team asset pack: one ZIP with everything a team needs, from a logo and a roster.
 
-A pipeline of small steps run in order, each timed (`meta["timings_ms"]`),
-each reporting its files to the optional `progress` callback:
+A pipeline of small steps run in order by `pipeline.run_steps`, each timed
+(`meta["timings_ms"]`) and reported to the optional `progress` callback:
 
     logo/logo-{64,128,256,512,1024}.png   cleaned logo, square, transparent
     favicon.ico                           16, 32, 48
@@ -17,42 +17,58 @@ Team colours default to the logo's dominant colours.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import json
 import math
 import zipfile
+from dataclasses import dataclass, field
 
 from PIL import Image
 
 from .. import fonts
-from ..decode import Limits, open_image
+from ..decode import Decoded, open_image
 from ..encode import encode_jpeg, encode_png
 from ..errors import PixelpressError
-from ..options import parse_colour, parse_options
-from ..registry import budgeted
-from ..result import Result, Timings
-from ..team import TeamOptions, team_palette
-from .banner import render_banner, render_card
-from .logo import LogoOptions, clean
-from .mockup import render_back, render_front
+from ..operation import OPENCV, Job, OpSpec, operation
+from ..options import parse_colour
+from ..pipeline import Step, run_steps
+from ..result import Result
+from ..team import TeamOptions, TeamPalette, team_palette
+from .logo_cleanup import Cleaned, LogoCleanupOptions, clean
+from .roster_banner import render_banner, render_card
+from .tshirt_mockup import render_back, render_front
 from .upscale import upscale_image
-from .web_sizes import WebSizesOptions, make_sizes, target_widths
+from .web_sizes import WebSizesOptions, make_sizes
 
 LOGO_SIZES = (64, 128, 256, 512, 1024)
 ICO_SIZES = (16, 32, 48)
 SHIRT_SIZE = 1200
+HERO = (1500, 500)  # the banner the web sizes are made from
+BANNERS = (HERO, (1200, 630))
+CARDS = (("og", (1200, 630)), ("post", (1080, 1080)))
 _STORED = (".jpg", ".webp")  # already entropy-coded: deflate would only cost time
 _EPOCH = (2020, 1, 1, 0, 0, 0)  # fixed timestamps: the same input gives the same ZIP
 
 
+# 132.3 bytes per pixel: the logo's clean-up
+SPEC = OpSpec("asset_pack", TeamOptions, OPENCV, progress=True, label="The asset pack", work_bytes_per_pixel=134)
+
+
+@dataclass
 class _Pack:
-    def __init__(self, total: int, progress):
-        self.buf = io.BytesIO()
-        self.zip = zipfile.ZipFile(self.buf, "w", zipfile.ZIP_DEFLATED, compresslevel=6)
-        self.files: list[dict] = []
-        self.total = total
-        self.progress = progress
+    job: Job
+    zip: zipfile.ZipFile
+    buf: io.BytesIO
+    files: list[dict] = field(default_factory=list)
+    source: Decoded | None = None
+    logo: Cleaned | None = None
+    colors: list[str] = field(default_factory=list)
+    palette: TeamPalette | None = None
+    master: Image.Image | None = None
+    hero: Image.Image | None = None
+    manifest: dict = field(default_factory=dict)
 
     def add(self, path: str, blob: bytes, mime: str, width: int | None, height: int | None, **extra):
         info = zipfile.ZipInfo(path, _EPOCH)
@@ -63,109 +79,129 @@ class _Pack:
                  "sha256": hashlib.sha256(blob).hexdigest()}
         entry.update(extra)
         self.files.append(entry)
-        if self.progress is not None:
-            self.progress({"done": len(self.files), "total": self.total, "file": path})
 
 
-@budgeted("asset_pack")
-def asset_pack(data: bytes, options: TeamOptions | dict | None = None, limits: Limits | None = None,
-               progress=None) -> Result:
-    opts = parse_options(TeamOptions, options)
-    t = Timings()
-    warnings: list[str] = []
-    with t.span("decode"):
-        try:
-            src = open_image(data, limits)
-        except PixelpressError as exc:
-            raise type(exc)(f"The logo cannot be used: {exc.message}", field="logo") from None
-    warnings += src.warnings
-
-    with t.span("logo_cleanup"):
-        cl = clean(src.image, LogoOptions(background=opts.background, palette=opts.palette))
-    warnings += cl.warnings
-    colors = list(opts.colors) or cl.colors
-    pal = team_palette(colors or ["#0b2545", "#ffc72c"])
-    logo = cl.image
-    featured = opts.featured()
-    shirt = parse_colour(opts.shirt_color, "shirt_color")
-    web_widths = target_widths(1500)
-    total = len(LOGO_SIZES) + 1 + 2 + 2 + 2 + 2 * len(web_widths) + 1 + 1
-    pack = _Pack(total, progress)
-
-    with t.span("logo_sizes"):
-        master, up_note = _logo_master(logo, LOGO_SIZES[-1])
-        if up_note:
-            warnings.append(up_note)
-        for s in sorted(LOGO_SIZES, reverse=True):
-            sq = _square(master, s)
-            pack.add(f"logo/logo-{s}.png", encode_png(sq), "image/png", s, s)
-        pack.files.sort(key=lambda f: f["width"])  # list them small to large
-    with t.span("favicon"):
-        icon = _square(master, 256, pad=0.02)
-        buf = io.BytesIO()
-        icon.save(buf, "ICO", sizes=[(s, s) for s in ICO_SIZES])
-        pack.add("favicon.ico", buf.getvalue(), "image/x-icon", ICO_SIZES[-1], ICO_SIZES[-1],
-                 sizes=[[s, s] for s in ICO_SIZES])
-    with t.span("tshirt_front"):
-        im = render_front(logo, shirt, SHIRT_SIZE)
-        pack.add("shirt/tshirt-front.jpg", encode_jpeg(im, quality=88, progressive=True), "image/jpeg", *im.size)
-    with t.span("tshirt_back"):
-        name = featured.name if featured else opts.team_name
-        number = featured.number if featured else None
-        im = render_back(name, number, colors, shirt, SHIRT_SIZE)
-        pack.add("shirt/tshirt-back.jpg", encode_jpeg(im, quality=88, progressive=True), "image/jpeg", *im.size)
-    hero = None
-    for size in ((1500, 500), (1200, 630)):
-        with t.span(f"banner_{size[0]}x{size[1]}"):
-            if opts.players:
-                im, _boxes, _mask = render_banner(logo, opts.team_name, opts.sport, opts.players, pal, size)
-            else:
-                im, _boxes, _mask = render_card(logo, opts.team_name, opts.sport, pal, size)
-            pack.add(f"banners/roster-{size[0]}x{size[1]}.png", encode_png(im), "image/png", *im.size)
-            if size == (1500, 500):
-                hero = im
-    for label, size in (("og", (1200, 630)), ("post", (1080, 1080))):
-        with t.span(f"social_{label}"):
-            im, _b, _m = render_card(logo, opts.team_name, opts.sport, pal, size)
-            pack.add(f"social/{label}-{size[0]}x{size[1]}.png", encode_png(im), "image/png", *im.size)
-    with t.span("web_sizes"):
-        outs, snippet = make_sizes(hero, WebSizesOptions(base_name="hero", url_prefix="web/",
-                                                         alt=f"{opts.team_name} roster"))
-        for o in outs:
-            pack.add(f"web/{o.name}", o.data, o.mime, o.meta["width"], o.meta["height"])
-        pack.add("web/picture.html", snippet.encode(), "text/html", None, None)
-    if fonts.warning():
-        warnings.append(fonts.warning())
-
-    with t.span("manifest"):
-        manifest = {
-            "team": {"name": opts.team_name, "sport": opts.sport, "colors": colors,
-                     "players": [{"number": p.number, "name": p.name} for p in opts.players],
-                     "featured_player": featured.number if featured else None},
-            "logo_colors": cl.colors,
-            "files": pack.files,
-        }
-        blob = json.dumps(manifest, indent=2, ensure_ascii=False).encode()
-        info = zipfile.ZipInfo("manifest.json", _EPOCH)
-        info.compress_type = zipfile.ZIP_DEFLATED
-        pack.zip.writestr(info, blob)
-        if progress is not None:
-            progress({"done": total, "total": total, "file": "manifest.json"})
-        pack.zip.close()
+@operation(SPEC)
+def asset_pack(job: Job, progress=None) -> Result:
+    buf = io.BytesIO()
+    pack = _Pack(job, zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED, compresslevel=6), buf)
+    steps = [Step("decode", _decode), Step("logo_cleanup", _logo_cleanup), Step("logo_sizes", _logo_sizes),
+             Step("favicon", _favicon), Step("tshirt_front", _tshirt_front), Step("tshirt_back", _tshirt_back),
+             *(Step(f"banner_{w}x{h}", functools.partial(_banner, size=(w, h))) for w, h in BANNERS),
+             *(Step(f"social_{label}", functools.partial(_card, label=label, size=size)) for label, size in CARDS),
+             Step("web_sizes", _web_sizes), Step("manifest", _manifest)]
+    try:
+        run_steps(steps, pack, timings=job.timings.ms, progress=progress)
+    finally:
+        pack.zip.close()  # the manifest step closes it; a failed step must not leave it to the collector
     out = pack.buf.getvalue()
-    meta = {
-        "format": "zip",
-        "width": logo.width,  # the cleaned logo the pack is made from
-        "height": logo.height,
-        "bytes": len(out),
-        "files": len(pack.files) + 1,
-        "manifest": manifest,
-        "colors": colors,
-        "logo_colors": cl.colors,
-        "timings_ms": t.ms,
-        "warnings": warnings,
+    logo = pack.logo.image
+    return job.finish(out, "zip", logo.size, mime="application/zip",  # the cleaned logo the pack is made from
+                      files=len(pack.files) + 1, manifest=pack.manifest, colors=pack.colors,
+                      logo_colors=pack.logo.colors)
+
+
+def _decode(pack: _Pack) -> _Pack:
+    try:
+        pack.source = pack.job.note(open_image(pack.job.data, pack.job.limits))
+    except PixelpressError as exc:
+        raise type(exc)(f"The logo cannot be used: {exc.message}", field="logo") from None
+    return pack
+
+
+def _logo_cleanup(pack: _Pack) -> _Pack:
+    opts = pack.job.opts
+    pack.logo = clean(pack.source.image, LogoCleanupOptions(background=opts.background, palette=opts.palette))
+    pack.job.warnings += pack.logo.warnings
+    pack.colors = list(opts.colors) or pack.logo.colors
+    pack.palette = team_palette(pack.colors or ["#0b2545", "#ffc72c"])
+    return pack
+
+
+def _logo_sizes(pack: _Pack) -> _Pack:
+    pack.master, up_note = _logo_master(pack.logo.image, LOGO_SIZES[-1])
+    if up_note:
+        pack.job.warnings.append(up_note)
+    for s in sorted(LOGO_SIZES, reverse=True):
+        pack.add(f"logo/logo-{s}.png", encode_png(_square(pack.master, s)), "image/png", s, s)
+    pack.files.sort(key=lambda f: f["width"])  # list them small to large
+    return pack
+
+
+def _favicon(pack: _Pack) -> _Pack:
+    icon = _square(pack.master, 256, pad=0.02)
+    buf = io.BytesIO()
+    icon.save(buf, "ICO", sizes=[(s, s) for s in ICO_SIZES])
+    pack.add("favicon.ico", buf.getvalue(), "image/x-icon", ICO_SIZES[-1], ICO_SIZES[-1],
+             sizes=[[s, s] for s in ICO_SIZES])
+    return pack
+
+
+def _shirt(pack: _Pack):
+    return parse_colour(pack.job.opts.shirt_color, "shirt_color")
+
+
+def _tshirt_front(pack: _Pack) -> _Pack:
+    im = render_front(pack.logo.image, _shirt(pack), SHIRT_SIZE)
+    pack.add("shirt/tshirt-front.jpg", encode_jpeg(im, quality=88, progressive=True), "image/jpeg", *im.size)
+    return pack
+
+
+def _tshirt_back(pack: _Pack) -> _Pack:
+    opts = pack.job.opts
+    featured = opts.featured()
+    name = featured.name if featured else opts.team_name
+    number = featured.number if featured else None
+    im = render_back(name, number, pack.colors, _shirt(pack), SHIRT_SIZE)
+    pack.add("shirt/tshirt-back.jpg", encode_jpeg(im, quality=88, progressive=True), "image/jpeg", *im.size)
+    return pack
+
+
+def _banner(pack: _Pack, size: tuple[int, int]) -> _Pack:
+    opts = pack.job.opts
+    if opts.players:
+        im, _boxes, _mask = render_banner(pack.logo.image, opts.team_name, opts.sport, opts.players, pack.palette, size)
+    else:
+        im, _boxes, _mask = render_card(pack.logo.image, opts.team_name, opts.sport, pack.palette, size)
+    pack.add(f"banners/roster-{size[0]}x{size[1]}.png", encode_png(im), "image/png", *im.size)
+    if size == HERO:
+        pack.hero = im
+    return pack
+
+
+def _card(pack: _Pack, label: str, size: tuple[int, int]) -> _Pack:
+    opts = pack.job.opts
+    im, _b, _m = render_card(pack.logo.image, opts.team_name, opts.sport, pack.palette, size)
+    pack.add(f"social/{label}-{size[0]}x{size[1]}.png", encode_png(im), "image/png", *im.size)
+    return pack
+
+
+def _web_sizes(pack: _Pack) -> _Pack:
+    outs, snippet = make_sizes(pack.hero, WebSizesOptions(base_name="hero", url_prefix="web/",
+                                                          alt=f"{pack.job.opts.team_name} roster"))
+    for o in outs:
+        pack.add(f"web/{o.name}", o.data, o.mime, o.meta["width"], o.meta["height"])
+    pack.add("web/picture.html", snippet.encode(), "text/html", None, None)
+    if fonts.warning():
+        pack.job.warnings.append(fonts.warning())
+    return pack
+
+
+def _manifest(pack: _Pack) -> _Pack:
+    opts = pack.job.opts
+    featured = opts.featured()
+    pack.manifest = {
+        "team": {"name": opts.team_name, "sport": opts.sport, "colors": pack.colors,
+                 "players": [{"number": p.number, "name": p.name} for p in opts.players],
+                 "featured_player": featured.number if featured else None},
+        "logo_colors": pack.logo.colors,
+        "files": pack.files,
     }
-    return Result(out, "application/zip", meta)
+    info = zipfile.ZipInfo("manifest.json", _EPOCH)
+    info.compress_type = zipfile.ZIP_DEFLATED
+    pack.zip.writestr(info, json.dumps(pack.manifest, indent=2, ensure_ascii=False).encode())
+    pack.zip.close()
+    return pack
 
 
 def _logo_master(logo: Image.Image, target: int) -> tuple[Image.Image, str | None]:

@@ -15,12 +15,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..decode import Limits
 from ..errors import EmptyImage
-from ..imaging import base_meta, decode_rgba, rgba_to_png
-from ..options import integer, parse_options
-from ..registry import budgeted
-from ..result import Result, Timings
+from ..operation import NUMPY, Job, OpSpec, operation
+from ..options import integer
+from ..result import Result
 
 
 @dataclass(frozen=True)
@@ -68,23 +66,20 @@ def autocrop_array(rgba: np.ndarray, has_transparency: bool, padding: int = 50, 
     return crop_padded(rgba, box, padding)
 
 
-@budgeted("autocrop")
-def autocrop(data: bytes, options: AutocropOptions | dict | None = None,
-             limits: Limits | None = None) -> Result:
-    opts = parse_options(AutocropOptions, options)
-    t = Timings()
-    with t.span("decode"):
-        src, rgba, had_alpha = decode_rgba(data, limits)
-    warnings = list(src.warnings)
-    with t.span("crop"):
+# 11.8 bytes per pixel
+SPEC = OpSpec("autocrop", AutocropOptions, NUMPY, label="Auto-crop", work_bytes_per_pixel=12)
+
+
+@operation(SPEC)
+def autocrop(job: Job) -> Result:
+    opts = job.opts
+    _src, rgba, had_alpha = job.open_rgba()
+    with job.span("crop"):
         out_arr, info = autocrop_array(rgba, had_alpha, opts.padding, opts.alpha_threshold, opts.white_threshold)
     if any(info["extended"].values()):
         sides = ", ".join(k for k, v in info["extended"].items() if v)
-        warnings.append(f"The subject is closer than {opts.padding} px to the {sides} edge; "
-                        "the canvas was extended with transparency to keep the margins even.")
-    with t.span("encode"):
-        out = rgba_to_png(out_arr)
-    meta = base_meta(out_arr, "png", out, t.ms, warnings, mode="RGBA", padding=opts.padding,
-                     subject_rule="alpha" if had_alpha else "non-white", input_width=src.width,
-                     input_height=src.height, **info)
-    return Result(out, "image/png", meta)
+        job.warnings.append(f"The subject is closer than {opts.padding} px to the {sides} edge; "
+                            "the canvas was extended with transparency to keep the margins even.")
+    out = job.encode(out_arr, "png")
+    return job.finish(out, "png", out_arr.shape[1::-1], mode="RGBA", padding=opts.padding,
+                      subject_rule="alpha" if had_alpha else "non-white", **info)

@@ -19,19 +19,18 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..coroutines import run_now
-from ..decode import Limits
+from ..encode import encode
 from ..errors import PixelpressError
-from ..imaging import base_meta, decode_rgba, rgba_to_png
+from ..imaging import decode_rgba
+from ..operation import OPENCV, Job, OpSpec, blocking, operation, output
 from ..options import choice, flag, integer, like, parse_colour, parse_options, text
 from ..pipeline import Step, run_steps_async
-from ..registry import budgeted
-from ..result import Output, Result
+from ..result import Result
 from ..saliency import Segmenter
 from .autocrop import autocrop_array
-from .background import PROVIDERS, cutout
-from .shadow import ShadowOptions, shadow_array
-from .variants import VariantOptions, variants_arrays
+from .drop_shadow import DropShadowOptions, shadow_array
+from .listing_variants import ListingVariantsOptions, variants_arrays
+from .remove_background import PROVIDERS, cutout
 
 
 @dataclass(frozen=True)
@@ -43,47 +42,55 @@ class CarListingOptions:
     filename: str = text("", 255, "Original file name, recorded in meta.")
     padding: int = integer(50, 0, 1000, "Auto-crop margin in pixels on every side.")
     shadow: bool = flag(True, "Add a shadow under the subject.")
-    shadow_style: str = like(ShadowOptions, "style", default="floor",
+    shadow_style: str = like(DropShadowOptions, "style", default="floor",
                              doc="floor: contact shadow (suits cars); drop: offset shadow.")
-    shadow_blur: int = like(ShadowOptions, "blur_radius")
-    shadow_offset_x: int = like(ShadowOptions, "offset_x")
-    shadow_offset_y: int = like(ShadowOptions, "offset_y")
-    shadow_opacity: int = like(ShadowOptions, "opacity")
-    shadow_colour: str = like(ShadowOptions, "colour")
-    grid_width: int = like(VariantOptions, "grid_width")
-    grid_height: int = like(VariantOptions, "grid_height")
-    detail_width: int = like(VariantOptions, "detail_width")
-    detail_height: int = like(VariantOptions, "detail_height")
-    upscale: bool = like(VariantOptions, "upscale", doc="Enlarge small pictures to fill the variants.")
+    shadow_blur: int = like(DropShadowOptions, "blur_radius")
+    shadow_offset_x: int = like(DropShadowOptions, "offset_x")
+    shadow_offset_y: int = like(DropShadowOptions, "offset_y")
+    shadow_opacity: int = like(DropShadowOptions, "opacity")
+    shadow_colour: str = like(DropShadowOptions, "colour")
+    grid_width: int = like(ListingVariantsOptions, "grid_width")
+    grid_height: int = like(ListingVariantsOptions, "grid_height")
+    detail_width: int = like(ListingVariantsOptions, "detail_width")
+    detail_height: int = like(ListingVariantsOptions, "detail_height")
+    upscale: bool = like(ListingVariantsOptions, "upscale", doc="Enlarge small pictures to fill the variants.")
 
     def validate(self) -> None:
         self.variant_options()  # same rule as listing_variants
 
-    def variant_options(self) -> VariantOptions:
-        return parse_options(VariantOptions, {"grid_width": self.grid_width, "grid_height": self.grid_height,
+    def variant_options(self) -> ListingVariantsOptions:
+        return parse_options(ListingVariantsOptions, {"grid_width": self.grid_width, "grid_height": self.grid_height,
                                               "detail_width": self.detail_width, "detail_height": self.detail_height,
                                               "upscale": self.upscale})
 
 
 @dataclass
 class ListingState:
-    data: bytes
-    opts: CarListingOptions
-    limits: Limits
+    job: Job
     segmenter: Segmenter | None = None
     rgba: np.ndarray | None = None
     had_alpha: bool = False
     meta: dict = field(default_factory=dict)
-    warnings: list[str] = field(default_factory=list)
     variants: dict = field(default_factory=dict)
     files: dict = field(default_factory=dict)
 
+    @property
+    def opts(self) -> CarListingOptions:
+        return self.job.opts
+
+    @property
+    def warnings(self) -> list[str]:
+        return self.job.warnings
+
+    @warnings.setter
+    def warnings(self, value: list[str]) -> None:  # `st.warnings += more` in the steps
+        self.job.warnings = value
+
 
 def _decode(st: ListingState) -> ListingState:
-    src, st.rgba, st.had_alpha = decode_rgba(st.data, st.limits)
-    st.warnings += src.warnings
-    st.meta.update(original_width=src.width, original_height=src.height, input_format=src.format.lower(),
-                   input_bytes=len(st.data))
+    # A step of its own (not Job.open_rgba) so that the step runner reports and times it.
+    src, st.rgba, st.had_alpha = decode_rgba(st.job.data, st.job.limits)
+    st.job.note(src)
     return st
 
 
@@ -121,7 +128,7 @@ def _autocrop(st: ListingState) -> ListingState:
 
 def _shadow(st: ListingState) -> ListingState:
     o = st.opts
-    sopts = ShadowOptions(style=o.shadow_style, blur_radius=o.shadow_blur, offset_x=o.shadow_offset_x,
+    sopts = DropShadowOptions(style=o.shadow_style, blur_radius=o.shadow_blur, offset_x=o.shadow_offset_x,
                           offset_y=o.shadow_offset_y, opacity=o.shadow_opacity, colour=o.shadow_colour)
     st.rgba, info = shadow_array(st.rgba, sopts)
     st.meta["shadow"] = {"style": o.shadow_style, **info}
@@ -134,20 +141,22 @@ def _variants(st: ListingState) -> ListingState:
 
 
 def _encode(st: ListingState) -> ListingState:
-    st.files["processed"] = rgba_to_png(st.rgba)
+    st.files["processed"] = encode(st.rgba, "png")
     for name, (arr, _info) in st.variants.items():
-        st.files[name] = rgba_to_png(arr)
+        st.files[name] = encode(arr, "png")
     return st
 
 
-@budgeted("car_listing")
-async def car_listing_async(data: bytes, options: CarListingOptions | dict | None = None,
-                            limits: Limits | None = None, progress=None, *,
-                            segmenter: Segmenter | None = None) -> Result:
-    opts = parse_options(CarListingOptions, options)
+# 47.6 bytes per pixel with the network
+SPEC = OpSpec("car_listing", CarListingOptions, OPENCV, progress=True, model=True, label="The car listing",
+              work_bytes_per_pixel=48)
+
+
+@operation(SPEC)
+async def car_listing_async(job: Job, progress=None, *, segmenter: Segmenter | None = None) -> Result:
+    opts = job.opts
     parse_colour(opts.shadow_colour, "shadow_colour")
-    timings: dict[str, float] = {}
-    st = ListingState(data, opts, limits, segmenter)
+    st = ListingState(job, segmenter)
     steps = [
         Step("decode", _decode),
         Step("remove_background", _remove_background),
@@ -156,21 +165,14 @@ async def car_listing_async(data: bytes, options: CarListingOptions | dict | Non
         Step("variants", _variants),
         Step("encode", _encode),
     ]
-    st = await run_steps_async(steps, st, timings=timings, progress=progress)
+    st = await run_steps_async(steps, st, timings=job.timings.ms, progress=progress)
     if not opts.shadow:
         st.meta["shadow"] = None
-    extras = []
-    for name in ("grid", "detail"):
-        arr, info = st.variants[name]
-        extras.append(Output(name, st.files[name], "image/png",
-                             base_meta(arr, "png", st.files[name], {}, [], name=name, **info)))
-    meta = base_meta(st.rgba, "png", st.files["processed"], timings, st.warnings, name="processed", mode="RGBA",
-                     filename=opts.filename or None, steps=[s.name for s in steps if s.enabled],
-                     variants={n: st.variants[n][1] for n in ("grid", "detail")}, **st.meta)
-    return Result(st.files["processed"], "image/png", meta, extras)
+    extras = [output(name, st.files[name], "png", st.variants[name][0].shape[1::-1],
+                     **st.variants[name][1]) for name in ("grid", "detail")]
+    return job.finish(st.files["processed"], "png", st.rgba.shape[1::-1], extras=extras, name="processed",
+                      mode="RGBA", filename=opts.filename or None, steps=[s.name for s in steps if s.enabled],
+                      variants={n: st.variants[n][1] for n in ("grid", "detail")}, **st.meta)
 
 
-@budgeted("car_listing")
-def car_listing(data: bytes, options: CarListingOptions | dict | None = None,
-                limits: Limits | None = None, progress=None, *, segmenter: Segmenter | None = None) -> Result:
-    return run_now(car_listing_async(data, options, limits, progress, segmenter=segmenter))
+car_listing = blocking(car_listing_async)

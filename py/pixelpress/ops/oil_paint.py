@@ -22,12 +22,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..decode import Limits
-from ..encode import MIME
-from ..imaging import decode_rgba
-from ..options import choice, integer, parse_options
-from ..registry import budgeted
-from ..result import Result, Timings
+from ..operation import OPENCV, Job, OpSpec, operation
+from ..options import choice, integer
+from ..result import Result
 
 
 @dataclass(frozen=True)
@@ -106,62 +103,38 @@ def vibrance(rgb: np.ndarray, amount: int) -> np.ndarray:
     return cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB_FULL)
 
 
-@budgeted("oil_paint")
-def oil_paint(data: bytes, options: OilPaintOptions | dict | None = None,
-              limits: Limits | None = None) -> Result:
+# 95.5 bytes per pixel, RGB JPEG and RGBA PNG alike
+SPEC = OpSpec("oil_paint", OilPaintOptions, OPENCV, label="Oil paint", work_bytes_per_pixel=96)
+
+
+@operation(SPEC)
+def oil_paint(job: Job) -> Result:
     from PIL import Image
 
-    from ..encode import encode_jpeg, encode_png, encode_webp
-
-    opts = parse_options(OilPaintOptions, options)
-    t = Timings()
+    opts = job.opts
     fit = (opts.max_width, opts.max_height) if (opts.max_width or opts.max_height) else None
-    with t.span("decode"):
-        src, rgba, had_alpha = decode_rgba(data, limits, fit=fit)
-    warnings = list(src.warnings)
+    _src, rgba, had_alpha = job.open_rgba(fit=fit)
     dyn_ratio = dyn_ratio_for(opts.intensity)
     radius = opts.brush_size
     h, w = rgba.shape[:2]
     if radius * 2 + 1 > max(h, w):
-        warnings.append(f"The brush ({radius} px) is larger than the image ({w}x{h}); "
-                        "the whole picture becomes a few flat strokes.")
+        job.warnings.append(f"The brush ({radius} px) is larger than the image ({w}x{h}); "
+                            "the whole picture becomes a few flat strokes.")
     rgb = np.ascontiguousarray(rgba[..., :3])
-    with t.span("paint"):
+    with job.span("paint"):
         painted = paint_rgb(rgb, dyn_ratio, radius)
-    with t.span("vibrance"):
+    with job.span("vibrance"):
         painted = vibrance(painted, opts.color_vibrance)
 
     fmt = opts.format if opts.format != "auto" else ("png" if had_alpha else "jpeg")
-    with t.span("encode"):
-        if had_alpha and fmt in ("png", "webp"):
-            out_arr = np.dstack([painted, rgba[..., 3]])
-            im = Image.fromarray(np.ascontiguousarray(out_arr))
-        else:
-            if had_alpha:
-                warnings.append("JPEG has no transparency; transparent areas were flattened onto white.")
-                a = rgba[..., 3:4].astype(np.float32) / 255.0
-                painted = np.clip(painted * a + 255.0 * (1 - a) + 0.5, 0, 255).astype(np.uint8)
-            im = Image.fromarray(painted)
-        if fmt == "jpeg":
-            out = encode_jpeg(im, quality=opts.quality)
-        elif fmt == "png":
-            out = encode_png(im)
-        else:
-            out = encode_webp(im, quality=opts.quality)
-    meta = {
-        "format": fmt,
-        "width": w,
-        "height": h,
-        "bytes": len(out),
-        "mode": im.mode,
-        "dyn_ratio": dyn_ratio,
-        "brush_size": radius,
-        "intensity": opts.intensity,
-        "color_vibrance": opts.color_vibrance,
-        "input_format": src.format.lower(),
-        "input_width": src.width,
-        "input_height": src.height,
-        "timings_ms": t.ms,
-        "warnings": warnings,
-    }
-    return Result(out, MIME[fmt], meta)
+    if had_alpha and fmt in ("png", "webp"):
+        im = Image.fromarray(np.ascontiguousarray(np.dstack([painted, rgba[..., 3]])))
+    else:
+        if had_alpha:
+            job.warnings.append("JPEG has no transparency; transparent areas were flattened onto white.")
+            a = rgba[..., 3:4].astype(np.float32) / 255.0
+            painted = np.clip(painted * a + 255.0 * (1 - a) + 0.5, 0, 255).astype(np.uint8)
+        im = Image.fromarray(painted)
+    out = job.encode(im, fmt, quality=opts.quality)
+    return job.finish(out, fmt, (w, h), mode=im.mode, dyn_ratio=dyn_ratio, brush_size=radius,
+                      intensity=opts.intensity, color_vibrance=opts.color_vibrance)

@@ -13,11 +13,10 @@ from dataclasses import dataclass
 
 from PIL import Image
 
-from ..decode import Limits, open_image
 from ..encode import encode_jpeg, encode_webp, flatten, has_alpha
 from ..errors import InvalidOption
-from ..options import colour, integer, parse_colour, parse_options, text
-from ..registry import budgeted
+from ..operation import PILLOW, Job, OpSpec, operation, output
+from ..options import colour, integer, parse_colour, text
 from ..result import Output, Result, Timings
 
 WIDTHS = (320, 640, 960, 1280, 1920)
@@ -43,32 +42,20 @@ class WebSizesOptions:
                                 field="url_prefix")
 
 
-@budgeted("web_sizes")
-def web_sizes(data: bytes, options: WebSizesOptions | dict | None = None,
-              limits: Limits | None = None) -> Result:
-    opts = parse_options(WebSizesOptions, options)
-    t = Timings()
-    with t.span("decode"):
-        src = open_image(data, limits, fit=(WIDTHS[-1], None))
-    with t.span("sizes"):
-        outputs, snippet = make_sizes(src.image, opts, timings=t)
+# 4.6 bytes per pixel, JPEG (decoded at reduced scale)
+SPEC = OpSpec("web_sizes", WebSizesOptions, PILLOW, label="Web sizes", work_bytes_per_pixel=5)
+
+
+@operation(SPEC)
+def web_sizes(job: Job) -> Result:
+    src = job.open(fit=(WIDTHS[-1], None))
+    with job.span("sizes"):
+        outputs, snippet = make_sizes(src.image, job.opts, timings=job.timings)
     main = outputs[-2]  # the largest WebP
-    extras = [o for o in outputs if o is not main]
-    meta = {
-        "format": "webp",
-        "name": main.name,
-        "width": main.meta["width"],
-        "height": main.meta["height"],
-        "bytes": len(main.data),
-        "files": [{"name": o.name, "mime": o.mime, **o.meta} for o in outputs],
-        "widths": sorted({o.meta["width"] for o in outputs}),
-        "picture_html": snippet,
-        "input_width": src.width,
-        "input_height": src.height,
-        "timings_ms": t.ms,
-        "warnings": list(src.warnings),
-    }
-    return Result(main.data, "image/webp", meta, extras)
+    return job.finish(main.data, "webp", (main.meta["width"], main.meta["height"]),
+                      extras=[o for o in outputs if o is not main], name=main.name,
+                      files=[{"name": o.name, "mime": o.mime, **o.meta} for o in outputs],
+                      widths=sorted({o.meta["width"] for o in outputs}), picture_html=snippet)
 
 
 def target_widths(width: int) -> list[int]:
@@ -98,9 +85,8 @@ def make_sizes(im: Image.Image, opts: WebSizesOptions | None = None, *,
         flat = flatten(frame, bg) if has_alpha(frame) else frame
         with t.span(f"jpeg_{w}"):
             jpg = encode_jpeg(flat.convert("RGB"), quality=opts.jpeg_quality, progressive=True)
-        for ext, mime, blob in (("webp", "image/webp", webp), ("jpg", "image/jpeg", jpg)):
-            outs.append(Output(f"{opts.base_name}-{w}.{ext}", blob, mime,
-                               {"width": frame.width, "height": frame.height, "bytes": len(blob)}))
+        for ext, fmt, blob in (("webp", "webp", webp), ("jpg", "jpeg", jpg)):
+            outs.append(output(f"{opts.base_name}-{w}.{ext}", blob, fmt, frame.size))
     return outs, picture_html(outs, opts)
 
 

@@ -64,7 +64,8 @@ export class Rows {
     }
     const p = job.progress;
     el.status.textContent = job.status === STATUS.RUNNING && p?.total
-      ? `Processing ${p.done} of ${p.total}${p.file ? ` · ${p.file}` : ''}`
+      // The engine's one progress shape: `done` steps finished, `step` the one now running.
+      ? `Processing ${Math.min(p.done + 1, p.total)} of ${p.total}${p.step ? ` · ${p.step.replaceAll('_', ' ')}` : ''}`
       : STATUS_TEXT[job.status];
     if (done) el.status.textContent = job.ms ? `Done in ${fmtMs(job.ms)}` : 'Done';
     // Determinate when the engine reports steps; indeterminate while running otherwise.

@@ -2,7 +2,7 @@
 
 `estimate_alpha(rgb)` returns a full-resolution uint8 alpha. Steps:
 
-1. Work on a downscaled copy (about 0.3 MP): the browser's OpenCV has no SIMD.
+1. Work on a downscaled copy (`WORK_PIXELS`, 0.12 MP): the browser's OpenCV has no SIMD.
 2. Background model from the borders, separable: a per-row profile P(y) from
    the left and right strips (follows a wall-to-floor cyclorama bend exactly)
    plus a robust quadratic Q(x) from the top and bottom strips (vignetting).
@@ -26,7 +26,7 @@ import numpy as np
 
 WORK_PIXELS = 120_000
 REFINE_PIXELS = 2_000_000
-SHADOW_FLOOR = 0.4  # darkest floor shadow still counted as background (f = 0.3)
+SHADOW_FLOOR = 0.4  # a shadow keeps at least 40 % of the backdrop's brightness: darker is subject
 INSIDE_PIXELS = 1_500_000  # refine_edges blurs the subject's inside colour at about this size
 
 
@@ -128,7 +128,7 @@ def score(img: np.ndarray, bg: np.ndarray, noise: float) -> tuple[np.ndarray, np
     return s.astype(np.float32), f.astype(np.float32)
 
 
-def _texture(img: np.ndarray, model: "BackgroundModel") -> np.ndarray:
+def _texture(img: np.ndarray, model: BackgroundModel) -> np.ndarray:
     """Local high-frequency energy relative to the backdrop's: > 1 means textured like an object.
 
     Backdrops and soft shadows are smooth, so this catches grey, shadow-coloured
@@ -217,7 +217,7 @@ def guided_filter(guide: np.ndarray, src: np.ndarray, r: int, eps: float) -> np.
     return mean(a) * guide + mean(b)
 
 
-def estimate_alpha(rgb: np.ndarray, *, iterations: int = 3) -> tuple[np.ndarray, dict, "BackgroundModel"]:
+def estimate_alpha(rgb: np.ndarray, *, iterations: int = 3) -> tuple[np.ndarray, dict, BackgroundModel]:
     """Full-resolution uint8 alpha of the subject of an HxWx3 uint8 RGB studio photo, unfeathered,
     with a model of its backdrop (refine_edges places the edge exactly)."""
     import cv2

@@ -22,19 +22,16 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
 from .. import fonts
-from ..decode import Limits
-from ..encode import MIME
-from ..options import choice, colour, integer, parse_colour, parse_options, text
-from ..registry import budgeted
-from ..result import Result, Timings
+from ..operation import OPENCV, Job, OpSpec, operation
+from ..options import choice, colour, integer, parse_colour, text
+from ..result import Result
 from ..team import INK, NUMBERS, WHITE, colour_list, contrast, distance, mix, parse_colors, team_palette
-from .banner import encode
 
 S = 1000.0  # design space
 
 
 @dataclass(frozen=True)
-class MockupOptions:
+class TshirtMockupOptions:
     view: str = choice("front", ("front", "back"), "Which side of the shirt.")
     shirt_color: str = colour("#ffffff", "Shirt colour.")
     size: int = integer(1200, 320, 2400, "Width and height of the square picture, in pixels.")
@@ -48,40 +45,31 @@ class MockupOptions:
         object.__setattr__(self, "colors", parse_colors(self.colors, "colors"))
 
 
-@budgeted("tshirt_mockup")
-def tshirt_mockup(data: bytes, options: MockupOptions | dict | None = None,
-                  limits: Limits | None = None) -> Result:
-    """`data` is the team logo (printed on the front; its colours colour the back)."""
-    from .logo import load_logo
+# 129.1 bytes per pixel: the logo's clean-up
+SPEC = OpSpec("tshirt_mockup", TshirtMockupOptions, OPENCV, label="The T-shirt mockup", work_bytes_per_pixel=130)
 
-    opts = parse_options(MockupOptions, options)
-    t = Timings()
-    logo, warnings = load_logo(data, limits, t)
+
+@operation(SPEC)
+def tshirt_mockup(job: Job) -> Result:
+    """The input is the team logo (printed on the front; its colours colour the back)."""
+    from .logo_cleanup import load_logo
+
+    opts = job.opts
+    logo = load_logo(job)
     colors = opts.colors or tuple(logo.colors)
     shirt = parse_colour(opts.shirt_color, "shirt_color")
     bg = parse_colour(opts.background, "background")
-    with t.span("render"):
+    with job.span("render"):
         if opts.view == "front":
             im = render_front(logo.image, shirt, opts.size, bg)
         else:
             im = render_back(opts.name, opts.number, colors, shirt, opts.size, bg)
-    with t.span("encode"):
-        blob = encode(im, opts.format)
+    blob = job.encode(im, opts.format, quality=90, progressive=True)
     if opts.view == "back" and fonts.warning():
-        warnings.append(fonts.warning())
+        job.warnings.append(fonts.warning())
     if opts.view == "back" and not opts.name and opts.number is None:
-        warnings.append("No name or number given: the back is plain.")
-    meta = {
-        "format": opts.format,
-        "width": im.width,
-        "height": im.height,
-        "bytes": len(blob),
-        "view": opts.view,
-        "colors": list(colors),
-        "timings_ms": t.ms,
-        "warnings": warnings,
-    }
-    return Result(blob, MIME[opts.format], meta)
+        job.warnings.append("No name or number given: the back is plain.")
+    return job.finish(blob, opts.format, im.size, view=opts.view, colors=list(colors))
 
 
 # --- geometry -------------------------------------------------------------------------
@@ -208,7 +196,7 @@ def _stitch(d: ImageDraw.ImageDraw, pts, k, col, width, dash=9, gap=6):
     pts = _scaled(pts, k)
     acc = 0.0
     on = True
-    for (x0, y0), (x1, y1) in zip(pts, pts[1:]):
+    for (x0, y0), (x1, y1) in zip(pts, pts[1:], strict=False):  # consecutive pairs
         seg = math.hypot(x1 - x0, y1 - y0)
         pos = 0.0
         while pos < seg:

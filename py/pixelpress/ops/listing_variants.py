@@ -17,16 +17,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..decode import Limits
+from ..encode import encode
 from ..errors import InvalidOption
-from ..imaging import base_meta, decode_rgba, resize_rgba, rgba_to_png
-from ..options import flag, integer, parse_options
-from ..registry import budgeted
-from ..result import Output, Result, Timings
+from ..imaging import resize_rgba
+from ..operation import OPENCV, Job, OpSpec, operation, output
+from ..options import flag, integer
+from ..result import Result
 
 
 @dataclass(frozen=True)
-class VariantOptions:
+class ListingVariantsOptions:
     grid_width: int = integer(600, 16, 4000, "Grid variant width in pixels.")
     grid_height: int = integer(400, 16, 4000, "Grid variant height in pixels.")
     detail_width: int = integer(1200, 16, 6000, "Detail variant width in pixels.")
@@ -58,7 +58,7 @@ def make_variant(rgba: np.ndarray, box_w: int, box_h: int, upscale: bool = False
     return canvas, info
 
 
-def variants_arrays(rgba: np.ndarray, opts: VariantOptions, warnings: list[str]) -> dict[str, tuple[np.ndarray, dict]]:
+def variants_arrays(rgba: np.ndarray, opts: ListingVariantsOptions, warnings: list[str]) -> dict[str, tuple[np.ndarray, dict]]:
     h, w = rgba.shape[:2]
     out = {}
     for name, bw, bh in (("grid", opts.grid_width, opts.grid_height), ("detail", opts.detail_width, opts.detail_height)):
@@ -69,22 +69,19 @@ def variants_arrays(rgba: np.ndarray, opts: VariantOptions, warnings: list[str])
     return out
 
 
-@budgeted("listing_variants")
-def listing_variants(data: bytes, options: VariantOptions | dict | None = None,
-                     limits: Limits | None = None) -> Result:
-    opts = parse_options(VariantOptions, options)
-    t = Timings()
-    with t.span("decode"):
-        src, rgba, _ = decode_rgba(data, limits)
-    warnings = list(src.warnings)
-    with t.span("resize"):
-        made = variants_arrays(rgba, opts, warnings)
-    with t.span("encode"):
-        files = {name: rgba_to_png(arr) for name, (arr, _) in made.items()}
+# 20.2 bytes per pixel
+SPEC = OpSpec("listing_variants", ListingVariantsOptions, OPENCV, label="Listing variants", work_bytes_per_pixel=21)
+
+
+@operation(SPEC)
+def listing_variants(job: Job) -> Result:
+    _src, rgba, _ = job.open_rgba()
+    with job.span("resize"):
+        made = variants_arrays(rgba, job.opts, job.warnings)
+    with job.span("encode"):
+        files = {name: encode(arr, "png") for name, (arr, _) in made.items()}
     detail_arr, detail_info = made["detail"]
     grid_arr, grid_info = made["grid"]
-    grid_meta = base_meta(grid_arr, "png", files["grid"], {}, [], name="grid", **grid_info)
-    meta = base_meta(detail_arr, "png", files["detail"], t.ms, warnings, name="detail", mode="RGBA",
-                     input_width=src.width, input_height=src.height,
-                     variants={"detail": detail_info, "grid": grid_info})
-    return Result(files["detail"], "image/png", meta, [Output("grid", files["grid"], "image/png", grid_meta)])
+    grid = output("grid", files["grid"], "png", grid_arr.shape[1::-1], **grid_info)
+    return job.finish(files["detail"], "png", detail_arr.shape[1::-1], extras=[grid], name="detail", mode="RGBA",
+                      variants={"detail": detail_info, "grid": grid_info})

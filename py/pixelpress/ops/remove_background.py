@@ -2,11 +2,11 @@
 
 Providers at the engine level:
 
-- `local`: the salient-object network (`matte_neural`), refined at full
+- `local`: the salient-object network (`matte.neural`), refined at full
   resolution. When the network cannot be loaded or run, or finds nothing, the
   classical matte takes over and meta says so (`matte.method`,
   `matte.fallback_reason`).
-- `classical`: the studio-background matte of `matte_local` (border colour
+- `classical`: the studio-background matte of `matte.local` (border colour
   model, shadow-aware score, GrabCut): good on plain studio backdrops only.
 - `skip`: the image unchanged, as RGBA PNG.
 - `remote`: the input was already cut out by the server's API4.ai endpoint
@@ -29,16 +29,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..coroutines import run_now
-from ..decode import Limits
 from ..errors import EmptyImage
-from ..imaging import base_meta, decode_rgba, rgba_to_png
-from ..options import choice, integer, parse_options, text
-from ..registry import budgeted
-from ..result import Result, Timings
+from ..matte.local import NoSubject, estimate_alpha, refine_edges
+from ..matte.neural import LocalBackdrop, neural_alpha
+from ..operation import OPENCV, Job, OpSpec, blocking, operation
+from ..options import choice, integer, text
+from ..result import Result
 from ..saliency import MODEL, ModelUnavailable, Segmenter, native_segmenter
-from .matte_local import NoSubject, estimate_alpha, refine_edges
-from .matte_neural import LocalBackdrop, neural_alpha
 
 PROVIDERS = ("local", "classical", "skip", "remote")
 
@@ -110,33 +107,29 @@ def _compose(colours: np.ndarray, alpha: np.ndarray) -> np.ndarray:
     return out
 
 
-@budgeted("remove_background")
-async def remove_background_async(data: bytes, options: RemoveBackgroundOptions | dict | None = None,
-                                  limits: Limits | None = None, *, segmenter: Segmenter | None = None) -> Result:
-    opts = parse_options(RemoveBackgroundOptions, options)
-    t = Timings()
-    with t.span("decode"):
-        src, rgba, had_alpha = decode_rgba(data, limits)
-    warnings = list(src.warnings)
+# 51.5 bytes per pixel with the network, 33.2 classical
+SPEC = OpSpec("remove_background", RemoveBackgroundOptions, OPENCV, model=True, label="Background removal",
+              work_bytes_per_pixel=52)
+
+
+@operation(SPEC)
+async def remove_background_async(job: Job, *, segmenter: Segmenter | None = None) -> Result:
+    opts = job.opts
+    _src, rgba, had_alpha = job.open_rgba()
     extra: dict = {"provider": opts.provider}
     if opts.fallback_reason:
         extra["fallback_reason"] = opts.fallback_reason
     if opts.provider in ("local", "classical"):
-        with t.span("matte"):
+        with job.span("matte"):
             rgba, info, more = await cutout(rgba, opts.provider, segmenter=segmenter, feather=opts.feather)
         extra["matte"] = info
         if "matte_confidence" in info:
             extra["matte_confidence"] = info["matte_confidence"]
-        warnings += more
+        job.warnings += more
     elif opts.provider == "remote" and not had_alpha:
-        warnings.append("provider is remote but the image has no transparency; it was kept unchanged.")
-    with t.span("encode"):
-        out = rgba_to_png(rgba)
-    meta = base_meta(rgba, "png", out, t.ms, warnings, mode="RGBA", input_format=src.format.lower(), **extra)
-    return Result(out, "image/png", meta)
+        job.warnings.append("provider is remote but the image has no transparency; it was kept unchanged.")
+    out = job.encode(rgba, "png")
+    return job.finish(out, "png", rgba.shape[1::-1], mode="RGBA", **extra)
 
 
-@budgeted("remove_background")
-def remove_background(data: bytes, options: RemoveBackgroundOptions | dict | None = None,
-                      limits: Limits | None = None, *, segmenter: Segmenter | None = None) -> Result:
-    return run_now(remove_background_async(data, options, limits, segmenter=segmenter))
+remove_background = blocking(remove_background_async)

@@ -2,7 +2,7 @@
 
 `neural_alpha(rgb, segmenter)` returns a uint8 alpha at the photo's size, info
 for meta and the matte's confidence; `LocalBackdrop` then gives
-`matte_local.refine_edges` the backdrop colour around the subject, so both
+`matte.local.refine_edges` the backdrop colour around the subject, so both
 mattes decontaminate their edges the same way. Steps:
 
 1. The network's 320x320 subject map (`saliency`).
@@ -31,7 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..saliency import Segmenter, subject_map
-from .matte_local import NoSubject, guided_filter, resize_to_pixels, smooth
+from .local import NoSubject, guided_filter, resize_to_pixels, smooth
 
 REFINE_PIXELS = 2_000_000
 BACKDROP_PIXELS = 250_000
@@ -160,7 +160,7 @@ class LocalBackdrop:
     pixels are uniform (a plain wall, a cyclorama) the colour is exact enough
     to place the edge by the compositing equation (`edge_trust` near 1); in a
     busy scene it is only good for cleaning colours, and the network's edge
-    stands. Same interface as `matte_local.BackgroundModel`.
+    stands. Same interface as `matte.local.BackgroundModel`.
     """
 
     def __init__(self, rgb: np.ndarray, alpha: np.ndarray):

@@ -29,17 +29,15 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-from ..decode import Limits, open_image
-from ..encode import encode_png
 from ..errors import EmptyImage, InvalidOption
-from ..options import choice, flag, integer, parse_options
-from ..registry import budgeted
+from ..operation import OPENCV, Job, OpSpec, operation
+from ..options import choice, flag, integer
 from ..result import Result, Timings
 from ..team import to_hex
 
 
 @dataclass(frozen=True)
-class LogoOptions:
+class LogoCleanupOptions:
     background: str = choice("auto", ("auto", "keep"),
                              "auto: remove a flat background (inputs with transparency are kept); "
                              "keep: never remove.")
@@ -73,51 +71,34 @@ class Cleaned:
     crop_box: tuple[int, int, int, int]
 
 
-@budgeted("logo_cleanup")
-def logo_cleanup(data: bytes, options: LogoOptions | dict | None = None,
-                 limits: Limits | None = None) -> Result:
-    opts = parse_options(LogoOptions, options)
-    t = Timings()
-    with t.span("decode"):
-        src = open_image(data, limits)
-    with t.span("cleanup"):
-        c = clean(src.image, opts, timings=t)
-    with t.span("encode"):
-        out = encode_png(c.image)
-    meta = {
-        "format": "png",
-        "width": c.image.width,
-        "height": c.image.height,
-        "bytes": len(out),
-        "colors": c.colors,
-        "background_removed": c.background,
-        "source_had_alpha": c.source_had_alpha,
-        "crop_box": list(c.crop_box),
-        "palette": opts.palette or None,
-        "input_format": src.format.lower(),
-        "input_width": src.width,
-        "input_height": src.height,
-        "timings_ms": t.ms,
-        "warnings": list(src.warnings) + c.warnings,
-    }
-    return Result(out, "image/png", meta)
+# 133.0 bytes per pixel logo PNG, 128.3 photo JPEG
+SPEC = OpSpec("logo_cleanup", LogoCleanupOptions, OPENCV, label="Logo clean-up", work_bytes_per_pixel=134)
 
 
-def load_logo(data: bytes, limits: Limits, t: Timings) -> tuple[Cleaned, list[str]]:
-    """Decode and clean a team logo for the operations that draw with it.
+@operation(SPEC)
+def logo_cleanup(job: Job) -> Result:
+    opts = job.opts
+    src = job.open()
+    with job.span("cleanup"):
+        c = clean(src.image, opts, timings=job.timings)
+    job.warnings += c.warnings
+    out = job.encode(c.image, "png")
+    return job.finish(out, "png", c.image.size, colors=c.colors, background_removed=c.background,
+                      source_had_alpha=c.source_had_alpha, crop_box=list(c.crop_box), palette=opts.palette or None)
 
-    Returns the cleaned logo and every warning so far (decoding's and the clean-up's).
-    """
-    with t.span("decode"):
-        src = open_image(data, limits)
-    with t.span("logo"):
+
+def load_logo(job: Job) -> Cleaned:
+    """Decode and clean a team logo for the operations that draw with it; its warnings go to the job's."""
+    src = job.open()
+    with job.span("logo"):
         logo = clean(src.image)
-    return logo, list(src.warnings) + logo.warnings
+    job.warnings += logo.warnings
+    return logo
 
 
-def clean(im: Image.Image, opts: LogoOptions | None = None, *, timings: Timings | None = None) -> Cleaned:
+def clean(im: Image.Image, opts: LogoCleanupOptions | None = None, *, timings: Timings | None = None) -> Cleaned:
     """The clean-up on a decoded image (L, RGB or RGBA); used by the asset pack too."""
-    opts = opts or LogoOptions()
+    opts = opts or LogoCleanupOptions()
     t = timings or Timings()
     warnings: list[str] = []
     rgba = np.asarray(im.convert("RGBA"))
@@ -172,7 +153,7 @@ def clean(im: Image.Image, opts: LogoOptions | None = None, *, timings: Timings 
     return Cleaned(img, colors, bg_hex, had_alpha, warnings, (x0, y0, x1, y1))
 
 
-def _remove_background(rgb: np.ndarray, opts: LogoOptions):
+def _remove_background(rgb: np.ndarray, opts: LogoCleanupOptions):
     import cv2
 
     h, w = rgb.shape[:2]
@@ -288,12 +269,6 @@ def _modes(px: np.ndarray, k: int, radius: float = 30.0, min_share: float = 0.02
         out.append((c, float(share)))
         rem &= ~m
     return out
-
-
-def dominant_colors(rgb: np.ndarray, alpha: np.ndarray, k: int = 5) -> list[str]:
-    """Hex colours of the largest flat areas among (nearly) opaque pixels, most dominant first."""
-    px = _sample(rgb, alpha)
-    return [to_hex(c) for c, _share in _modes(px, k)]
 
 
 def _snap(rgb: np.ndarray, alpha: np.ndarray, centres: np.ndarray, radius: float = 16.0) -> np.ndarray:

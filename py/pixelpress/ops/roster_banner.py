@@ -16,20 +16,29 @@ from dataclasses import dataclass
 from PIL import Image, ImageChops, ImageDraw, ImageFilter
 
 from .. import fonts
-from ..decode import Limits
-from ..encode import MIME, encode_jpeg, encode_png, encode_webp
-from ..options import choice, parse_options, text
-from ..registry import budgeted
-from ..result import Result, Timings
-from ..team import (INK, WHITE, TeamPalette, colour_list, contrast, distance, mix, parse_colors,
-                    parse_players, player_list, team_palette)
+from ..operation import OPENCV, Job, OpSpec, operation
+from ..options import choice, text
+from ..result import Result
+from ..team import (
+    INK,
+    WHITE,
+    TeamPalette,
+    colour_list,
+    contrast,
+    distance,
+    mix,
+    parse_colors,
+    parse_players,
+    player_list,
+    team_palette,
+)
 
 SIZES = {"1500x500": (1500, 500), "1200x630": (1200, 630)}
 MIN_PLAYERS = 1  # a roster banner needs a roster
 
 
 @dataclass(frozen=True)
-class BannerOptions:
+class RosterBannerOptions:
     team_name: str = text("", 40, "Team name (required).", required=True)
     sport: str = text("", 30, "Sport, e.g. Basketball.")
     size: str = choice("1500x500", tuple(SIZES), "Banner size: 1500x500 (X/Twitter header) "
@@ -50,42 +59,26 @@ class TextBox:
     box: tuple[int, int, int, int]  # ink box x0, y0, x1, y1 (exclusive)
 
 
-@budgeted("roster_banner")
-def roster_banner(data: bytes, options: BannerOptions | dict | None = None,
-                  limits: Limits | None = None) -> Result:
-    """`data` is the team logo (any background; it is cleaned first)."""
-    from .logo import load_logo
+# 133.1 bytes per pixel: the logo's clean-up
+SPEC = OpSpec("roster_banner", RosterBannerOptions, OPENCV, label="The roster banner", work_bytes_per_pixel=134)
 
-    opts = parse_options(BannerOptions, options)
-    t = Timings()
-    logo, warnings = load_logo(data, limits, t)
+
+@operation(SPEC)
+def roster_banner(job: Job) -> Result:
+    """The input is the team logo (any background; it is cleaned first)."""
+    from .logo_cleanup import load_logo
+
+    opts = job.opts
+    logo = load_logo(job)
     colors = opts.colors or tuple(logo.colors)
-    with t.span("render"):
+    with job.span("render"):
         im, boxes, _mask = render_banner(logo.image, opts.team_name, opts.sport, opts.players,
                                          team_palette(colors), SIZES[opts.size])
-    with t.span("encode"):
-        blob = encode(im, opts.format)
+    blob = job.encode(im, opts.format, quality=90, progressive=True)
     if fonts.warning():
-        warnings.append(fonts.warning())
-    meta = {
-        "format": opts.format,
-        "width": im.width,
-        "height": im.height,
-        "bytes": len(blob),
-        "colors": list(colors),
-        "text_boxes": [{"text": b.text, "role": b.role, "box": list(b.box)} for b in boxes],
-        "timings_ms": t.ms,
-        "warnings": warnings,
-    }
-    return Result(blob, MIME[opts.format], meta)
-
-
-def encode(im: Image.Image, fmt: str, quality: int = 90) -> bytes:
-    if fmt == "png":
-        return encode_png(im)
-    if fmt == "jpeg":
-        return encode_jpeg(im.convert("RGB"), quality=quality, progressive=True)
-    return encode_webp(im, quality=quality)
+        job.warnings.append(fonts.warning())
+    return job.finish(blob, opts.format, im.size, colors=list(colors),
+                      text_boxes=[{"text": b.text, "role": b.role, "box": list(b.box)} for b in boxes])
 
 
 # --- drawing helpers shared by the banner, the cards and the mockup ------------------
@@ -342,14 +335,14 @@ def _stack(cv: Canvas, items, x: float, top: float, bottom: float, align: str = 
     items: (text, font, fill, role, tracking, gap_before as a fraction of the font size)."""
     metrics = []
     total = 0.0
-    for i, (s, f, _fill, _role, _tr, gap) in enumerate(items):
+    for i, (_s, f, _fill, _role, _tr, gap) in enumerate(items):
         _x0, y0, _x1, y1 = f.getbbox("H", anchor="ls")
         asc, desc = -y0, max(0.0, f.size * 0.05)
         g = gap * f.size if i else 0.0
         metrics.append((asc, desc, g))
         total += g + asc + desc
     y = top + max(0.0, (bottom - top - total) / 2)
-    for (s, f, fill, role, tr, _gap), (asc, desc, g) in zip(items, metrics):
+    for (s, f, fill, role, tr, _gap), (asc, desc, g) in zip(items, metrics, strict=True):
         y += g + asc
         cv.text((x, y), s, f, fill, role, anchor=align + "s", tracking=tr)
         y += desc

@@ -1,0 +1,175 @@
+"""What an operation is: its spec, and the prologue and finish every op shares.
+
+An op is one module in `pixelpress.ops` named after the op. It declares
+
+    SPEC = OpSpec("oil_paint", OilPaintOptions, OPENCV, label="Oil paint", work_bytes_per_pixel=96)
+
+    @operation(SPEC)
+    def oil_paint(job: Job) -> Result:
+        src, rgba, had_alpha = job.open_rgba()
+        ...
+        return job.finish(job.encode(im, fmt, quality=job.opts.quality), fmt, im.size, brush_size=...)
+
+and callers see `oil_paint(data, options=None, limits=None)`. `operation`
+parses the options, sets the working-memory budget and hands the body a
+`Job`; `Job.finish` writes the meta keys every result carries, so they are
+spelled once. The registry finds ops by listing `pixelpress.ops`.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
+
+from .coroutines import run_now
+from .options import parse_options
+from .result import Output, Result, Timings
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from .decode import Decoded, Limits
+
+PILLOW = ("pillow",)
+NUMPY = ("pillow", "numpy")
+OPENCV = ("pillow", "numpy", "opencv-python")
+
+# Working memory an op may need for one image, checked against
+# `work_bytes_per_pixel` x the header's pixel count before anything is decoded
+# (decode.Limits.check_work). In the worker, wasm memory never shrinks and
+# stops at 4 GB: an op that ran out of it there left a 4 GB worker behind.
+# 2 GB plus the runtime (~0.2-0.4 GB with OpenCV) stays well below 4 GB. It is
+# not 1.5 GB because the heaviest ops (the logo clean-up and the team ops
+# built on it) need 1.6 GB for a 12 MP camera photo, which must keep working.
+# The pool recycles a worker whose heap is over 1.5 GB after a job
+# (RECYCLE_HEAP_BYTES in web/client/pixelpress.js).
+#
+# Each op's `work_bytes_per_pixel` is the peak RSS growth of one native run
+# on a 12 MP input (4000x3000 JPEG photo; 3464x3464 PNG logo for the team
+# ops; RGBA cut-out PNG for the listing steps), rounded up, measured in a
+# fresh process after a warm-up run on a small image; the measured figure
+# stands beside each SPEC. An op whose figure keeps it under the budget up
+# to the 50 MP pixel cap is never refused for memory.
+WORK_BUDGET_BYTES = 2_000_000_000
+
+
+@dataclass(frozen=True)
+class OpSpec:
+    name: str  # also the name of its module in pixelpress.ops and of the function there
+    options: type  # the options dataclass: parsed before the op runs, and the schema the page reads
+    packages: tuple[str, ...]  # Pyodide packages the worker loads first
+    label: str  # what a person calls it, to open a sentence: "Oil paint works on pictures up to ..."
+    work_bytes_per_pixel: int  # peak working memory per input pixel; see WORK_BUDGET_BYTES
+    progress: bool = False  # the function accepts a `progress` callback (one event shape: pipeline.run_steps)
+    model: bool = False  # runs the salient-object network: `<name>_async` takes a `segmenter`
+
+    def limits(self) -> Limits:
+        """The decoding limits for this op: the shared caps plus its working-memory budget."""
+        return _limits(self)
+
+
+@functools.cache
+def _limits(spec: OpSpec) -> Limits:
+    from .decode import DEFAULT_LIMITS  # decode imports Pillow: not before an op runs
+
+    return replace(DEFAULT_LIMITS, work_bytes_per_pixel=spec.work_bytes_per_pixel,
+                   max_work_bytes=WORK_BUDGET_BYTES, work_label=spec.label)
+
+
+class Job:
+    """One call of an op: its input, parsed options, limits, timings and warnings."""
+
+    def __init__(self, spec: OpSpec, data: bytes, options: Any, limits: Limits | None):
+        self.spec = spec
+        self.data = data
+        self.opts = parse_options(spec.options, options)
+        self.limits = spec.limits() if limits is None else limits
+        self.timings = Timings()
+        self.warnings: list[str] = []
+        self.input: dict = {}  # what the input was: input_format, input_width, ...; goes into meta
+
+    def span(self, name: str):
+        """Time a block into meta["timings_ms"][name]."""
+        return self.timings.span(name)
+
+    def note(self, decoded: Decoded) -> Decoded:
+        """Record a decoded input's facts and warnings (for ops that decode inside their own steps)."""
+        self.warnings += decoded.warnings
+        self.input = {"input_format": decoded.format.lower(), "input_width": decoded.width,
+                      "input_height": decoded.height, "input_bytes": len(self.data)}
+        return decoded
+
+    def open(self, *, fit: tuple[int | None, int | None] | None = None) -> Decoded:
+        """Decode the input (a Pillow image), timed as "decode"."""
+        from .decode import open_image
+
+        with self.span("decode"):
+            return self.note(open_image(self.data, self.limits, fit=fit))
+
+    def open_rgba(self, *, fit: tuple[int | None, int | None] | None = None) -> tuple[Decoded, np.ndarray, bool]:
+        """Decode the input as (decoded, HxWx4 uint8 RGBA, had_transparency); see imaging.decode_rgba."""
+        from .imaging import decode_rgba
+
+        with self.span("decode"):
+            src, rgba, had_alpha = decode_rgba(self.data, self.limits, fit=fit)
+        self.note(src)
+        return src, rgba, had_alpha
+
+    def encode(self, im, fmt: str, **kwargs) -> bytes:
+        """`encode.encode` (a Pillow image or an RGBA array), timed as "encode"."""
+        from .encode import encode
+
+        with self.span("encode"):
+            return encode(im, fmt, **kwargs)
+
+    def finish(self, data: bytes, fmt: str, size: tuple[int, int], *, mime: str | None = None,
+               extras: list[Output] | tuple = (), **meta) -> Result:
+        """The Result with the keys every op's meta carries, then the op's own `meta`.
+
+        format, width, height, bytes; input_format, input_width, input_height,
+        input_bytes (when the op decoded its input); timings_ms and warnings.
+        """
+        from .encode import MIME
+
+        head = {"format": fmt, "width": int(size[0]), "height": int(size[1]), "bytes": len(data)}
+        tail = {"timings_ms": self.timings.ms, "warnings": self.warnings}
+        return Result(data, mime or MIME[fmt], head | self.input | meta | tail, list(extras))
+
+
+def output(name: str, data: bytes, fmt: str, size: tuple[int, int], **meta) -> Output:
+    """A further file of a multi-output op, with the same leading meta keys as the main one, and its name."""
+    from .encode import MIME
+
+    return Output(name, data, MIME[fmt], {"format": fmt, "width": int(size[0]), "height": int(size[1]),
+                                          "bytes": len(data), "name": name, **meta})
+
+
+def operation(spec: OpSpec) -> Callable:
+    """Make `body(job, **kwargs)` the op `fn(data, options=None, limits=None, **kwargs) -> Result`.
+
+    A coroutine body gives a coroutine op (the ops that await the network in
+    the browser); `blocking` makes its plain twin.
+    """
+    def wrap(body):
+        if inspect.iscoroutinefunction(body):
+            async def op(data: bytes, options: Any = None, limits: Limits | None = None, **kwargs) -> Result:
+                return await body(Job(spec, data, options, limits), **kwargs)
+        else:
+            def op(data: bytes, options: Any = None, limits: Limits | None = None, **kwargs) -> Result:
+                return body(Job(spec, data, options, limits), **kwargs)
+        functools.update_wrapper(op, body)
+        op.spec = spec
+        return op
+    return wrap
+
+
+def blocking(async_op: Callable) -> Callable:
+    """The plain op of a coroutine op, run to its end at once (natively nothing really waits)."""
+    @functools.wraps(async_op)
+    def op(data: bytes, options: Any = None, limits: Limits | None = None, **kwargs) -> Result:
+        return run_now(async_op(data, options, limits, **kwargs))
+    op.__name__ = op.__qualname__ = async_op.__name__.removesuffix("_async")
+    return op
