@@ -24,7 +24,7 @@ export async function fetchImage(url, { timeoutMs = DEFAULT_FETCH.timeoutMs, max
     let response;
     try {
       response = await fetch(parsed.href, { signal: controller.signal, credentials: 'omit', redirect: 'follow' });
-    } catch (e) {
+    } catch {
       if (controller.signal.aborted) throw controller.signal.reason;
       // A cross-origin server without CORS headers and an unreachable host look
       // the same to a page; say both.
@@ -46,7 +46,7 @@ export async function fetchImage(url, { timeoutMs = DEFAULT_FETCH.timeoutMs, max
       let part;
       try {
         part = await reader.read();
-      } catch (e) {
+      } catch {
         if (controller.signal.aborted) throw controller.signal.reason;
         throw new PixelpressError('fetch_failed', `The download from ${parsed.host} broke off.`, { source: url });
       }

@@ -4,7 +4,7 @@
 // server, and registers the service worker once the engine is up.
 
 import { client, onLoading } from './boot.js';
-import { h, $, $$, fmtBytes, fmtMs, announce, debounce } from './util.js';
+import { h, $, $$, fmtBytes, fmtMs, announce, debounce, now } from './util.js';
 import { store, PURGE_EVERY_MS, MAX_AGE_MS } from './store.js';
 import { forgetMemory } from './cache.js';
 import { createView } from './views/base.js';
@@ -13,7 +13,6 @@ import oilPaint from './views/oil-paint.js';
 import carListing from './views/car-listing.js';
 import teamAssets from './views/team-assets.js';
 import webSizes from './views/web-sizes.js';
-import { now } from './util.js';
 
 const PHASES = { runtime: 'Downloading the image engine', packages: 'Loading image tools', model: 'Loading the cut-out model' };
 const bar = $('#engine-progress');

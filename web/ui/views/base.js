@@ -2,7 +2,7 @@
 // a main action, an optional live before/after preview, and its batch queue.
 // Views are plain specs (see convert.js); this module turns a spec into UI.
 
-import { h, $, fmtBytes, download, announce, baseName } from '../util.js';
+import { h, fmtBytes, announce } from '../util.js';
 import { createInput } from '../input.js';
 import { createCompare } from '../compare-slider.js';
 import { createPreview } from '../preview.js';
