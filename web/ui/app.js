@@ -135,7 +135,8 @@ async function restore() {
     const jobs = await store.allJobs();
     for (const v of views) await v.queue.restore(jobs.filter((j) => j.view === v.spec.id));
     const est = await store.estimate();
-    storageNote.textContent = `Results are kept on this device for 24 hours${est?.usage ? ` (${fmtBytes(est.usage)} used)` : ''}.`;
+    const used = est?.usage ? ` (${fmtBytes(est.usage)} used)` : '';
+    storageNote.textContent = `Results are kept on this device for 24 hours${used}.`;
   } catch (e) {
     storageNote.textContent = e.message;
   }

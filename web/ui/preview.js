@@ -10,7 +10,9 @@ export const PROXY_PIXELS = 1_000_000;
 export async function makeProxy(client, blob, maxPixels = PROXY_PIXELS) {
   const size = await sniffSize(blob);
   if (size && size.width * size.height > BROWSER_DECODE_MAX_PIXELS) {
-    throw Object.assign(new Error(`The image is ${size.width}×${size.height} (${(size.width * size.height / 1e6).toFixed(0)} megapixels), over the ${BROWSER_DECODE_MAX_PIXELS / 1e6} megapixel limit.`), { code: 'too_large' });
+    const mp = (size.width * size.height / 1e6).toFixed(0);
+    throw Object.assign(new Error(`The image is ${size.width}×${size.height} (${mp} megapixels), `
+      + `over the ${BROWSER_DECODE_MAX_PIXELS / 1e6} megapixel limit.`), { code: 'too_large' });
   }
   try {
     const bmp = await createImageBitmap(blob);
@@ -39,7 +41,8 @@ export async function makeProxy(client, blob, maxPixels = PROXY_PIXELS) {
 // options(options) -> options}) names a costly first stage whose result does not
 // depend on every option (e.g. a cut-out under margin and shadow sliders): it runs
 // once per source and key, and later renders start from its result.
-export function createPreview({ client, view, compare, op, previewOptions = (o) => o, describe, delay = 90, proxyPixels = PROXY_PIXELS, gate = () => Promise.resolve(), prestep = null }) {
+export function createPreview({ client, view, compare, op, previewOptions = (o) => o, describe, delay = 90,
+  proxyPixels = PROXY_PIXELS, gate = () => Promise.resolve(), prestep = null }) {
   let proxy = null;
   const prepared = new Map(); // prestep key -> Promise<Blob>, for the current source
   let proxyPromise = null;

@@ -18,7 +18,8 @@ function fieldControl(f, value, onInput) {
   let control;
   let out = null;
   if (f.type === 'select') {
-    control = h('select', common, ...f.options.map(([v, label]) => h('option', { value: v, selected: String(value) === String(v) }, label)));
+    const choices = f.options.map(([v, label]) => h('option', { value: v, selected: String(value) === String(v) }, label));
+    control = h('select', common, ...choices);
   } else if (f.type === 'range') {
     out = h('output.range-value', { for: id }, `${value}${f.unit ?? ''}`);
     control = h('input', { ...common, type: 'range', min: f.min, max: f.max, step: f.step ?? 1, value });
@@ -35,9 +36,10 @@ function fieldControl(f, value, onInput) {
   control.addEventListener(f.type === 'select' || f.type === 'checkbox' || f.type === 'color' ? 'change' : 'input', onInput);
   if (f.type === 'color') control.addEventListener('input', onInput);
   const help = h('p.help', { id: helpId }, f.help);
+  const dataset = { field: f.name };
   const wrap = f.type === 'checkbox'
-    ? h('div.field.check', { dataset: { field: f.name } }, h('label', { for: id }, control, h('span', {}, f.label)), help)
-    : h('div.field', { dataset: { field: f.name } }, h('div.field-top', {}, h('label', { for: id }, f.label), out), control, help);
+    ? h('div.field.check', { dataset }, h('label', { for: id }, control, h('span', {}, f.label)), help)
+    : h('div.field', { dataset }, h('div.field-top', {}, h('label', { for: id }, f.label), out), control, help);
   return { wrap, control, out };
 }
 
@@ -49,7 +51,9 @@ export function readField(f, control) {
 
 export function createView(spec, ctx) {
   const { client } = ctx;
-  const saved = (() => { try { return JSON.parse(localStorage.getItem(`pixelpress.options.${spec.id}`) || '{}'); } catch { return {}; } })();
+  const saved = (() => {
+    try { return JSON.parse(localStorage.getItem(`pixelpress.options.${spec.id}`) || '{}'); } catch { return {}; }
+  })();
   const values = Object.fromEntries(spec.fields.map((f) => [f.name, saved[f.name] ?? f.default]));
   const controls = {};
   const staged = [];
@@ -61,7 +65,9 @@ export function createView(spec, ctx) {
   const input = createInput({ multiple: spec.multiple !== false, label: spec.dropLabel, hint: spec.dropHint,
     onInput: (items) => stage(items) });
   const stagedList = h('ul.staged', { 'aria-label': 'Ready to process' });
-  const compare = spec.preview ? createCompare({ label: `Move the divider between original and ${spec.title.toLowerCase()} result` }) : null;
+  const compare = spec.preview
+    ? createCompare({ label: `Move the divider between original and ${spec.title.toLowerCase()} result` })
+    : null;
   const preview = spec.preview ? createPreview({ client, view: spec.id, compare, op: spec.op,
     previewOptions: spec.previewOptions, describe: spec.describePreview, proxyPixels: spec.proxyPixels,
     gate: () => queue.whenIdle(), prestep: spec.previewPrestep }) : null;
@@ -92,7 +98,8 @@ export function createView(spec, ctx) {
   const counts = h('p.queue-counts', { role: 'status', 'aria-live': 'polite' });
   const btnCancel = h('button.ghost.small', { type: 'button', onclick: () => queue.cancelAll() }, 'Cancel all');
   const btnRetry = h('button.secondary.small', { type: 'button', onclick: () => queue.retryFailed() }, 'Retry failed');
-  const btnZip = h('button.primary.small', { type: 'button', onclick: () => queue.downloadAll(spec.zipName ?? `pixelpress-${spec.id}.zip`) }, 'Download all (.zip)');
+  const zipName = spec.zipName ?? `pixelpress-${spec.id}.zip`;
+  const btnZip = h('button.primary.small', { type: 'button', onclick: () => queue.downloadAll(zipName) }, 'Download all (.zip)');
   const btnClear = h('button.ghost.small', { type: 'button', onclick: () => queue.clearFinished() }, 'Clear finished');
   const queueBox = h('section.queue', { 'aria-label': `${spec.title} queue`, hidden: true },
     h('div.queue-head', {}, h('h3', {}, spec.queueTitle ?? 'Results'), counts,
@@ -134,8 +141,9 @@ export function createView(spec, ctx) {
       out.textContent = 'Uploading…';
       try {
         const links = [];
+        const day = new Date().toISOString().slice(0, 10);
         for (const f of queue.files(job)) {
-          const { url } = await ctx.remote.uploadResult(f.blob, `${spec.id}/${new Date().toISOString().slice(0, 10)}/${f.name}`, { base: ctx.server.base });
+          const { url } = await ctx.remote.uploadResult(f.blob, `${spec.id}/${day}/${f.name}`, { base: ctx.server.base });
           links.push(h('a', { href: url, target: '_blank', rel: 'noopener' }, f.name));
         }
         out.textContent = 'Uploaded: ';
@@ -179,7 +187,10 @@ export function createView(spec, ctx) {
     renderStaged();
     if (preview && (wasEmpty || spec.multiple === false)) sourceFromStaged();
     if (spec.autoStart) start();
-    else announce(`${items.length} ${items.length === 1 ? 'file' : 'files'} added. Press “${spec.action(staged.length)}” to start.`);
+    else {
+      const files = `${items.length} ${items.length === 1 ? 'file' : 'files'}`;
+      announce(`${files} added. Press “${spec.action(staged.length)}” to start.`);
+    }
   }
 
   function requestPreview(immediate = false) {
@@ -223,7 +234,8 @@ export function createView(spec, ctx) {
   form.addEventListener('submit', (e) => { e.preventDefault(); start(); });
 
   const mainCol = h('div.col-main', {}, input.el, stagedList, compare?.el);
-  const el = h(`section.view${spec.preview ? '' : '.no-preview'}`, { id: `view-${spec.id}`, 'aria-labelledby': `${spec.id}-title`, hidden: true },
+  const el = h(`section.view${spec.preview ? '' : '.no-preview'}`,
+    { id: `view-${spec.id}`, 'aria-labelledby': `${spec.id}-title`, hidden: true },
     head, h('div.view-grid', {}, mainCol, h('aside.col-side', {}, form)), queueBox);
   renderStaged();
   refreshQueue();

@@ -42,7 +42,9 @@ export function checkValue(option, value, label, field = option.name) {
   } else if (option.kind === 'text') {
     const s = String(value).trim();
     if (option.required && !s) throw invalid(field, `Enter the ${label.toLowerCase()}.`);
-    if (s.length > option.max_len) throw invalid(field, `${label} can be at most ${option.max_len} characters (this is ${s.length}).`);
+    if (s.length > option.max_len) {
+      throw invalid(field, `${label} can be at most ${option.max_len} characters (this is ${s.length}).`);
+    }
   } else if (option.kind === 'choice' && !option.choices.includes(value)) {
     throw invalid(field, `${label} must be one of ${option.choices.join(', ')}.`);
   }
@@ -77,7 +79,9 @@ export function parseRoster(text, op, field = 'roster') {
     }
     players.push({ number, name });
   });
-  if (players.length > list.max_items) throw invalid(field, `At most ${list.max_items} players fit on the banners; this roster has ${players.length}.`);
+  if (players.length > list.max_items) {
+    throw invalid(field, `At most ${list.max_items} players fit on the banners; this roster has ${players.length}.`);
+  }
   if (players.length < list.min_items) throw invalid(field, `Enter at least ${list.min_items} player.`);
   return players;
 }

@@ -1,4 +1,7 @@
 // ESLint for every JS file in the repository: `make lint-js` (or `npx eslint .`).
+// .mjs, not .js: package.json cannot say "type": "module", since Node would
+// then read .cache/runtime/core/pyodide.asm.js (CommonJS) as a module and the
+// bytecode build step would fail.
 // Each group of files gets the globals of the place it runs in, so a page-only
 // API used in a worker, or a Node API used in the page, is reported.
 
@@ -36,7 +39,7 @@ export default [
     languageOptions: { sourceType: 'script', globals: globals.serviceworker },
   },
   {
-    files: ['build_scripts/**/*.mjs', 'tests/**/*.mjs', 'eslint.config.js'],
+    files: ['build_scripts/**/*.mjs', 'tests/**/*.mjs', 'eslint.config.mjs'],
     languageOptions: { globals: globals.node },
   },
 ];
