@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 PORT   ?= 8000
 
-.PHONY: setup runtime fonts model test-data build run test test-engine test-browser test-server bench clean
+.PHONY: setup runtime fonts model test-data build run lint lint-js test test-engine test-browser test-server bench clean
 
 setup: $(VENV)/.installed node_modules/.installed .venv-contrib/.installed
 	@bash build_scripts/ensure_chromium.sh
@@ -47,7 +47,13 @@ build: setup runtime fonts model
 run: build
 	$(VENV)/bin/pixelpress-server --static dist --host 127.0.0.1 --port $(PORT)
 
-test: build test-data
+# Every linter; `make test` runs them first.
+lint: lint-js
+
+lint-js: node_modules/.installed
+	node_modules/.bin/eslint .
+
+test: lint build test-data
 	$(PY) -m pytest -q -ra
 
 test-engine: setup fonts model test-data
