@@ -52,7 +52,7 @@ export class EngineHandle {
   async relayInfer(onInfer, { inferId, tensor, dims }) {
     let reply;
     try {
-      if (!onInfer) throw new Error('this client has no model host');
+      if (!onInfer) throw new PixelpressError('model_unavailable', 'this client has no model host');
       const { data, dims: outDims } = await onInfer({ tensor, dims });
       reply = { type: 'infer-result', inferId, ok: true, data, dims: outDims };
     } catch (e) {

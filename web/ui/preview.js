@@ -3,6 +3,7 @@
 // preview job is in flight at a time (running jobs are never killed: that
 // would cost a worker), and results of stale generations are dropped.
 
+import { PixelpressError } from '../client/errors.js';
 import { fmtBytes, fmtMs, friendlyError, sniffSize, BROWSER_DECODE_MAX_PIXELS } from './util.js';
 
 export const PROXY_PIXELS = 1_000_000;
@@ -11,8 +12,8 @@ export async function makeProxy(client, blob, maxPixels = PROXY_PIXELS) {
   const size = await sniffSize(blob);
   if (size && size.width * size.height > BROWSER_DECODE_MAX_PIXELS) {
     const mp = (size.width * size.height / 1e6).toFixed(0);
-    throw Object.assign(new Error(`The image is ${size.width}×${size.height} (${mp} megapixels), `
-      + `over the ${BROWSER_DECODE_MAX_PIXELS / 1e6} megapixel limit.`), { code: 'too_large' });
+    throw new PixelpressError('too_large', `The image is ${size.width}×${size.height} (${mp} megapixels), `
+      + `over the ${BROWSER_DECODE_MAX_PIXELS / 1e6} megapixel limit.`);
   }
   try {
     const bmp = await createImageBitmap(blob);

@@ -1,6 +1,6 @@
 // What outlives the page: the job history (store.js) and the results
 // (cache.js). The queue never sees a storage exception: writes resolve with
-// the StorageError the row should show, or null.
+// the PixelpressError the row should show, or null.
 
 import { store } from '../store.js';
 import { hashBlob, resultKey, lookup, save } from '../cache.js';

@@ -22,7 +22,8 @@ async function runListing(job, { signal, onProgress }, ctx) {
       const pathNote = `Background removed by ${cut.provider} on the server; cropped and finished on this device`;
       return { outputs: r.outputs, meta: r.meta, path: 'server', pathNote };
     } catch (e) {
-      if (e?.fallback !== true || e?.name !== 'RemoteError') throw e;
+      // Only remote.js sets `fallback`: an engine error from the run above is the row's to show.
+      if (e?.fallback !== true) throw e;
       fallbackReason = `server background removal unavailable (${e.message})`;
     }
   }

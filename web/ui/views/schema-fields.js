@@ -4,11 +4,15 @@
 // the engine default come from here, so the form cannot drift from the engine.
 // A view may set `studioDefault` where the studio deliberately starts elsewhere.
 
+import { PixelpressError } from '../../client/errors.js';
 import SCHEMA from '../schema.js';
+
+// A view spec out of step with the engine: a bug, found when the view loads.
+const outOfStep = (message) => new PixelpressError('internal_error', message);
 
 export function engineOption(op, name) {
   const o = SCHEMA[op]?.options.find((x) => x.name === name);
-  if (!o) throw new Error(`${op} has no option ${name}`); // a view spec out of step with the engine
+  if (!o) throw outOfStep(`${op} has no option ${name}`);
   return o;
 }
 
@@ -19,12 +23,13 @@ export function fieldFor(op, name, ui) {
   if (o.kind === 'text') Object.assign(f, { maxlength: o.max_len, required: Boolean(o.required) });
   if (o.kind === 'choice' && ui.options) {
     const stray = ui.options.map(([v]) => v).filter((v) => !o.choices.includes(v));
-    if (stray.length) throw new Error(`${op}.${name} offers ${stray.join(', ')}, not engine choices`);
+    if (stray.length) throw outOfStep(`${op}.${name} offers ${stray.join(', ')}, not engine choices`);
   }
   return f;
 }
 
-const invalid = (field, message) => Object.assign(new Error(message), { field });
+// The engine's own code for what it would refuse; `field` is the form's field, which the form focuses.
+export const invalid = (field, message) => new PixelpressError('invalid_option', message, { field });
 
 // What the engine would say about `value`, in the form's words (its label), or nothing.
 export function checkValue(option, value, label, field = option.name) {

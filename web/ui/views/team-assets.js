@@ -2,7 +2,7 @@
 // (cleaned logo sizes, favicon, shirt mockups, banners, social cards, web sizes).
 
 import { h, slug, fmtBytes } from '../util.js';
-import { fieldFor, parseRoster } from './schema-fields.js';
+import { fieldFor, invalid, parseRoster } from './schema-fields.js';
 
 const opt = (name, ui) => fieldFor('asset_pack', name, ui);
 
@@ -49,7 +49,7 @@ export default {
     if (!v.auto_colors) o.colors = [v.color1, v.color2];
     if (v.featured_player !== null && v.featured_player !== undefined && v.featured_player !== '') {
       if (!o.players.some((p) => p.number === v.featured_player)) {
-        throw Object.assign(new Error(`Number ${v.featured_player} is not in the roster.`), { field: 'featured_player' });
+        throw invalid('featured_player', `Number ${v.featured_player} is not in the roster.`);
       }
       o.featured_player = v.featured_player;
     }
