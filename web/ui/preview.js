@@ -42,8 +42,10 @@ export async function makeProxy(client, blob, maxPixels = PROXY_PIXELS) {
 // options(options) -> options}) names a costly first stage whose result does not
 // depend on every option (e.g. a cut-out under margin and shadow sliders): it runs
 // once per source and key, and later renders start from its result.
+// `explain(error)` says an engine error in the form's words, or gives nothing.
 export function createPreview({ client, view, compare, op, previewOptions = (o) => o, describe, delay = 90,
-  proxyPixels = PROXY_PIXELS, gate = () => Promise.resolve(), prestep = null }) {
+  proxyPixels = PROXY_PIXELS, gate = () => Promise.resolve(), prestep = null, explain = () => null }) {
+  const say = (e) => explain(e) ?? friendlyError(e);
   let proxy = null;
   const prepared = new Map(); // prestep key -> Promise<Blob>, for the current source
   let proxyPromise = null;
@@ -82,7 +84,7 @@ export function createPreview({ client, view, compare, op, previewOptions = (o) 
         document.dispatchEvent(new CustomEvent('pixelpress:preview', { detail: { view, ms, engineMs: r.ms } }));
       }
     } catch (e) {
-      if (job.gen === generation) compare.setStatus(`No preview: ${friendlyError(e)}`, 'error');
+      if (job.gen === generation) compare.setStatus(`No preview: ${say(e)}`, 'error');
     } finally {
       inFlight = false;
       if (!pending) compare.setBusy(false);

@@ -8,6 +8,7 @@ import { createCompare } from '../compare-slider.js';
 import { createPreview } from '../preview.js';
 import { Queue } from '../queue.js';
 import { checkFields } from './schema-fields.js';
+import { fieldMapOf, inFormTerms } from '../field-errors.js';
 
 let fieldSeq = 0;
 
@@ -57,6 +58,7 @@ export function createView(spec, ctx) {
   const values = Object.fromEntries(spec.fields.map((f) => [f.name, saved[f.name] ?? f.default]));
   const controls = {};
   const staged = [];
+  const labels = Object.fromEntries(spec.fields.map((f) => [f.name, f.label]));
 
   const title = h('h2', { id: `${spec.id}-title`, tabindex: '-1' }, spec.title);
   const note = h('p.view-note', { role: 'status', 'aria-live': 'polite' });
@@ -68,9 +70,11 @@ export function createView(spec, ctx) {
   const compare = spec.preview
     ? createCompare({ label: `Move the divider between original and ${spec.title.toLowerCase()} result` })
     : null;
+  const fieldMapNow = () => ({ ...fieldMapOf(spec.fields), ...spec.fieldTerms?.(values, labels) });
   const preview = spec.preview ? createPreview({ client, view: spec.id, compare, op: spec.op,
     previewOptions: spec.previewOptions, describe: spec.describePreview, proxyPixels: spec.proxyPixels,
-    gate: () => queue.whenIdle(), prestep: spec.previewPrestep }) : null;
+    gate: () => queue.whenIdle(), prestep: spec.previewPrestep,
+    explain: (e) => inFormTerms(e, fieldMapNow())?.message }) : null;
 
   const form = h('form.options', { 'aria-label': `${spec.title} options`, novalidate: true });
   const fieldsBox = h('div.fields');
@@ -215,9 +219,11 @@ export function createView(spec, ctx) {
     try {
       checkFields(spec.fields, values); // what the engine would refuse, refused here, in the form's words
       spec.toOptions(values, null); // and the view's own rules, once, before anything is queued
+      // Taken now, with the values the options are made from: the engine's answer comes back later.
+      const fieldMap = fieldMapNow();
       build = (job) => {
         const o = spec.toOptions(values, job);
-        return spec.cacheOptions ? { options: o, cacheOptions: spec.cacheOptions(values, job, o, ctx) } : o;
+        return { options: o, cacheOptions: spec.cacheOptions?.(values, job, o, ctx), fieldMap };
       };
     } catch (e) {
       formError.textContent = e.message;

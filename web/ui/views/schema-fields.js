@@ -62,16 +62,19 @@ export function checkFields(fields, values) {
   }
 }
 
+// The roster's non-blank lines, numbered as the user sees them: players[k] was typed on rosterLines(text)[k].line.
+export function rosterLines(text) {
+  return String(text ?? '').split('\n').map((raw, i) => ({ line: i + 1, text: raw.trim() })).filter((l) => l.text);
+}
+
 // A roster typed one player per line ("7 Ana Silva") to the engine's `players`,
 // checked against the engine's list and item rules; errors name the line.
 export function parseRoster(text, op, field = 'roster') {
   const list = engineOption(op, 'players');
   const [numberRule, nameRule] = ['number', 'name'].map((n) => list.item.fields.find((x) => x.name === n));
   const players = [];
-  String(text ?? '').split('\n').forEach((raw, i) => {
-    const line = raw.trim();
-    if (!line) return;
-    const where = `Roster line ${i + 1}`;
+  for (const { line: n, text: line } of rosterLines(text)) {
+    const where = `Roster line ${n}`;
     const m = line.match(/^#?\s*(\d+)[\s.,:;-]+(.+)$/);
     if (!m) throw invalid(field, `${where} ("${line.slice(0, 30)}") needs a number then a name, like "7 Ana Silva".`);
     const number = Number(m[1]);
@@ -83,7 +86,7 @@ export function parseRoster(text, op, field = 'roster') {
       throw invalid(field, `${where}: the name can be at most ${nameRule.max_len} characters (this one is ${name.length}).`);
     }
     players.push({ number, name });
-  });
+  }
   if (players.length > list.max_items) {
     throw invalid(field, `At most ${list.max_items} players fit on the banners; this roster has ${players.length}.`);
   }

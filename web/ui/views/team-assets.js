@@ -2,7 +2,7 @@
 // (cleaned logo sizes, favicon, shirt mockups, banners, social cards, web sizes).
 
 import { h, slug, fmtBytes } from '../util.js';
-import { fieldFor, invalid, parseRoster } from './schema-fields.js';
+import { fieldFor, invalid, parseRoster, rosterLines } from './schema-fields.js';
 
 const opt = (name, ui) => fieldFor('asset_pack', name, ui);
 
@@ -55,6 +55,15 @@ export default {
     }
     return o;
   },
+  // The engine's list options in the form's words (labels: the form's own); see ui/field-errors.js.
+  fieldTerms: (v, labels) => ({
+    players: { field: 'roster', label: labels.roster },
+    ...Object.fromEntries(rosterLines(v.roster).map(({ line }, i) =>
+      [`players[${i}]`, { field: 'roster', label: `Roster line ${line}` }])),
+    colors: { field: 'auto_colors', label: 'Team colours' },
+    'colors[0]': { field: 'color1', label: labels.color1 },
+    'colors[1]': { field: 'color2', label: labels.color2 },
+  }),
   fileName: (job) => `${slug(job.options?.team_name, 'team')}-assets.zip`,
   summarize: (job) => (job.meta ? `${job.meta.files} files for ${job.options.team_name}` : ''),
   async renderExtra(job, el) {
