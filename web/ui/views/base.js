@@ -15,7 +15,8 @@ let fieldSeq = 0;
 function fieldControl(f, value, onInput) {
   const id = `f-${f.name}-${++fieldSeq}`;
   const helpId = `${id}-help`;
-  const common = { id, name: f.name, 'aria-describedby': helpId };
+  const problemId = `${id}-problem`;
+  const common = { id, name: f.name, 'aria-describedby': `${problemId} ${helpId}` };
   let control;
   let out = null;
   if (f.type === 'select') {
@@ -37,11 +38,13 @@ function fieldControl(f, value, onInput) {
   control.addEventListener(f.type === 'select' || f.type === 'checkbox' || f.type === 'color' ? 'change' : 'input', onInput);
   if (f.type === 'color') control.addEventListener('input', onInput);
   const help = h('p.help', { id: helpId }, f.help);
+  // What the form refused here, right under the control: the summary above the button may be out of view.
+  const problem = h('p.field-error', { id: problemId });
   const dataset = { field: f.name };
   const wrap = f.type === 'checkbox'
-    ? h('div.field.check', { dataset }, h('label', { for: id }, control, h('span', {}, f.label)), help)
-    : h('div.field', { dataset }, h('div.field-top', {}, h('label', { for: id }, f.label), out), control, help);
-  return { wrap, control, out };
+    ? h('div.field.check', { dataset }, h('label', { for: id }, control, h('span', {}, f.label)), problem, help)
+    : h('div.field', { dataset }, h('div.field-top', {}, h('label', { for: id }, f.label), out), control, problem, help);
+  return { wrap, control, out, problem };
 }
 
 export function readField(f, control) {
@@ -82,14 +85,27 @@ export function createView(spec, ctx) {
   const action = h('button.primary.big', { type: 'submit', disabled: true }, spec.action(0));
   form.append(fieldsBox, formError, action);
   for (const f of spec.fields) {
-    const { wrap, control } = fieldControl(f, values[f.name], () => {
+    const { wrap, control, problem } = fieldControl(f, values[f.name], () => {
+      showProblem(f.name, '');
       values[f.name] = readField(f, control);
       try { localStorage.setItem(`pixelpress.options.${spec.id}`, JSON.stringify(values)); } catch { /* private mode */ }
       refreshFields();
       requestPreview();
     });
-    controls[f.name] = { f, control, wrap };
+    controls[f.name] = { f, control, wrap, problem };
     fieldsBox.append(wrap);
+  }
+
+  function showProblem(name, message) {
+    const c = controls[name];
+    if (!c) return;
+    c.problem.textContent = message;
+    if (message) c.control.setAttribute('aria-invalid', 'true'); else c.control.removeAttribute('aria-invalid');
+  }
+
+  function clearProblems() {
+    formError.textContent = '';
+    for (const name of Object.keys(controls)) showProblem(name, '');
   }
   if (spec.fieldGroups) spec.fieldGroups(fieldsBox, controls);
 
@@ -119,6 +135,8 @@ export function createView(spec, ctx) {
       if (ctx.server.available && ctx.remote?.uploadResult) addUpload(job, el);
     },
     onChange: () => { refreshQueue(); ctx.onQueueChange?.(); },
+    // The engine refused what a field said: point at the field too, as the form's own check does.
+    onFailed: (job) => { if (job.error?.engineField) showProblem(job.error.field, job.error.message); },
   });
 
   function refreshQueue() {
@@ -184,7 +202,7 @@ export function createView(spec, ctx) {
   }
 
   function stage(items) {
-    formError.textContent = '';
+    clearProblems();
     if (spec.multiple === false) staged.splice(0);
     const wasEmpty = !staged.some((s) => s.file);
     staged.push(...items);
@@ -213,7 +231,7 @@ export function createView(spec, ctx) {
   }
 
   function start() {
-    formError.textContent = '';
+    clearProblems();
     if (!staged.length) return;
     let build;
     try {
@@ -227,8 +245,8 @@ export function createView(spec, ctx) {
       };
     } catch (e) {
       formError.textContent = e.message;
-      const ctl = e.field && controls[e.field]?.control;
-      ctl?.focus();
+      if (e.field) showProblem(e.field, e.message);
+      controls[e.field]?.control.focus();
       return;
     }
     const items = staged.splice(0);
