@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 PORT   ?= 8000
 
-.PHONY: setup runtime fonts model test-data build run lint lint-py test test-engine test-browser test-server bench clean
+.PHONY: setup runtime fonts model test-data build run lint lint-py lint-js test test-engine test-browser test-server bench clean
 
 setup: $(VENV)/.installed node_modules/.installed .venv-contrib/.installed
 	@bash build_scripts/ensure_chromium.sh
@@ -47,11 +47,14 @@ build: setup runtime fonts model
 run: build
 	$(VENV)/bin/pixelpress-server --static dist --host 127.0.0.1 --port $(PORT)
 
-# ruff, configured in pyproject.toml; `make test` runs it first.
+# Every linter; `make test` runs them first. ruff is configured in pyproject.toml, ESLint in eslint.config.mjs.
+lint: lint-py lint-js
+
 lint-py: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 
-lint: lint-py
+lint-js: node_modules/.installed
+	node_modules/.bin/eslint .
 
 test: lint build test-data
 	$(PY) -m pytest -q -ra

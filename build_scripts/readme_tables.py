@@ -3,6 +3,8 @@
 A table lives between `<!-- generated: NAME -->` and `<!-- /generated -->`.
 `errors` is every code `pixelpress.errors` declares, with the limits filled
 in from `decode.DEFAULT_LIMITS` and the per-op budgets from the registry.
+`client-errors` is every code the JS side raises itself, from
+`web/client/codes.js` (read by Node, so the table shows what the page ships).
 
     python build_scripts/readme_tables.py          # rewrite README.md
     python build_scripts/readme_tables.py --check  # exit 1 if README.md is stale
@@ -11,18 +13,22 @@ in from `decode.DEFAULT_LIMITS` and the per-op budgets from the registry.
 from __future__ import annotations
 
 import argparse
+import json
 import re
+import shutil
+import subprocess
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
+CODES_JS = ROOT / "web" / "client" / "codes.js"
 sys.path.insert(0, str(ROOT / "py"))
 
 from pixelpress import errors, registry  # noqa: E402
 from pixelpress.decode import DEFAULT_LIMITS  # noqa: E402
 
-BLOCK = re.compile(r"(<!-- generated: (\w+) -->\n).*?(<!-- /generated -->)", re.S)
+BLOCK = re.compile(r"(<!-- generated: ([\w-]+) -->\n).*?(<!-- /generated -->)", re.S)
 
 
 def op_caps() -> str:
@@ -43,7 +49,31 @@ def errors_table() -> str:
     return "\n".join(rows) + "\n"
 
 
-TABLES = {"errors": errors_table}
+def client_codes() -> dict[str, dict]:
+    """web/client/codes.js's CODES, as the module itself exports them."""
+    node = shutil.which("node")
+    if not node:
+        raise SystemExit("node is needed to read web/client/codes.js (make setup installs it)")
+    script = (f"const {{ CODES }} = await import({json.dumps(CODES_JS.as_uri())});"
+              "process.stdout.write(JSON.stringify(CODES));")
+    run = subprocess.run([node, "--input-type=module", "-e", script], capture_output=True, text=True, check=False)
+    if run.returncode != 0:
+        raise SystemExit(f"node could not read {CODES_JS}:\n{run.stderr}")
+    return json.loads(run.stdout)
+
+
+def client_errors_table() -> str:
+    rows = ["| code | when |", "|---|---|"]
+    for code, entry in client_codes().items():
+        when = entry.get("when", "")
+        if not when:
+            raise SystemExit(f"web/client/codes.js: {code} has no `when` for the README")
+        shared = "*engine code, also raised by the page:* " if entry.get("engine") else ""
+        rows.append(f"| `{code}` | {shared}{when} |")
+    return "\n".join(rows) + "\n"
+
+
+TABLES = {"errors": errors_table, "client-errors": client_errors_table}
 
 
 def render(text: str) -> str:

@@ -1,8 +1,13 @@
-"""The README's error table is generated from the engine; a stale copy misleads every caller."""
+"""The README's error tables are generated, from the engine and from web/client/codes.js;
+a stale copy misleads every caller."""
 
+import importlib.util
+import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -18,3 +23,13 @@ def test_readme_lists_every_engine_code():
 
     text = (ROOT / "README.md").read_text()
     assert all(f"| `{code}` |" in text for code in codes())
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node reads web/client/codes.js")
+def test_readme_lists_every_client_code_in_its_own_table():
+    spec = importlib.util.spec_from_file_location("readme_tables", ROOT / "build_scripts" / "readme_tables.py")
+    tables = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tables)
+    text = (ROOT / "README.md").read_text()
+    block = text.split("<!-- generated: client-errors -->", 1)[1].split("<!-- /generated -->", 1)[0]
+    assert [line.split("`")[1] for line in block.strip().splitlines()[2:]] == list(tables.client_codes())

@@ -52,11 +52,12 @@ export class EngineHandle {
   async relayInfer(onInfer, { inferId, tensor, dims }) {
     let reply;
     try {
-      if (!onInfer) throw new Error('this client has no model host');
+      if (!onInfer) throw new PixelpressError('model_unavailable', 'this client has no model host');
       const { data, dims: outDims } = await onInfer({ tensor, dims });
       reply = { type: 'infer-result', inferId, ok: true, data, dims: outDims };
     } catch (e) {
-      reply = { type: 'infer-result', inferId, ok: false, error: { code: e.code ?? 'model_unavailable', message: String(e?.message ?? e) } };
+      const error = { code: e.code ?? 'model_unavailable', message: String(e?.message ?? e) };
+      reply = { type: 'infer-result', inferId, ok: false, error };
     }
     if (!this.dead) this.worker.postMessage(reply, reply.data ? [reply.data] : []);
   }
@@ -73,7 +74,8 @@ export class EngineHandle {
     // ending the worker now loses nothing, and doing it here, before anyone
     // sees the worker idle, keeps the next job off it.
     if (this.heapBytes > this.recycleHeapBytes) {
-      this.kill(new PixelpressError('recycled', `The worker's heap reached ${Math.round(this.heapBytes / 1e6)} MB; replaced by a fresh one.`));
+      const mb = Math.round(this.heapBytes / 1e6);
+      this.kill(new PixelpressError('recycled', `The worker's heap reached ${mb} MB; replaced by a fresh one.`));
     }
   }
 

@@ -16,15 +16,16 @@ export async function fetchImage(url, { timeoutMs = DEFAULT_FETCH.timeoutMs, max
     throw new PixelpressError('invalid_url', `Only http(s) URLs can be fetched, not ${parsed.protocol}`, { source: url });
   }
   const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(new PixelpressError('fetch_timeout',
-    `The server did not deliver ${parsed.host || 'the image'} within ${Math.round(timeoutMs / 1000)} s.`, { source: url })), timeoutMs);
+  const timedOut = () => new PixelpressError('fetch_timeout',
+    `The server did not deliver ${parsed.host || 'the image'} within ${Math.round(timeoutMs / 1000)} s.`, { source: url });
+  const timer = setTimeout(() => controller.abort(timedOut()), timeoutMs);
   const onAbort = () => controller.abort(new PixelpressError('cancelled', 'Cancelled.', { source: url }));
   signal?.addEventListener('abort', onAbort, { once: true });
   try {
     let response;
     try {
       response = await fetch(parsed.href, { signal: controller.signal, credentials: 'omit', redirect: 'follow' });
-    } catch (e) {
+    } catch {
       if (controller.signal.aborted) throw controller.signal.reason;
       // A cross-origin server without CORS headers and an unreachable host look
       // the same to a page; say both.
@@ -33,11 +34,13 @@ export async function fetchImage(url, { timeoutMs = DEFAULT_FETCH.timeoutMs, max
         { source: url });
     }
     if (!response.ok) {
-      throw new PixelpressError('fetch_failed', `${parsed.host} answered ${response.status} ${response.statusText}.`, { source: url, status: response.status });
+      throw new PixelpressError('fetch_failed', `${parsed.host} answered ${response.status} ${response.statusText}.`,
+        { source: url, status: response.status });
     }
     const declared = Number(response.headers.get('content-length') || 0);
     if (declared > maxBytes) {
-      throw new PixelpressError('too_large', `The image is ${(declared / 1e6).toFixed(1)} MB; the limit is ${maxBytes / 1e6} MB.`, { source: url });
+      throw new PixelpressError('too_large',
+        `The image is ${(declared / 1e6).toFixed(1)} MB; the limit is ${maxBytes / 1e6} MB.`, { source: url });
     }
     const reader = response.body.getReader();
     const chunks = [];
@@ -46,7 +49,7 @@ export async function fetchImage(url, { timeoutMs = DEFAULT_FETCH.timeoutMs, max
       let part;
       try {
         part = await reader.read();
-      } catch (e) {
+      } catch {
         if (controller.signal.aborted) throw controller.signal.reason;
         throw new PixelpressError('fetch_failed', `The download from ${parsed.host} broke off.`, { source: url });
       }

@@ -6,16 +6,16 @@
 //   const { blob, meta, outputs } = await px.run('convert', file, { format: 'webp' });
 //   const results = await px.runBatch(filesOrUrls, 'convert', { format: 'jpeg' });
 //
-// Errors are PixelpressError with a stable `code` (engine codes such as
-// `corrupt_image`, plus `timeout`, `cancelled`, `worker_crashed`,
-// `fetch_failed`, `fetch_timeout`, `runtime_unavailable`).
+// Errors are PixelpressError with a stable `code`: the engine's (such as
+// `corrupt_image`) or the client's own, listed with when each happens in
+// CODES (codes.js), e.g. `timeout`, `cancelled`, `worker_crashed`.
 
 import { EngineHandle } from './engine-handle.js';
-import { PixelpressError, asError } from './errors.js';
+import { CODES, PixelpressError, asError } from './errors.js';
 import { fetchImage } from './fetch-image.js';
 import { ModelHost } from './model-host.js';
 
-export { PixelpressError, fetchImage };
+export { CODES, PixelpressError, fetchImage };
 
 // A worker whose wasm heap is above this after a job is replaced by a fresh
 // one (~0.1 GB): wasm memory never shrinks, and a worker left near the 4 GB

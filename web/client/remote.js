@@ -1,9 +1,12 @@
 // Talking to the optional pixelpress server (py/pixelpress_server) from the page.
 //
-// No dependencies; runs in the page, in workers and in Node >= 18. Every call
-// has a deadline, and failures carry `.code` plus `.fallback`, which says
-// whether the caller should quietly switch to local processing. Only the
-// server's own judgement that the image is unusable (400, 415) is final.
+// No dependencies beyond ./errors.js; runs in the page, in workers and in
+// Node. Every call has a deadline, and failures are PixelpressError with
+// `.code`, `.status` and `.fallback`, which says whether the caller should
+// quietly switch to local processing. Only the server's own judgement that the
+// image is unusable (400, 415) is final.
+
+import {PixelpressError} from './errors.js';
 
 const PROVIDER_HEADER = 'X-Pixelpress-Provider';
 
@@ -11,14 +14,11 @@ function joinUrl(base, path) {
   return `${String(base || '').replace(/\/+$/, '')}${path}`;
 }
 
-function remoteError(code, message, {status = 0, fallback = true, retryAfter} = {}) {
-  const err = new Error(message);
-  err.name = 'RemoteError';
-  err.code = code;
-  err.status = status;
-  err.fallback = fallback;
-  if (retryAfter !== undefined) err.retryAfter = retryAfter;
-  return err;
+function remoteError(code, message, {status = 0, fallback = true, retryAfter, cause} = {}) {
+  const extra = {status, fallback};
+  if (retryAfter !== undefined) extra.retryAfter = retryAfter;
+  if (cause !== undefined) extra.cause = cause;
+  return new PixelpressError(code, message, extra);
 }
 
 // fetch with a deadline that also covers reading the body (`read`).
@@ -36,9 +36,7 @@ async function fetchWithin(url, init, timeoutMs, read) {
       // Something answered, but not this server (a static host's HTML page, say).
       throw remoteError('bad_response', 'the server sent an answer that is not JSON');
     }
-    const err = remoteError('network_error', 'the server could not be reached');
-    err.cause = cause;
-    throw err;
+    throw remoteError('network_error', 'the server could not be reached', {cause});
   } finally {
     clearTimeout(timer);
   }
@@ -89,7 +87,7 @@ export async function probeServer(base = '', {timeoutMs = 2000} = {}) {
 
 /**
  * Background removal on the server (API4.ai). Resolves with a PNG blob with alpha.
- * Throws an Error with `.code`, `.status` and `.fallback` (true: use the local path).
+ * Throws a PixelpressError with `.code`, `.status` and `.fallback` (true: use the local path).
  * @returns {Promise<{blob: Blob, provider: string}>}
  */
 export async function removeBackgroundRemote(blob, {base = '', timeoutMs = 30000, apiKey} = {}) {
@@ -110,7 +108,7 @@ export async function removeBackgroundRemote(blob, {base = '', timeoutMs = 30000
 
 /**
  * Store a result (Supabase Storage, or the server's local folder) at object `path`.
- * Resolves with the URL to load it from; throws an Error with `.code` and `.status`.
+ * Resolves with the URL to load it from; throws a PixelpressError with `.code` and `.status`.
  * @returns {Promise<{url: string}>}
  */
 export async function uploadResult(blob, path, {base = '', apiKey, timeoutMs = 60000} = {}) {

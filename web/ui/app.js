@@ -4,7 +4,7 @@
 // server, and registers the service worker once the engine is up.
 
 import { client, onLoading } from './boot.js';
-import { h, $, $$, fmtBytes, fmtMs, announce, debounce } from './util.js';
+import { h, $, $$, fmtBytes, fmtMs, announce, debounce, now } from './util.js';
 import { store, PURGE_EVERY_MS, MAX_AGE_MS } from './store.js';
 import { forgetMemory } from './cache.js';
 import { createView } from './views/base.js';
@@ -13,7 +13,6 @@ import oilPaint from './views/oil-paint.js';
 import carListing from './views/car-listing.js';
 import teamAssets from './views/team-assets.js';
 import webSizes from './views/web-sizes.js';
-import { now } from './util.js';
 
 const PHASES = { runtime: 'Downloading the image engine', packages: 'Loading image tools', model: 'Loading the cut-out model' };
 const bar = $('#engine-progress');
@@ -136,7 +135,8 @@ async function restore() {
     const jobs = await store.allJobs();
     for (const v of views) await v.queue.restore(jobs.filter((j) => j.view === v.spec.id));
     const est = await store.estimate();
-    storageNote.textContent = `Results are kept on this device for 24 hours${est?.usage ? ` (${fmtBytes(est.usage)} used)` : ''}.`;
+    const used = est?.usage ? ` (${fmtBytes(est.usage)} used)` : '';
+    storageNote.textContent = `Results are kept on this device for 24 hours${used}.`;
   } catch (e) {
     storageNote.textContent = e.message;
   }

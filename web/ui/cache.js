@@ -3,6 +3,7 @@
 // the bytes (SubtleCrypto) and a stable JSON of the options. A small
 // in-memory map sits in front of IndexedDB.
 
+import { PixelpressError } from '../client/errors.js';
 import { stableStringify, now } from './util.js';
 import { store } from './store.js';
 
@@ -33,7 +34,10 @@ let engine = null;
 
 export function engineVersion() {
   engine ??= fetch(LOCK_URL)
-    .then((r) => { if (!r.ok) throw new Error(`HTTP ${r.status}`); return r.arrayBuffer(); })
+    .then((r) => {
+      if (!r.ok) throw new PixelpressError('fetch_failed', `the engine's lock answered HTTP ${r.status}`);
+      return r.arrayBuffer();
+    })
     .then(async (buf) => (await sha256Hex(buf)).slice(0, 16))
     // Without the lock the engine cannot start either; until it can, a key no
     // other visit makes keeps every other visit's results out.

@@ -5,9 +5,17 @@ import { h } from './util.js';
 
 let uid = 0;
 
+// Browsers call every pasted picture image.png: name it by the time instead, so a batch of pastes stays apart.
+function pastedName(file, i) {
+  const time = new Date().toISOString().slice(11, 19).replace(/:/g, '');
+  const ext = (file.type.split('/')[1] || 'png').replace('jpeg', 'jpg');
+  return `pasted-${time}${i ? `-${i}` : ''}.${ext}`;
+}
+
 export function createInput({ multiple = true, accept = 'image/*', label = 'Drop images here', hint, onInput }) {
   const id = `file-${++uid}`;
-  const fileInput = h('input.visually-hidden', { id, type: 'file', accept, multiple, tabindex: '-1', 'aria-describedby': `${id}-hint` });
+  const fileInput = h('input.visually-hidden', { id, type: 'file', accept, multiple, tabindex: '-1',
+    'aria-describedby': `${id}-hint` });
   const urlInput = h('input', { type: 'url', id: `${id}-url`, placeholder: 'https://example.com/photo.jpg',
     autocomplete: 'off', inputmode: 'url' });
   const drop = h('div.dropzone', {},
@@ -58,8 +66,7 @@ export function createInput({ multiple = true, accept = 'image/*', label = 'Drop
     const files = items.filter((i) => i.kind === 'file').map((i) => i.getAsFile());
     if (files.length) {
       e.preventDefault();
-      emit(files.map((f, i) => (f.name && f.name !== 'image.png' ? f
-        : new File([f], `pasted-${new Date().toISOString().slice(11, 19).replace(/:/g, '')}${i ? `-${i}` : ''}.${(f.type.split('/')[1] || 'png').replace('jpeg', 'jpg')}`, { type: f.type }))));
+      emit(files.map((f, i) => (f.name && f.name !== 'image.png' ? f : new File([f], pastedName(f, i), { type: f.type }))));
       return;
     }
     const text = e.clipboardData?.getData('text/plain')?.trim();

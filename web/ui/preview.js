@@ -3,6 +3,7 @@
 // preview job is in flight at a time (running jobs are never killed: that
 // would cost a worker), and results of stale generations are dropped.
 
+import { PixelpressError } from '../client/errors.js';
 import { fmtBytes, fmtMs, friendlyError, sniffSize, BROWSER_DECODE_MAX_PIXELS } from './util.js';
 
 export const PROXY_PIXELS = 1_000_000;
@@ -10,7 +11,9 @@ export const PROXY_PIXELS = 1_000_000;
 export async function makeProxy(client, blob, maxPixels = PROXY_PIXELS) {
   const size = await sniffSize(blob);
   if (size && size.width * size.height > BROWSER_DECODE_MAX_PIXELS) {
-    throw Object.assign(new Error(`The image is ${size.width}×${size.height} (${(size.width * size.height / 1e6).toFixed(0)} megapixels), over the ${BROWSER_DECODE_MAX_PIXELS / 1e6} megapixel limit.`), { code: 'too_large' });
+    const mp = (size.width * size.height / 1e6).toFixed(0);
+    throw new PixelpressError('too_large', `The image is ${size.width}×${size.height} (${mp} megapixels), `
+      + `over the ${BROWSER_DECODE_MAX_PIXELS / 1e6} megapixel limit.`);
   }
   try {
     const bmp = await createImageBitmap(blob);
@@ -39,7 +42,10 @@ export async function makeProxy(client, blob, maxPixels = PROXY_PIXELS) {
 // options(options) -> options}) names a costly first stage whose result does not
 // depend on every option (e.g. a cut-out under margin and shadow sliders): it runs
 // once per source and key, and later renders start from its result.
-export function createPreview({ client, view, compare, op, previewOptions = (o) => o, describe, delay = 90, proxyPixels = PROXY_PIXELS, gate = () => Promise.resolve(), prestep = null }) {
+// `explain(error)` says an engine error in the form's words, or gives nothing.
+export function createPreview({ client, view, compare, op, previewOptions = (o) => o, describe, delay = 90,
+  proxyPixels = PROXY_PIXELS, gate = () => Promise.resolve(), prestep = null, explain = () => null }) {
+  const say = (e) => explain(e) ?? friendlyError(e);
   let proxy = null;
   const prepared = new Map(); // prestep key -> Promise<Blob>, for the current source
   let proxyPromise = null;
@@ -78,7 +84,7 @@ export function createPreview({ client, view, compare, op, previewOptions = (o) 
         document.dispatchEvent(new CustomEvent('pixelpress:preview', { detail: { view, ms, engineMs: r.ms } }));
       }
     } catch (e) {
-      if (job.gen === generation) compare.setStatus(`No preview: ${friendlyError(e)}`, 'error');
+      if (job.gen === generation) compare.setStatus(`No preview: ${say(e)}`, 'error');
     } finally {
       inFlight = false;
       if (!pending) compare.setBusy(false);

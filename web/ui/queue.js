@@ -18,12 +18,14 @@ const IDLE_POLL_MS = 100;
 export class Queue {
   #jobs = [];
 
-  constructor({ view, op, client, listEl, concurrency, runner, fileName, summarize, onChange, onSelect, renderExtra }) {
+  constructor({ view, op, client, listEl, concurrency, runner, fileName, summarize, onChange, onSelect, renderExtra,
+    onFailed }) {
     this.view = view;
     this.op = op;
     this.client = client;
     this.runner = runner ?? ((job, ctx) => this.defaultRun(job, ctx));
     this.onChange = onChange ?? (() => {});
+    this.onFailed = onFailed ?? (() => {}); // (job): a job of this visit failed, job.error says why
     this.downloads = new Downloads({ fileName });
     this.rows = new Rows({ listEl, summarize, renderExtra, actions: {
       download: (job) => this.downloadJob(job), preview: onSelect,
@@ -111,6 +113,7 @@ export class Queue {
   fail(job, e) {
     if (!jobs.fail(job, e)) return;
     this.changed(job);
+    if (job.status === STATUS.FAILED) this.onFailed(job);
   }
 
   cancel(job) {

@@ -1,7 +1,8 @@
 // IndexedDB persistence: job history and results survive a reload; anything
 // older than 24 h is purged at start-up and every 30 min. Blobs are stored as
-// they are. A full quota is reported (StorageFullError), never swallowed.
+// they are. A full quota is reported (code storage_full), never swallowed.
 
+import { PixelpressError } from '../client/errors.js';
 import { now } from './util.js';
 
 export const MAX_AGE_MS = 24 * 3600 * 1000;
@@ -9,24 +10,17 @@ export const PURGE_EVERY_MS = 30 * 60 * 1000;
 const DB_NAME = 'pixelpress';
 const DB_VERSION = 1;
 
-export class StorageError extends Error {
-  constructor(code, message) {
-    super(message);
-    this.code = code;
-  }
-}
-
 function isQuota(e) {
   return e?.name === 'QuotaExceededError' || e?.code === 22 || /quota/i.test(e?.message ?? '');
 }
 
 function wrap(e) {
-  if (e instanceof StorageError) return e;
+  if (e instanceof PixelpressError) return e;
   if (isQuota(e)) {
-    return new StorageError('storage_full',
+    return new PixelpressError('storage_full',
       'Browser storage is full, so this result is not saved for later. Download it now, or clear old history to make room.');
   }
-  return new StorageError('storage_error', `Could not save to browser storage: ${e?.message ?? e}`);
+  return new PixelpressError('storage_error', `Could not save to browser storage: ${e?.message ?? e}`);
 }
 
 const req = (r) => new Promise((resolve, reject) => {
@@ -43,7 +37,7 @@ export class Store {
   async open() {
     if (this.db) return this.db;
     try {
-      if (!globalThis.indexedDB) throw new Error('IndexedDB is not available');
+      if (!globalThis.indexedDB) throw new PixelpressError('storage_unavailable', 'IndexedDB is not available');
       const r = indexedDB.open(DB_NAME, DB_VERSION);
       r.onupgradeneeded = () => {
         const db = r.result;
@@ -59,7 +53,7 @@ export class Store {
       this.db = await req(r);
     } catch (e) {
       this.available = false;
-      throw new StorageError('storage_unavailable',
+      throw new PixelpressError('storage_unavailable',
         `Results cannot be kept after a reload in this browser (${e?.message ?? e}). Everything else works.`);
     }
     return this.db;

@@ -133,12 +133,18 @@ export async function sniffSize(blob) {
   try {
     const b = new Uint8Array(await blob.slice(0, 256 * 1024).arrayBuffer());
     const dv = new DataView(b.buffer);
-    if (b[0] === 0x89 && b[1] === 0x50 && b[2] === 0x4e && b[3] === 0x47) return { width: dv.getUint32(16), height: dv.getUint32(20) };
+    if (b[0] === 0x89 && b[1] === 0x50 && b[2] === 0x4e && b[3] === 0x47) {
+      return { width: dv.getUint32(16), height: dv.getUint32(20) };
+    }
     if (b[0] === 0x47 && b[1] === 0x49 && b[2] === 0x46) return { width: dv.getUint16(6, true), height: dv.getUint16(8, true) };
     if (b[0] === 0x52 && b[1] === 0x49 && b[8] === 0x57 && b[9] === 0x45) {
       const chunk = String.fromCharCode(b[12], b[13], b[14], b[15]);
-      if (chunk === 'VP8X') return { width: 1 + (b[24] | b[25] << 8 | b[26] << 16), height: 1 + (b[27] | b[28] << 8 | b[29] << 16) };
-      if (chunk === 'VP8L') { const v = dv.getUint32(21, true); return { width: (v & 0x3fff) + 1, height: ((v >> 14) & 0x3fff) + 1 }; }
+      const u24 = (i) => b[i] | b[i + 1] << 8 | b[i + 2] << 16;
+      if (chunk === 'VP8X') return { width: 1 + u24(24), height: 1 + u24(27) };
+      if (chunk === 'VP8L') {
+        const v = dv.getUint32(21, true);
+        return { width: (v & 0x3fff) + 1, height: ((v >> 14) & 0x3fff) + 1 };
+      }
       if (chunk === 'VP8 ') return { width: dv.getUint16(26, true) & 0x3fff, height: dv.getUint16(28, true) & 0x3fff };
     }
     if (b[0] === 0xff && b[1] === 0xd8) {
@@ -146,7 +152,10 @@ export async function sniffSize(blob) {
       while (i + 9 < b.length) {
         if (b[i] !== 0xff) { i++; continue; }
         const m = b[i + 1];
-        if (m >= 0xc0 && m <= 0xcf && m !== 0xc4 && m !== 0xc8 && m !== 0xcc) return { width: dv.getUint16(i + 7), height: dv.getUint16(i + 5) };
+        // SOF0-SOF15 carry the size; C4 (DHT), C8 (JPG) and CC (DAC) share the range but do not.
+        if (m >= 0xc0 && m <= 0xcf && m !== 0xc4 && m !== 0xc8 && m !== 0xcc) {
+          return { width: dv.getUint16(i + 7), height: dv.getUint16(i + 5) };
+        }
         if (m === 0xd8 || m === 0x01 || (m >= 0xd0 && m <= 0xd7)) { i += 2; continue; }
         i += 2 + dv.getUint16(i + 2);
       }

@@ -51,7 +51,8 @@ export function engineOf(pyodide) {
           const blob = item.get('data');
           const bytes = blob.toJs();
           blob.destroy();
-          outputs.push({ name: item.get('name'), mime: item.get('mime'), data: bytes.buffer, meta: JSON.parse(item.get('meta')) });
+          const meta = JSON.parse(item.get('meta'));
+          outputs.push({ name: item.get('name'), mime: item.get('mime'), data: bytes.buffer, meta });
           item.destroy();
           transfer.push(bytes.buffer);
         }

@@ -79,7 +79,8 @@ function snapshot(py, key) {
 
 // {py, interpreter: 'restored'|'started', restoredFrom: snapshot key or null}
 export async function startInterpreter(manifest) {
-  const options = { indexURL: RUNTIME_URL, lockFileURL: `${RUNTIME_URL}pyodide-lock.json`, stdout: () => {}, stderr: (s) => console.warn(s) };
+  const options = { indexURL: RUNTIME_URL, lockFileURL: `${RUNTIME_URL}pyodide-lock.json`,
+    stdout: () => {}, stderr: (s) => console.warn(s) };
   const key = snapshotKey(manifest);
   const found = key && await readSnapshot(key);
   if (found) {

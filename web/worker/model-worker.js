@@ -87,9 +87,11 @@ self.onmessage = async ({ data: msg }) => {
       const { data, dims } = await infer(msg);
       postMessage({ type: 'result', id: msg.id, ok: true, data, dims, ms: performance.now() - started }, [data]);
     } else {
-      postMessage({ type: 'result', id: msg.id, ok: false, error: { code: 'bad_request', message: `Unknown message type ${msg.type}` } });
+      const error = { code: 'bad_request', message: `Unknown message type ${msg.type}` };
+      postMessage({ type: 'result', id: msg.id, ok: false, error });
     }
   } catch (e) {
-    postMessage({ type: 'result', id: msg.id, ok: false, error: { code: 'model_unavailable', message: String(e?.message ?? e) } });
+    const error = { code: 'model_unavailable', message: String(e?.message ?? e) };
+    postMessage({ type: 'result', id: msg.id, ok: false, error });
   }
 };

@@ -6,6 +6,7 @@
 // so a job stays one; the DOM of its row lives in rows.js, not here.
 
 import { now, friendlyError } from '../util.js';
+import { inFormTerms } from '../field-errors.js';
 import { STATUS, PENDING, IN_FLIGHT, RETRYABLE, PATH_TEXT } from './states.js';
 
 let seq = 0;
@@ -24,11 +25,16 @@ export function createJob(item, { view, op }) {
   };
 }
 
-// options: an object, or a function of the job giving {options, cacheOptions} or the options.
-// cacheOptions exist for views whose result depends on more than the engine options (a server path).
+// options: an object, or a function of the job giving {options, cacheOptions?, fieldMap?} or the options.
+// cacheOptions exist for views whose result depends on more than the engine options (a server path);
+// fieldMap says the engine's fields in the form's words (ui/field-errors.js).
 export function applyOptions(job, options) {
   const o = typeof options === 'function' ? options(job) : options;
-  if (o && o.options && 'cacheOptions' in o) { job.options = o.options; job.cacheOptions = o.cacheOptions; } else job.options = o;
+  if (o && o.options && ('cacheOptions' in o || 'fieldMap' in o)) {
+    job.options = o.options;
+    if (o.cacheOptions !== undefined) job.cacheOptions = o.cacheOptions;
+    if (o.fieldMap) job.fieldMap = o.fieldMap;
+  } else job.options = o;
 }
 
 // Ready for a worker: waiting, and its cache key is known (the cache was asked first).
@@ -75,7 +81,10 @@ export function serveCached(job, hit) {
 export function fail(job, e) {
   if (job.status === STATUS.CANCELLED) return false;
   job.status = e?.code === 'cancelled' ? STATUS.CANCELLED : STATUS.FAILED;
-  job.error = { code: e?.code ?? 'internal_error', message: friendlyError(e), field: e?.field };
+  const said = inFormTerms(e, job.fieldMap); // `players[6].name` -> "Roster line 7: the name ..."
+  job.error = said
+    ? { code: e.code, message: said.message, field: said.field, engineField: e.field }
+    : { code: e?.code ?? 'internal_error', message: friendlyError(e), field: e?.field };
   return true;
 }
 

@@ -1,6 +1,6 @@
 // What outlives the page: the job history (store.js) and the results
 // (cache.js). The queue never sees a storage exception: writes resolve with
-// the StorageError the row should show, or null.
+// the PixelpressError the row should show, or null.
 
 import { store } from '../store.js';
 import { hashBlob, resultKey, lookup, save } from '../cache.js';
@@ -16,7 +16,8 @@ function record(job) {
   return {
     id: job.id, view: job.view, op: job.op, name: job.name, url: job.url, createdAt: job.createdAt,
     input: job.input, inputBytes: job.inputBytes, thumb: job.thumb ?? null, options: job.options,
-    cacheOptions: job.cacheOptions ?? null, cacheKey: job.cacheKey ?? null, hash: job.hash ?? null,
+    cacheOptions: job.cacheOptions ?? null, fieldMap: job.fieldMap ?? null, cacheKey: job.cacheKey ?? null,
+    hash: job.hash ?? null,
     status: job.status, error: job.error, path: job.path ?? null, pathNote: job.pathNote ?? '', ms: job.ms ?? null,
   };
 }

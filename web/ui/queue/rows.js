@@ -13,6 +13,15 @@ const STATUS_TEXT = {
 // Shown instead of a thumbnail the browser could not make.
 const THUMB_PLACEHOLDER = { [STATUS.FAILED]: '!', [STATUS.DONE]: '✓' };
 
+// "2.1 MB", and once done "2.1 MB → 640 kB in 3 files".
+function sizesText(job) {
+  if (!job.inputBytes) return '';
+  if (job.status !== STATUS.DONE) return fmtBytes(job.inputBytes);
+  const after = job.outputs.reduce((s, o) => s + o.blob.size, 0);
+  const files = job.outputs.length > 1 ? ` in ${job.outputs.length} files` : '';
+  return `${fmtBytes(job.inputBytes)} → ${fmtBytes(after)}${files}`;
+}
+
 export class Rows {
   // actions: {download, cancel, retry, remove, preview?}, each (job) => void.
   // summarize(job) -> a line for a done row; renderExtra(job, el) fills a done row's extra box once.
@@ -33,10 +42,11 @@ export class Rows {
     const msg = h('p.job-msg', {});
     const actions = h('div.job-actions', {});
     const extra = h('div.job-extra', {});
-    const li = h('li.job', { dataset: job.restored ? { id: job.id, restored: 'true' } : { id: job.id } }, thumb,
-      h('div.job-body', {}, h('div.job-title', {}, name, badge), h('div.job-line', {}, h('span.job-status', {}), sizes), bar, msg, extra),
-      actions);
-    this.parts.set(job, { li, el: { thumb, name, sizes, badge, bar, msg, actions, extra, status: li.querySelector('.job-status') }, extraDone: false });
+    const status = h('span.job-status', {});
+    const body = h('div.job-body', {},
+      h('div.job-title', {}, name, badge), h('div.job-line', {}, status, sizes), bar, msg, extra);
+    const li = h('li.job', { dataset: job.restored ? { id: job.id, restored: 'true' } : { id: job.id } }, thumb, body, actions);
+    this.parts.set(job, { li, el: { thumb, name, sizes, badge, bar, msg, actions, extra, status }, extraDone: false });
     this.listEl.prepend(li); // newest first
     this.update(job);
   }
@@ -73,12 +83,11 @@ export class Rows {
     else el.bar.value = done ? 1 : p?.total ? p.done / p.total : 0;
     el.bar.hidden = !PENDING.includes(job.status);
     el.bar.setAttribute('aria-label', `Progress of ${job.name}`);
-    const after = job.outputs?.reduce((s, o) => s + o.blob.size, 0);
-    el.sizes.textContent = job.inputBytes
-      ? `${fmtBytes(job.inputBytes)}${done ? ` → ${fmtBytes(after)}${job.outputs.length > 1 ? ` in ${job.outputs.length} files` : ''}` : ''}`
-      : '';
+    el.sizes.textContent = sizesText(job);
     el.badge.hidden = !done;
-    el.badge.textContent = job.path === 'cache' ? `From cache${job.pathNote ? ` · ${job.pathNote.toLowerCase()}` : ''}` : (PATH_TEXT[job.path] ?? '');
+    el.badge.textContent = job.path === 'cache'
+      ? `From cache${job.pathNote ? ` · ${job.pathNote.toLowerCase()}` : ''}`
+      : (PATH_TEXT[job.path] ?? '');
     el.badge.dataset.path = job.path ?? '';
     if (job.path === 'server' || job.pathNote) el.badge.title = job.pathNote || '';
     el.msg.textContent = this.messages(job).join(' · ');
@@ -113,7 +122,8 @@ export class Rows {
     box.dataset.key = key;
     box.textContent = '';
     const a = this.actions;
-    const btn = (label, cls, fn, aria) => box.append(h(`button.${cls}`, { type: 'button', onclick: () => fn(job), 'aria-label': `${aria ?? label} ${job.name}` }, label));
+    const btn = (label, cls, fn, aria) => box.append(
+      h(`button.${cls}`, { type: 'button', onclick: () => fn(job), 'aria-label': `${aria ?? label} ${job.name}` }, label));
     if (job.status === STATUS.DONE) {
       btn(job.outputs.length > 1 ? 'Download .zip' : 'Download', 'primary.small', a.download, 'Download');
       if (a.preview) btn('Preview', 'ghost.small', a.preview, 'Preview');

@@ -2,23 +2,26 @@
 // a main action, an optional live before/after preview, and its batch queue.
 // Views are plain specs (see convert.js); this module turns a spec into UI.
 
-import { h, $, fmtBytes, download, announce, baseName } from '../util.js';
+import { h, fmtBytes, announce } from '../util.js';
 import { createInput } from '../input.js';
 import { createCompare } from '../compare-slider.js';
 import { createPreview } from '../preview.js';
 import { Queue } from '../queue.js';
 import { checkFields } from './schema-fields.js';
+import { fieldMapOf, inFormTerms } from '../field-errors.js';
 
 let fieldSeq = 0;
 
 function fieldControl(f, value, onInput) {
   const id = `f-${f.name}-${++fieldSeq}`;
   const helpId = `${id}-help`;
-  const common = { id, name: f.name, 'aria-describedby': helpId };
+  const problemId = `${id}-problem`;
+  const common = { id, name: f.name, 'aria-describedby': `${problemId} ${helpId}` };
   let control;
   let out = null;
   if (f.type === 'select') {
-    control = h('select', common, ...f.options.map(([v, label]) => h('option', { value: v, selected: String(value) === String(v) }, label)));
+    const choices = f.options.map(([v, label]) => h('option', { value: v, selected: String(value) === String(v) }, label));
+    control = h('select', common, ...choices);
   } else if (f.type === 'range') {
     out = h('output.range-value', { for: id }, `${value}${f.unit ?? ''}`);
     control = h('input', { ...common, type: 'range', min: f.min, max: f.max, step: f.step ?? 1, value });
@@ -35,10 +38,13 @@ function fieldControl(f, value, onInput) {
   control.addEventListener(f.type === 'select' || f.type === 'checkbox' || f.type === 'color' ? 'change' : 'input', onInput);
   if (f.type === 'color') control.addEventListener('input', onInput);
   const help = h('p.help', { id: helpId }, f.help);
+  // What the form refused here, right under the control: the summary above the button may be out of view.
+  const problem = h('p.field-error', { id: problemId });
+  const dataset = { field: f.name };
   const wrap = f.type === 'checkbox'
-    ? h('div.field.check', { dataset: { field: f.name } }, h('label', { for: id }, control, h('span', {}, f.label)), help)
-    : h('div.field', { dataset: { field: f.name } }, h('div.field-top', {}, h('label', { for: id }, f.label), out), control, help);
-  return { wrap, control, out };
+    ? h('div.field.check', { dataset }, h('label', { for: id }, control, h('span', {}, f.label)), problem, help)
+    : h('div.field', { dataset }, h('div.field-top', {}, h('label', { for: id }, f.label), out), control, problem, help);
+  return { wrap, control, out, problem };
 }
 
 export function readField(f, control) {
@@ -49,10 +55,13 @@ export function readField(f, control) {
 
 export function createView(spec, ctx) {
   const { client } = ctx;
-  const saved = (() => { try { return JSON.parse(localStorage.getItem(`pixelpress.options.${spec.id}`) || '{}'); } catch { return {}; } })();
+  const saved = (() => {
+    try { return JSON.parse(localStorage.getItem(`pixelpress.options.${spec.id}`) || '{}'); } catch { return {}; }
+  })();
   const values = Object.fromEntries(spec.fields.map((f) => [f.name, saved[f.name] ?? f.default]));
   const controls = {};
   const staged = [];
+  const labels = Object.fromEntries(spec.fields.map((f) => [f.name, f.label]));
 
   const title = h('h2', { id: `${spec.id}-title`, tabindex: '-1' }, spec.title);
   const note = h('p.view-note', { role: 'status', 'aria-live': 'polite' });
@@ -61,10 +70,14 @@ export function createView(spec, ctx) {
   const input = createInput({ multiple: spec.multiple !== false, label: spec.dropLabel, hint: spec.dropHint,
     onInput: (items) => stage(items) });
   const stagedList = h('ul.staged', { 'aria-label': 'Ready to process' });
-  const compare = spec.preview ? createCompare({ label: `Move the divider between original and ${spec.title.toLowerCase()} result` }) : null;
+  const compare = spec.preview
+    ? createCompare({ label: `Move the divider between original and ${spec.title.toLowerCase()} result` })
+    : null;
+  const fieldMapNow = () => ({ ...fieldMapOf(spec.fields), ...spec.fieldTerms?.(values, labels) });
   const preview = spec.preview ? createPreview({ client, view: spec.id, compare, op: spec.op,
     previewOptions: spec.previewOptions, describe: spec.describePreview, proxyPixels: spec.proxyPixels,
-    gate: () => queue.whenIdle(), prestep: spec.previewPrestep }) : null;
+    gate: () => queue.whenIdle(), prestep: spec.previewPrestep,
+    explain: (e) => inFormTerms(e, fieldMapNow())?.message }) : null;
 
   const form = h('form.options', { 'aria-label': `${spec.title} options`, novalidate: true });
   const fieldsBox = h('div.fields');
@@ -72,14 +85,27 @@ export function createView(spec, ctx) {
   const action = h('button.primary.big', { type: 'submit', disabled: true }, spec.action(0));
   form.append(fieldsBox, formError, action);
   for (const f of spec.fields) {
-    const { wrap, control } = fieldControl(f, values[f.name], () => {
+    const { wrap, control, problem } = fieldControl(f, values[f.name], () => {
+      showProblem(f.name, '');
       values[f.name] = readField(f, control);
       try { localStorage.setItem(`pixelpress.options.${spec.id}`, JSON.stringify(values)); } catch { /* private mode */ }
       refreshFields();
       requestPreview();
     });
-    controls[f.name] = { f, control, wrap };
+    controls[f.name] = { f, control, wrap, problem };
     fieldsBox.append(wrap);
+  }
+
+  function showProblem(name, message) {
+    const c = controls[name];
+    if (!c) return;
+    c.problem.textContent = message;
+    if (message) c.control.setAttribute('aria-invalid', 'true'); else c.control.removeAttribute('aria-invalid');
+  }
+
+  function clearProblems() {
+    formError.textContent = '';
+    for (const name of Object.keys(controls)) showProblem(name, '');
   }
   if (spec.fieldGroups) spec.fieldGroups(fieldsBox, controls);
 
@@ -92,7 +118,8 @@ export function createView(spec, ctx) {
   const counts = h('p.queue-counts', { role: 'status', 'aria-live': 'polite' });
   const btnCancel = h('button.ghost.small', { type: 'button', onclick: () => queue.cancelAll() }, 'Cancel all');
   const btnRetry = h('button.secondary.small', { type: 'button', onclick: () => queue.retryFailed() }, 'Retry failed');
-  const btnZip = h('button.primary.small', { type: 'button', onclick: () => queue.downloadAll(spec.zipName ?? `pixelpress-${spec.id}.zip`) }, 'Download all (.zip)');
+  const zipName = spec.zipName ?? `pixelpress-${spec.id}.zip`;
+  const btnZip = h('button.primary.small', { type: 'button', onclick: () => queue.downloadAll(zipName) }, 'Download all (.zip)');
   const btnClear = h('button.ghost.small', { type: 'button', onclick: () => queue.clearFinished() }, 'Clear finished');
   const queueBox = h('section.queue', { 'aria-label': `${spec.title} queue`, hidden: true },
     h('div.queue-head', {}, h('h3', {}, spec.queueTitle ?? 'Results'), counts,
@@ -108,6 +135,8 @@ export function createView(spec, ctx) {
       if (ctx.server.available && ctx.remote?.uploadResult) addUpload(job, el);
     },
     onChange: () => { refreshQueue(); ctx.onQueueChange?.(); },
+    // The engine refused what a field said: point at the field too, as the form's own check does.
+    onFailed: (job) => { if (job.error?.engineField) showProblem(job.error.field, job.error.message); },
   });
 
   function refreshQueue() {
@@ -134,8 +163,9 @@ export function createView(spec, ctx) {
       out.textContent = 'Uploading…';
       try {
         const links = [];
+        const day = new Date().toISOString().slice(0, 10);
         for (const f of queue.files(job)) {
-          const { url } = await ctx.remote.uploadResult(f.blob, `${spec.id}/${new Date().toISOString().slice(0, 10)}/${f.name}`, { base: ctx.server.base });
+          const { url } = await ctx.remote.uploadResult(f.blob, `${spec.id}/${day}/${f.name}`, { base: ctx.server.base });
           links.push(h('a', { href: url, target: '_blank', rel: 'noopener' }, f.name));
         }
         out.textContent = 'Uploaded: ';
@@ -172,14 +202,17 @@ export function createView(spec, ctx) {
   }
 
   function stage(items) {
-    formError.textContent = '';
+    clearProblems();
     if (spec.multiple === false) staged.splice(0);
     const wasEmpty = !staged.some((s) => s.file);
     staged.push(...items);
     renderStaged();
     if (preview && (wasEmpty || spec.multiple === false)) sourceFromStaged();
     if (spec.autoStart) start();
-    else announce(`${items.length} ${items.length === 1 ? 'file' : 'files'} added. Press “${spec.action(staged.length)}” to start.`);
+    else {
+      const files = `${items.length} ${items.length === 1 ? 'file' : 'files'}`;
+      announce(`${files} added. Press “${spec.action(staged.length)}” to start.`);
+    }
   }
 
   function requestPreview(immediate = false) {
@@ -198,20 +231,22 @@ export function createView(spec, ctx) {
   }
 
   function start() {
-    formError.textContent = '';
+    clearProblems();
     if (!staged.length) return;
     let build;
     try {
       checkFields(spec.fields, values); // what the engine would refuse, refused here, in the form's words
       spec.toOptions(values, null); // and the view's own rules, once, before anything is queued
+      // Taken now, with the values the options are made from: the engine's answer comes back later.
+      const fieldMap = fieldMapNow();
       build = (job) => {
         const o = spec.toOptions(values, job);
-        return spec.cacheOptions ? { options: o, cacheOptions: spec.cacheOptions(values, job, o, ctx) } : o;
+        return { options: o, cacheOptions: spec.cacheOptions?.(values, job, o, ctx), fieldMap };
       };
     } catch (e) {
       formError.textContent = e.message;
-      const ctl = e.field && controls[e.field]?.control;
-      ctl?.focus();
+      if (e.field) showProblem(e.field, e.message);
+      controls[e.field]?.control.focus();
       return;
     }
     const items = staged.splice(0);
@@ -223,7 +258,8 @@ export function createView(spec, ctx) {
   form.addEventListener('submit', (e) => { e.preventDefault(); start(); });
 
   const mainCol = h('div.col-main', {}, input.el, stagedList, compare?.el);
-  const el = h(`section.view${spec.preview ? '' : '.no-preview'}`, { id: `view-${spec.id}`, 'aria-labelledby': `${spec.id}-title`, hidden: true },
+  const el = h(`section.view${spec.preview ? '' : '.no-preview'}`,
+    { id: `view-${spec.id}`, 'aria-labelledby': `${spec.id}-title`, hidden: true },
     head, h('div.view-grid', {}, mainCol, h('aside.col-side', {}, form)), queueBox);
   renderStaged();
   refreshQueue();

@@ -19,9 +19,11 @@ async function runListing(job, { signal, onProgress }, ctx) {
     try {
       const cut = await ctx.remote.removeBackgroundRemote(job.input, { base: ctx.server.base });
       const r = await ctx.client.run('car_listing', cut.blob, { ...opts, provider: 'remote' }, { signal, onProgress });
-      return { outputs: r.outputs, meta: r.meta, path: 'server', pathNote: `Background removed by ${cut.provider} on the server; cropped and finished on this device` };
+      const pathNote = `Background removed by ${cut.provider} on the server; cropped and finished on this device`;
+      return { outputs: r.outputs, meta: r.meta, path: 'server', pathNote };
     } catch (e) {
-      if (e?.fallback !== true || e?.name !== 'RemoteError') throw e;
+      // Only remote.js sets `fallback`: an engine error from the run above is the row's to show.
+      if (e?.fallback !== true) throw e;
       fallbackReason = `server background removal unavailable (${e.message})`;
     }
   }
@@ -39,7 +41,8 @@ export default {
   op: 'car_listing',
   preload: true,
   preloadNote: 'Loading the cut-out tools (OpenCV and the cut-out model)…',
-  lead: 'Cut the car out of each photo, crop it with even margins, add a floor shadow, and get the grid and detail images a listing needs.',
+  lead: 'Cut the car out of each photo, crop it with even margins, add a floor shadow, '
+    + 'and get the grid and detail images a listing needs.',
   dropLabel: 'Drop car photos',
   action: (n) => (n ? `Process ${n} ${n === 1 ? 'photo' : 'photos'}` : 'Process photos'),
   preview: true,
@@ -76,7 +79,8 @@ export default {
   // per photo, and each slider change only crops, shadows and fits.
   previewPrestep: {
     key: (o) => (o.provider === 'local' || o.provider === 'classical' ? o.provider : null),
-    run: async (client, blob, o) => (await client.run('remove_background', blob, { provider: o.provider }, { timeoutMs: 60_000 })).blob,
+    run: async (client, blob, o) =>
+      (await client.run('remove_background', blob, { provider: o.provider }, { timeoutMs: 60_000 })).blob,
     options: (o) => ({ ...o, provider: 'remote' }),
   },
   describePreview: (r) => `cut out by ${r.meta.provider === 'skip' ? 'nobody (background kept)' : 'this device'}`,
@@ -100,7 +104,8 @@ export default {
       img.src = URL.createObjectURL(o.blob);
       img.loading = 'lazy';
       const cap = document.createElement('figcaption');
-      cap.textContent = `${o.name === 'main' ? 'processed' : o.name} · ${o.meta.width}×${o.meta.height} · ${fmtBytes(o.blob.size)}`;
+      const label = o.name === 'main' ? 'processed' : o.name;
+      cap.textContent = `${label} · ${o.meta.width}×${o.meta.height} · ${fmtBytes(o.blob.size)}`;
       fig.append(img, cap);
       strip.append(fig);
     }

@@ -48,13 +48,15 @@ export default {
   },
   describePreview(r, proxy) {
     const m = r.meta;
-    return `${FORMAT_LABEL[m.format] ?? m.format}${m.quality ? ` q${m.quality}` : ''} · ${fmtBytes(m.bytes)} at ${m.width}×${m.height}${proxy.scale < 1 ? ' (preview size)' : ''}`;
+    const format = `${FORMAT_LABEL[m.format] ?? m.format}${m.quality ? ` q${m.quality}` : ''}`;
+    return `${format} · ${fmtBytes(m.bytes)} at ${m.width}×${m.height}${proxy.scale < 1 ? ' (preview size)' : ''}`;
   },
   fileName: (job, out) => `${baseName(job.name)}.${EXT[out.blob.type] ?? 'bin'}`,
   summarize(job) {
     const m = job.meta;
     if (!m) return '';
     const pct = job.inputBytes ? Math.round((1 - m.bytes / job.inputBytes) * 100) : null;
-    return `${m.width}×${m.height} ${FORMAT_LABEL[m.format] ?? m.format}${pct !== null ? ` · ${pct >= 0 ? `${pct}% smaller` : `${-pct}% larger`}` : ''}`;
+    const change = pct === null ? '' : ` · ${pct >= 0 ? `${pct}% smaller` : `${-pct}% larger`}`;
+    return `${m.width}×${m.height} ${FORMAT_LABEL[m.format] ?? m.format}${change}`;
   },
 };

@@ -32,8 +32,13 @@ export default {
   toOptions: (v) => ({ intensity: v.intensity, brush_size: v.brush_size, color_vibrance: v.color_vibrance,
     format: v.format, quality: v.quality }),
   // The preview is smaller than the photo: scale the brush so it looks the same.
-  previewOptions: (o, scale) => ({ ...o, brush_size: Math.max(1, Math.round(o.brush_size * scale)), format: 'jpeg', quality: 85 }),
+  previewOptions: (o, scale) => ({ ...o, brush_size: Math.max(1, Math.round(o.brush_size * scale)),
+    format: 'jpeg', quality: 85 }),
   describePreview: (r) => `${r.meta.width}×${r.meta.height}, brush ${r.meta.brush_size} px`,
   fileName: (job, out) => `${baseName(job.name)}-oil.${EXT[out.blob.type] ?? 'bin'}`,
-  summarize: (job) => (job.meta ? `${job.meta.width}×${job.meta.height} ${String(job.meta.format).toUpperCase()} · intensity ${job.meta.intensity}, brush ${job.meta.brush_size} px` : ''),
+  summarize(job) {
+    const m = job.meta;
+    if (!m) return '';
+    return `${m.width}×${m.height} ${String(m.format).toUpperCase()} · intensity ${m.intensity}, brush ${m.brush_size} px`;
+  },
 };

@@ -2,7 +2,7 @@
 // (cleaned logo sizes, favicon, shirt mockups, banners, social cards, web sizes).
 
 import { h, slug, fmtBytes } from '../util.js';
-import { fieldFor, parseRoster } from './schema-fields.js';
+import { fieldFor, invalid, parseRoster, rosterLines } from './schema-fields.js';
 
 const opt = (name, ui) => fieldFor('asset_pack', name, ui);
 
@@ -35,10 +35,13 @@ export default {
     // engine's `colors`, start at a deliberate studio navy and gold.
     { name: 'auto_colors', label: 'Team colours from the logo', type: 'checkbox', default: true,
       help: 'Uses the logo’s main colours; untick to pick your own.' },
-    { name: 'color1', label: 'Main colour', type: 'color', default: '#0b2545', help: 'Used for banner backgrounds.', when: (v) => !v.auto_colors },
-    { name: 'color2', label: 'Accent colour', type: 'color', default: '#ffc72c', help: 'Used for numbers and highlights.', when: (v) => !v.auto_colors },
+    { name: 'color1', label: 'Main colour', type: 'color', default: '#0b2545', help: 'Used for banner backgrounds.',
+      when: (v) => !v.auto_colors },
+    { name: 'color2', label: 'Accent colour', type: 'color', default: '#ffc72c', help: 'Used for numbers and highlights.',
+      when: (v) => !v.auto_colors },
     opt('background', { label: 'Logo background', type: 'select',
-      options: [['auto', 'Remove a flat background'], ['keep', 'Keep the logo as it is']], help: 'Cleans up logos saved on white or coloured squares.' }),
+      options: [['auto', 'Remove a flat background'], ['keep', 'Keep the logo as it is']],
+      help: 'Cleans up logos saved on white or coloured squares.' }),
   ],
   toOptions(v) {
     const o = { team_name: String(v.team_name ?? '').trim(), sport: String(v.sport ?? '').trim(), shirt_color: v.shirt_color,
@@ -46,12 +49,21 @@ export default {
     if (!v.auto_colors) o.colors = [v.color1, v.color2];
     if (v.featured_player !== null && v.featured_player !== undefined && v.featured_player !== '') {
       if (!o.players.some((p) => p.number === v.featured_player)) {
-        throw Object.assign(new Error(`Number ${v.featured_player} is not in the roster.`), { field: 'featured_player' });
+        throw invalid('featured_player', `Number ${v.featured_player} is not in the roster.`);
       }
       o.featured_player = v.featured_player;
     }
     return o;
   },
+  // The engine's list options in the form's words (labels: the form's own); see ui/field-errors.js.
+  fieldTerms: (v, labels) => ({
+    players: { field: 'roster', label: labels.roster },
+    ...Object.fromEntries(rosterLines(v.roster).map(({ line }, i) =>
+      [`players[${i}]`, { field: 'roster', label: `Roster line ${line}` }])),
+    colors: { field: 'auto_colors', label: 'Team colours' },
+    'colors[0]': { field: 'color1', label: labels.color1 },
+    'colors[1]': { field: 'color2', label: labels.color2 },
+  }),
   fileName: (job) => `${slug(job.options?.team_name, 'team')}-assets.zip`,
   summarize: (job) => (job.meta ? `${job.meta.files} files for ${job.options.team_name}` : ''),
   async renderExtra(job, el) {
@@ -60,12 +72,13 @@ export default {
     if (!zip) return;
     const gallery = h('div.pack-gallery');
     el.append(gallery);
-    const files = manifest?.files ?? [];
-    el.append(h('details.files', {}, h('summary', {}, 'What is inside'),
-      h('ul', {}, ...files.map((f) => h('li', {}, `${f.path}${f.width ? ` · ${f.width}×${f.height}` : ''} · ${fmtBytes(f.bytes)}`)))));
+    const sized = (f) => (f.width ? ` · ${f.width}×${f.height}` : '');
+    const files = (manifest?.files ?? []).map((f) => `${f.path}${sized(f)} · ${fmtBytes(f.bytes)}`);
+    el.append(h('details.files', {}, h('summary', {}, 'What is inside'), h('ul', {}, ...files.map((f) => h('li', {}, f)))));
     try {
       const { unzipSync } = await import('../../vendor/fflate.js');
-      const wanted = ['logo/logo-256.png', 'shirt/tshirt-front.jpg', 'shirt/tshirt-back.jpg', 'social/post-1080x1080.png', 'banners/roster-1500x500.png'];
+      const wanted = ['logo/logo-256.png', 'shirt/tshirt-front.jpg', 'shirt/tshirt-back.jpg', 'social/post-1080x1080.png',
+        'banners/roster-1500x500.png'];
       const entries = unzipSync(new Uint8Array(await zip.arrayBuffer()), { filter: (f) => wanted.includes(f.name) });
       for (const name of wanted) {
         if (!entries[name]) continue;

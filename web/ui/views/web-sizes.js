@@ -27,7 +27,8 @@ export default {
     opt('jpeg_quality', { label: 'JPEG quality', type: 'range', help: 'JPEG is the fallback for old browsers.' }),
   ],
   toOptions(v, job) {
-    const o = { alt: v.alt, url_prefix: v.url_prefix, sizes: v.sizes || '100vw', webp_quality: v.webp_quality, jpeg_quality: v.jpeg_quality };
+    const o = { alt: v.alt, url_prefix: v.url_prefix, sizes: v.sizes || '100vw', webp_quality: v.webp_quality,
+      jpeg_quality: v.jpeg_quality };
     if (job) o.base_name = slug(baseName(job.name), 'image');
     return o;
   },
@@ -39,7 +40,12 @@ export default {
     const files = (job.meta.files ?? []).map((f) => `${f.name} ${f.width}×${f.height} ${fmtBytes(f.bytes)}`);
     const code = h('pre.snippet', { tabindex: '0', 'aria-label': `HTML for ${job.name}` }, h('code', {}, html));
     const copy = h('button.secondary.small', { type: 'button', onclick: async () => {
-      try { await navigator.clipboard.writeText(html); announce('HTML copied.'); } catch { announce('Select the HTML and copy it with Ctrl+C.'); }
+      try {
+        await navigator.clipboard.writeText(html);
+        announce('HTML copied.');
+      } catch {
+        announce('Select the HTML and copy it with Ctrl+C.');
+      }
     } }, 'Copy HTML');
     el.append(h('details.files', {}, h('summary', {}, `${files.length} files`), h('ul', {}, ...files.map((f) => h('li', {}, f)))),
       h('div.snippet-head', {}, h('span', {}, '<picture> HTML'), copy), code);
