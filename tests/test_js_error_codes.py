@@ -16,7 +16,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from pixelpress import errors
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -10,7 +10,6 @@ instead, and point at that field.
 from __future__ import annotations
 
 import pytest
-
 from logos import png, shield
 from pixelpress.errors import InvalidOption
 from pixelpress.ops.asset_pack import asset_pack

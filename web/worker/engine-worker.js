@@ -39,7 +39,7 @@ async function run({ engine, loadPackages }, { id, op, options, data }) {
   return postMessage(answer(id, { outputs, meta, ms: performance.now() - started, heapBytes: heapBytes() }), transfer);
 }
 
-async function preload({ engine, loadPackages }, { id, op }) {
+async function preload({ loadPackages }, { id, op }) {
   try {
     await loadPackages(packagesFor(op));
     postMessage(answer(id, { meta: { model: needsModel(op) } }));
