@@ -50,6 +50,14 @@ def main(runs: int = 3) -> None:
         ms, meta = timed(op, data, opts, runs)
         steps = ", ".join(f"{k} {v:.0f}" for k, v in meta["timings_ms"].items())
         print(f"{op:18s} {str(opts):40s} {ms:8.0f} ms   [{steps}]")
+    brush_cost(photo, runs)
+
+
+def brush_cost(photo: bytes, runs: int) -> None:
+    """The oil paint's cost must not grow with the brush: box filters make it O(bins) per pixel."""
+    times = {b: timed("oil_paint", photo, {"brush_size": b}, runs)[0] for b in (2, 20)}
+    print(f"oil_paint brush 20 / brush 2 (window area 100x): {times[20] / times[2]:.2f}x the time "
+          f"({times[2]:.0f} vs {times[20]:.0f} ms); goal: under 1.5x")
 
 
 if __name__ == "__main__":

@@ -86,19 +86,27 @@ def test_vibrance_keeps_greys_grey():
     assert np.abs(out.astype(int) - out[..., :1]).max() <= 1
 
 
-def test_cost_does_not_grow_with_brush_area():
-    import time
+def test_strips_paint_exactly_what_one_pass_paints(monkeypatch):
+    # The export is painted in strips (for memory and progress): each strip carries `radius` rows of
+    # context, so the seams must be invisible, pixel for pixel, at any brush.
+    from pixelpress.ops import oil_paint as module
 
-    rgb = np.asarray(samples.image("chelsea.png").convert("RGB"))
-    def t(r):
-        best = 1e9
-        for _ in range(3):
-            t0 = time.perf_counter()
-            paint_rgb(rgb, 32, r)
-            best = min(best, time.perf_counter() - t0)
-        return best
-    # window area grows 100x from r=2 to r=20; box filters keep the cost nearly flat
-    assert t(20) < 3.0 * t(2)
+    rgb = np.asarray(samples.large_photo(900, 700).convert("RGB"))
+    for radius in (1, 4, 20):
+        monkeypatch.setattr(module, "STRIP_PIXELS", 10**9)
+        whole = paint_rgb(rgb, 20, radius)
+        monkeypatch.setattr(module, "STRIP_PIXELS", 900 * 37)  # 37-row strips: seams everywhere
+        assert np.array_equal(paint_rgb(rgb, 20, radius), whole), radius
+
+
+def test_progress_counts_the_strips():
+    events = []
+    r = oil_paint(samples.encode(samples.large_photo(2000, 1500), "JPEG"), {}, progress=events.append)
+    total = events[0]["total"]
+    assert total >= 5 and {e["total"] for e in events} == {total}  # 3 MP: at least 3 strips
+    assert [e["done"] for e in events] == list(range(1, total))
+    assert [e["step"] for e in events] == ["paint"] * (total - 3) + ["vibrance", "encode"]
+    assert set(r.meta["timings_ms"]) == {"decode", "paint", "vibrance", "encode"}
 
 
 def test_formats_and_alpha(astronaut):
