@@ -139,3 +139,17 @@ def test_12_megapixel():
     cv2.ellipse(a, (2500, 2000), (1500, 1000), 0, 0, 360, 255, -1)  # touches the right and bottom edges
     r = drop_shadow(png(np.dstack([photo, a])), {"blur_radius": 40, "offset_x": 30, "offset_y": 30})
     assert r.meta["width"] > 4000 and r.meta["height"] > 3000
+
+
+def test_contact_shadow_is_darkest_where_a_wheel_touches_and_fades_smoothly():
+    # A wheel touches the ground at one point and rises like d^2 / 2R beside it, so the ground
+    # under it darkens most at that point and lightens gradually: no flat dark block with a cliff.
+    r = 100
+    wheel = np.zeros((2 * r + 11, 2 * r + 20, 4), np.uint8)
+    cv2.circle(wheel, (r + 10, r + 10), r, (20, 20, 20, 255), -1, lineType=cv2.LINE_AA)
+    res = drop_shadow(png(wheel), {"style": "floor"})
+    out, (ox, _oy), ground = rgba_of(res.data), res.meta["subject_origin"], res.meta["ground_y"]
+    beside = out[ground + 2, ox + r + 10: ox + 2 * r + 10, 3].astype(int)  # from the contact point outwards
+    assert beside.argmax() <= 3 and (np.diff(beside) <= 0).all()
+    assert beside[r // 5] <= 0.85 * beside.max(), "a fifth of the radius out, the shadow is already lighter"
+    assert (beside[:-1] - beside[1:]).max() <= 0.03 * beside.max(), "no edge: it fades a little per pixel"

@@ -8,8 +8,8 @@ Styles:
   subject that is not a rectangle.)
 - `floor`: a contact shadow on the ground under the subject, which suits cars
   and products: the subject's silhouette squashed to `floor_height` percent of
-  its height and anchored at its bottom, blurred, plus a tight dark contact
-  line under whatever touches the ground (tyres, feet).
+  its height and anchored at its bottom, blurred, plus a contact shadow that
+  darkens the ground where the subject comes close to it (tyres, feet).
 
 The canvas grows so no part of the shadow is clipped. Large blurs run on a
 downscaled alpha and are scaled back (`imaging.blur_large`): a blurred
@@ -101,17 +101,22 @@ def floor_shadow_array(rgba: np.ndarray, blur_radius: int = 15, opacity: int = 5
     field = np.zeros((field_h, bw + 2 * ext), np.float32)
     field[ext:ext + hk, ext:ext + bw] = blob
     soft = blur_large(field, max(blur_radius, 1)) * 0.75
-    # Contact: whatever touches the ground (the bottom 2 % of the subject: tyres, feet)
-    # casts a tight dark shadow that fades fast below the ground line.
-    band = a[max(y0, y1 - max(2, round(bh * 0.02))):y1, x0:x1].max(0)
+    # Contact (ambient occlusion): the ground darkens where the subject comes close to it. Each
+    # column's gap is how far its lowest solid pixel sits above the ground line; the shadow there
+    # fades with the gap and spreads with it, so a tyre, whose gap grows like d^2 / 2R from the
+    # point it stands on, leaves a soft lens that is darkest and thinnest at the contact point.
+    solid_rows = np.where(a[y0:y1, x0:x1] > 0.5, np.arange(bh)[:, None], -1)
+    lowest = solid_rows.max(0).astype(np.float32)
+    gap = np.where(lowest >= 0, (bh - 1) - lowest, np.inf)
+    g0 = max(1.0, bh * 0.0075)
+    strength = np.exp(-gap / g0)
+    spread = max(1.0, bh * 0.006) + 0.5 * np.where(np.isfinite(gap), gap, 0.0)
     base = ext + round(hk * 0.6)
-    sv = max(1.5, bh * 0.012)
     rows_y = np.arange(field_h, dtype=np.float32)[:, None]
-    fall = np.exp(-0.5 * ((rows_y - base) / sv) ** 2)
     contact = np.zeros_like(field)
-    contact[:, ext:ext + bw] = fall * band[None, :]
-    contact = blur_large(contact, max(1.5, blur_radius / 3))
-    shadow = np.clip(soft + 0.8 * contact, 0, 1) * (opacity / 100.0)
+    contact[:, ext:ext + bw] = strength[None, :] * np.exp(-0.5 * ((rows_y - base) / spread[None, :]) ** 2)
+    contact = blur_large(contact, max(1.0, blur_radius / 6))
+    shadow = np.clip(soft + 0.9 * contact, 0, 1) * (opacity / 100.0)
     crop, cx, cy = _trim(np.clip(shadow * 255.0 + 0.5, 0, 255).astype(np.uint8))
     canvas, origin = _compose(rgba, crop, x0 - ext + cx, top - ext + cy, rgb)
     return canvas, {"subject_origin": list(origin), "ground_y": y1 + origin[1]}
