@@ -50,14 +50,14 @@ def text(default: str, max_len: int, doc: str, *, required: bool = False):
     )
 
 
-def items(item: dict, max_items: int, doc: str, *, min_items: int = 0):
+def items(item: dict, max_items: int, doc: str, *, min_items: int = 0, default: tuple = ()):
     """A list of `item`s (itself a kind: {"kind": "colour"}, or an object's fields), as a tuple.
 
     The list's own rules (item shapes, the featured player in the roster)
     are checked by the options class's `validate`; this makes the list a real
     kind in `describe`, so the page's forms can check it before they send.
     """
-    return dataclasses.field(default=(), metadata={"kind": "list", "item": item, "min_items": min_items,
+    return dataclasses.field(default=tuple(default), metadata={"kind": "list", "item": item, "min_items": min_items,
                                                    "max_items": max_items, "doc": doc})
 
 

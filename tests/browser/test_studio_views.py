@@ -347,25 +347,51 @@ def test_team_assets_flow(page):
 
 def test_web_sizes_flow(page):
     view(page, "web-sizes")
-    page.fill("#view-web-sizes input[name=alt]", "A motorcycle")
-    stage(page, "web-sizes", [file_payload("Moto Bike.jpg", encode(large_photo(1600, 1200), "JPEG", quality=90))])
+    assert page.locator("#view-web-sizes form.options input[name=alt]").count() == 0  # alt text is per image
+    logo = encode(large_photo(300, 200), "PNG")
+    stage(page, "web-sizes", [file_payload("Moto Bike.jpg", encode(large_photo(1600, 1200), "JPEG", quality=90)),
+                              file_payload("logo.png", logo, "image/png")])
+    rows_before = page.locator("#view-web-sizes .job").count()
     start(page, "web-sizes")
-    wait_rows(page, "web-sizes", 1, timeout=90_000)
-    r = row(page, "web-sizes", "Moto Bike.jpg")
+    wait_rows(page, "web-sizes", rows_before + 2, timeout=90_000)
+    r, small = row(page, "web-sizes", "Moto Bike.jpg"), row(page, "web-sizes", "logo.png")
     assert r.get_attribute("data-status") == "done", r.inner_text()
+    # the source's own width is one of the sizes; one width is said in the singular
+    assert "5 widths: 320, 640, 960, 1280, 1600 px" in r.inner_text()
+    assert "1 width: 300 px" in small.inner_text()
+    # each image its own alt text, empty by default
+    assert 'alt=""' in r.locator(".snippet").inner_text() and 'alt=""' in small.locator(".snippet").inner_text()
+    r.get_by_label("Alt text for this image").fill('A "café" racer')
     snippet = r.locator(".snippet").inner_text()
-    assert "<picture" in snippet and "A motorcycle" in snippet
+    assert "<picture" in snippet and 'alt="A &quot;café&quot; racer"' in snippet
+    assert 'alt=""' in small.locator(".snippet").inner_text()
     _, data = download(page, lambda: r.get_by_role("button", name="Download Moto Bike.jpg").click())
     files = unzip(data)
     webp = sorted(n for n in files if n.endswith(".webp"))
     jpg = sorted(n for n in files if n.endswith(".jpg"))
-    assert webp and len(webp) == len(jpg)
+    assert webp and len(webp) == len(jpg) == 5
     for n in files:
         assert n.startswith("moto-bike-")
         width = int(n.rsplit("-", 1)[1].split(".")[0])
         im = decode(files[n])
         assert im.width == width and im.format == ("WEBP" if n.endswith(".webp") else "JPEG")
     shot(page, "studio-web-sizes")
+
+
+def test_web_sizes_chosen_widths(page):
+    view(page, "web-sizes")
+    widths = page.locator("#view-web-sizes input[name=widths]")
+    assert widths.input_value() == "320, 640, 960, 1280, 1920"  # the engine's default list
+    widths.fill("800, 400, 9000")
+    stage(page, "web-sizes", [file_payload("moto.jpg", encode(large_photo(1600, 1200), "JPEG"))])
+    rows_before = page.locator("#view-web-sizes .job").count()
+    page.click("#view-web-sizes form.options button[type=submit]")
+    problem = page.locator("#view-web-sizes .field[data-field=widths] .field-error")
+    assert "9000" in problem.inner_text() and page.locator("#view-web-sizes .job").count() == rows_before
+    widths.fill("800 400")
+    start(page, "web-sizes")
+    wait_rows(page, "web-sizes", rows_before + 1, timeout=90_000)
+    assert "2 widths: 400, 800 px" in row(page, "web-sizes", "moto.jpg").inner_text()
 
 
 def test_dark_theme_screenshot(page):

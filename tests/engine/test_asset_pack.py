@@ -29,7 +29,8 @@ EXPECTED = {
     "banners/roster-1500x500.png", "banners/roster-1200x630.png",
     "social/og-1200x630.png", "social/post-1080x1080.png",
     "web/hero-320.webp", "web/hero-320.jpg", "web/hero-640.webp", "web/hero-640.jpg",
-    "web/hero-960.webp", "web/hero-960.jpg", "web/hero-1280.webp", "web/hero-1280.jpg", "web/picture.html",
+    "web/hero-960.webp", "web/hero-960.jpg", "web/hero-1280.webp", "web/hero-1280.jpg",
+    "web/hero-1500.webp", "web/hero-1500.jpg", "web/picture.html",  # the banner at its own width too
 }
 
 

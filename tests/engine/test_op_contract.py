@@ -65,8 +65,10 @@ def _bad_values(o: dict) -> list:
     if kind == "bool":
         return [1, "yes", None]
     if kind == "list":
-        item = {"colour": "#112233", "object": {"number": 1, "name": "Ada"}}[o["item"]["kind"]]
-        bad_item = {"colour": "dark", "object": {"number": 100, "name": "Ada"}}[o["item"]["kind"]]
+        kind = o["item"]["kind"]
+        item = {"colour": "#112233", "object": {"number": 1, "name": "Ada"}, "int": o["item"].get("min")}[kind]
+        bad_item = {"colour": "dark", "object": {"number": 100, "name": "Ada"},
+                    "int": (o["item"].get("max") or 0) + 1}[kind]
         return (["#112233", [item] * (o["max_items"] + 1), [bad_item], [item, 5]]
                 + ([[]] if o["min_items"] else []))
     raise AssertionError(f"no bad values for kind {kind}")

@@ -39,7 +39,7 @@ def test_large_photo_gets_every_width():
 def test_never_upscaled():
     im = samples.image("chelsea.png")  # 451 px wide
     r = web_sizes(samples.encode(im, "PNG"))
-    assert r.meta["widths"] == [320]
+    assert r.meta["widths"] == [320, 451]  # the source's own width is one of the sizes
     small = im.resize((200, 133))
     r2 = web_sizes(samples.encode(small, "PNG"))
     assert r2.meta["widths"] == [200] and r2.meta["width"] == 200
@@ -68,3 +68,21 @@ def test_bad_options(opts, field):
 def test_not_an_image():
     with pytest.raises(UnsupportedFormat):
         web_sizes(b"<svg></svg>")
+
+
+@pytest.mark.parametrize("width", [500, 512])
+def test_the_source_width_is_one_of_the_sizes(width):
+    im = samples.image("astronaut.png").resize((width, width))
+    r = web_sizes(samples.encode(im, "PNG"))
+    assert r.meta["widths"] == [320, width] and r.meta["width"] == width
+    assert {f["name"] for f in r.meta["files"]} == {f"image-{w}.{x}" for w in (320, width) for x in ("webp", "jpg")}
+
+
+def test_chosen_widths():
+    im = samples.image("astronaut.png")  # 512 px
+    r = web_sizes(samples.encode(im, "PNG"), {"widths": [400, 200, 400]})
+    assert r.meta["widths"] == [200, 400]  # sorted, once each; 512 is over the largest chosen, so not added
+    assert [samples.decode(x.data).width for x in r.extras] == [200, 200, 400]  # the largest WebP is the main file
+    with pytest.raises(InvalidOption) as e:
+        web_sizes(samples.encode(im, "PNG"), {"widths": [320, 5000]})
+    assert e.value.field == "widths[1]"

@@ -9,7 +9,7 @@ A pipeline of small steps run in order by `pipeline.run_steps`, each timed
     banners/roster-1500x500.png, roster-1200x630.png
     social/og-1200x630.png                link-preview card (logo, name, sport)
     social/post-1080x1080.png             square post for Instagram/Facebook
-    web/hero-{320..1280}.webp/.jpg        the 1500x500 banner, web-ready, + web/picture.html
+    web/hero-{320..1500}.webp/.jpg        the 1500x500 banner, web-ready, + web/picture.html
     manifest.json                         every file with pixel size and byte size
 
 Team colours default to the logo's dominant colours.

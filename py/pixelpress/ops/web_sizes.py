@@ -16,10 +16,11 @@ from PIL import Image
 from ..encode import encode_jpeg, encode_webp, flatten, has_alpha
 from ..errors import InvalidOption
 from ..operation import PILLOW, Job, OpSpec, operation, output
-from ..options import colour, integer, parse_colour, text
+from ..options import colour, integer, items, parse_colour, text
 from ..result import Output, Result, Timings
 
 WIDTHS = (320, 640, 960, 1280, 1920)
+WIDTH_ITEM = {"kind": "int", "min": 16, "max": 4000}
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
@@ -32,8 +33,11 @@ class WebSizesOptions:
     webp_quality: int = integer(80, 1, 100, "WebP quality.")
     jpeg_quality: int = integer(82, 1, 100, "JPEG quality.")
     background: str = colour("#ffffff", "Colour that transparency is flattened onto for the JPEGs.")
+    widths: tuple = items(WIDTH_ITEM, 8, "Widths to make, in pixels; widths over the source's are skipped, and the "
+                          "source's own width is added when it is not over the largest.", min_items=1, default=WIDTHS)
 
     def validate(self) -> None:
+        object.__setattr__(self, "widths", parse_widths(self.widths))
         if not _NAME.match(self.base_name):
             raise InvalidOption("base_name may use letters, digits, '.', '_' and '-' and must start with a "
                                 f"letter or digit, got {self.base_name!r}", field="base_name")
@@ -42,13 +46,27 @@ class WebSizesOptions:
                                 field="url_prefix")
 
 
+def parse_widths(raw) -> tuple[int, ...]:
+    """The `widths` list: whole numbers within WIDTH_ITEM's bounds, sorted, each once."""
+    if not isinstance(raw, (list, tuple)):
+        raise InvalidOption(f"widths must be a list of pixel widths, got {type(raw).__name__}", field="widths")
+    if not 1 <= len(raw) <= 8:
+        raise InvalidOption(f"widths takes 1 to 8 widths, got {len(raw)}", field="widths")
+    lo, hi = WIDTH_ITEM["min"], WIDTH_ITEM["max"]
+    for i, w in enumerate(raw):
+        if isinstance(w, bool) or not isinstance(w, int) or not lo <= w <= hi:
+            raise InvalidOption(f"each width must be a whole number of pixels from {lo} to {hi}, got {w!r}",
+                                field=f"widths[{i}]")
+    return tuple(sorted(set(raw)))
+
+
 # 4.6 bytes per pixel, JPEG (decoded at reduced scale)
 SPEC = OpSpec("web_sizes", WebSizesOptions, PILLOW, label="Web sizes", work_bytes_per_pixel=5)
 
 
 @operation(SPEC)
 def web_sizes(job: Job) -> Result:
-    src = job.open(fit=(WIDTHS[-1], None))
+    src = job.open(fit=(job.opts.widths[-1], None))
     with job.span("sizes"):
         outputs, snippet = make_sizes(src.image, job.opts, timings=job.timings)
     main = outputs[-2]  # the largest WebP
@@ -58,9 +76,12 @@ def web_sizes(job: Job) -> Result:
                       widths=sorted({o.meta["width"] for o in outputs}), picture_html=snippet)
 
 
-def target_widths(width: int) -> list[int]:
-    ws = [w for w in WIDTHS if w <= width]
-    return ws or [width]
+def target_widths(width: int, widths: tuple[int, ...] = WIDTHS) -> list[int]:
+    """The chosen widths up to the source's, plus the source's own when it is not over the largest."""
+    ws = [w for w in widths if w <= width]
+    if width <= widths[-1] and width not in ws:
+        ws.append(width)
+    return ws
 
 
 def make_sizes(im: Image.Image, opts: WebSizesOptions | None = None, *,
@@ -69,7 +90,7 @@ def make_sizes(im: Image.Image, opts: WebSizesOptions | None = None, *,
     opts = opts or WebSizesOptions()
     t = timings or Timings()
     bg = parse_colour(opts.background, "background")
-    widths = target_widths(im.width)
+    widths = target_widths(im.width, opts.widths)
     outs: list[Output] = []
     cur = im
     sized = {}

@@ -31,7 +31,9 @@ function fieldControl(f, value, onInput) {
   } else if (f.type === 'textarea') {
     control = h('textarea', { ...common, rows: f.rows ?? 4, placeholder: f.placeholder ?? '', spellcheck: false }, value ?? '');
   } else {
-    control = h('input', { ...common, type: f.type ?? 'text', value: value ?? '', placeholder: f.placeholder ?? '',
+    // A list option typed as text (web sizes' widths) shows its engine default as "320, 640, ...".
+    const shown = Array.isArray(value) ? value.join(', ') : value ?? '';
+    control = h('input', { ...common, type: f.type ?? 'text', value: shown, placeholder: f.placeholder ?? '',
       min: f.min, max: f.max, maxlength: f.maxlength, inputmode: f.type === 'number' ? 'numeric' : undefined,
       required: f.required });
   }
