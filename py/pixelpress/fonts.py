@@ -73,3 +73,10 @@ def measure(f, s: str, tracking: float = 0.0) -> float:
     if not s:
         return 0.0
     return f.getlength(s) + tracking * f.size * (len(s) - 1)
+
+
+def shortened_warning(cut: list[str], where: str) -> list[str]:
+    """The warning that says which texts were cut with an ellipsis to fit `where`, or none."""
+    if not cut:
+        return []
+    return [f"Shortened to fit {where}: {', '.join(f'“{t}”' for t in cut)}. Shorter names print in full."]

@@ -324,7 +324,7 @@ def test_team_assets_flow(page):
     assert v.locator(".job").count() == 0
     v.locator("input[name=team_name]").fill("Riverside Hawks")
     v.locator("input[name=sport]").fill("Football")
-    v.locator("textarea[name=roster]").fill("7 Ana Silva\n10 Sam Lee\n23 Jo Park")
+    v.locator("textarea[name=roster]").fill("1 Maximilian Alexander Featherstonehaugh\n7 Ana Silva\n10 Sam Lee\n23 Jo Park")
     start(page, "team-assets")
     page.wait_for_function("() => /Processing \\d+ of \\d+/"
                            ".test(document.querySelector('#view-team-assets .job-status')?.textContent ?? '')",
@@ -332,6 +332,8 @@ def test_team_assets_flow(page):
     wait_rows(page, "team-assets", 1, timeout=120_000)
     r = row(page, "team-assets", "logo.png")
     assert r.get_attribute("data-status") == "done", r.inner_text()
+    # the featured player's name does not fit the shirt's back: the row says so, by name
+    assert "Shortened to fit the shirt, banners or cards: “Maximilian Alexander Featherstonehaugh”" in r.inner_text()
     page.wait_for_selector("#view-team-assets .pack-gallery img")
     name, data = download(page, lambda: r.get_by_role("button", name="Download logo.png").click())
     assert name == "riverside-hawks-assets.zip"

@@ -42,7 +42,7 @@ CASES = [(1, False), (12, False), (40, False), (40, True), (12, True)]
 def test_text_inside_and_not_overlapping(logo, size, n, long):
     w, h = SIZES[size]
     name = "Northern Lights Athletic Football Club" if long else "Riverside United"
-    im, boxes, mask = render_banner(logo, name, "Football", roster(n, long), team_palette(["#0b3d91", "#ffc72c"]),
+    im, boxes, mask, _cut = render_banner(logo, name, "Football", roster(n, long), team_palette(["#0b3d91", "#ffc72c"]),
                                     (w, h))
     assert im.size == (w, h)
     margin = max(16, round(h * 0.06)) - 2  # the layout margin, less a 2 px antialiasing allowance
@@ -72,7 +72,7 @@ def test_type_size_adapts_to_player_count(logo):
     pal = team_palette(["#0b3d91", "#ffc72c"])
     heights = {}
     for n in (1, 12, 40):
-        _im, boxes, _m = render_banner(logo, "Riverside United", "Football", roster(n), pal, (1500, 500))
+        _im, boxes, _m, _cut = render_banner(logo, "Riverside United", "Football", roster(n), pal, (1500, 500))
         nb = [b for b in boxes if b.role == "number"]
         heights[n] = np.mean([b.box[3] - b.box[1] for b in nb])
     assert heights[1] > heights[12] > heights[40] >= 8
@@ -81,7 +81,7 @@ def test_type_size_adapts_to_player_count(logo):
 def test_cards_inside(logo):
     pal = team_palette(["#1b7f3b", "#f47a20"])
     for size in ((1200, 630), (1080, 1080)):
-        im, boxes, mask = render_card(logo, "A Very Long Team Name For Testing Purposes", "Ultimate Frisbee",
+        im, boxes, mask, _cut = render_card(logo, "A Very Long Team Name For Testing Purposes", "Ultimate Frisbee",
                                       pal, size)
         w, h = size
         for b in boxes:
@@ -141,3 +141,14 @@ def test_bad_input(opts, field):
 def test_not_an_image():
     with pytest.raises(UnsupportedFormat):
         roster_banner(b"GIF00 nope", {"team_name": "X", "players": _players(1)})
+
+
+def test_the_result_says_which_names_were_shortened():
+    players = [{"number": 1, "name": "Ana"}, {"number": 2, "name": LONG}, {"number": 3, "name": "Jo Park"}]
+    r = roster_banner(logos.png(logos.shield(160)), {"team_name": "Riverside United", "players": players * 10})
+    drawn = [b["text"] for b in r.meta["text_boxes"] if b["role"] == "name"]
+    assert any(t.endswith("…") for t in drawn)  # 30 players: the long name cannot fit its cell
+    assert r.meta["shortened"] == [LONG] * 10
+    assert any(w.startswith("Shortened to fit the banner: “Maximilian") for w in r.meta["warnings"])
+    short = roster_banner(logos.png(logos.shield(160)), {"team_name": "Riverside United", "players": players[:1]})
+    assert short.meta["shortened"] == [] and not any("Shortened" in w for w in short.meta["warnings"])

@@ -80,3 +80,10 @@ def test_deterministic(logo):
 def test_not_an_image():
     with pytest.raises(UnsupportedFormat):
         tshirt_mockup(b"hello", {})
+
+
+def test_a_name_cut_on_the_back_is_named():
+    name = "Maximilian Alexander Featherstonehaugh"
+    r = tshirt_mockup(logos.png(logos.shield(160)), {"view": "back", "name": name, "number": 9})
+    assert r.meta["shortened"] == [name] and any(name in w for w in r.meta["warnings"])
+    assert tshirt_mockup(logos.png(logos.shield(160)), {"view": "back", "name": "Kerr"}).meta["shortened"] == []

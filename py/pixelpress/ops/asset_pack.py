@@ -69,6 +69,7 @@ class _Pack:
     master: Image.Image | None = None
     hero: Image.Image | None = None
     manifest: dict = field(default_factory=dict)
+    shortened: list[str] = field(default_factory=list)  # cut with an ellipsis somewhere in the pack
 
     def add(self, path: str, blob: bytes, mime: str, width: int | None, height: int | None, **extra):
         info = zipfile.ZipInfo(path, _EPOCH)
@@ -94,11 +95,12 @@ def asset_pack(job: Job, progress=None) -> Result:
         run_steps(steps, pack, timings=job.timings.ms, progress=progress)
     finally:
         pack.zip.close()  # the manifest step closes it; a failed step must not leave it to the collector
+    job.warnings += fonts.shortened_warning(pack.shortened, "the shirt, banners or cards")
     out = pack.buf.getvalue()
     logo = pack.logo.image
     return job.finish(out, "zip", logo.size, mime="application/zip",  # the cleaned logo the pack is made from
                       files=len(pack.files) + 1, manifest=pack.manifest, colors=pack.colors,
-                      logo_colors=pack.logo.colors)
+                      logo_colors=pack.logo.colors, shortened=pack.shortened)
 
 
 def _decode(pack: _Pack) -> _Pack:
@@ -152,7 +154,8 @@ def _tshirt_back(pack: _Pack) -> _Pack:
     featured = opts.featured()
     name = featured.name if featured else opts.team_name
     number = featured.number if featured else None
-    im = render_back(name, number, pack.colors, _shirt(pack), SHIRT_SIZE)
+    im, cut = render_back(name, number, pack.colors, _shirt(pack), SHIRT_SIZE)
+    pack.shortened += [t for t in cut if t not in pack.shortened]
     pack.add("shirt/tshirt-back.jpg", encode_jpeg(im, quality=88, progressive=True), "image/jpeg", *im.size)
     return pack
 
@@ -160,9 +163,11 @@ def _tshirt_back(pack: _Pack) -> _Pack:
 def _banner(pack: _Pack, size: tuple[int, int]) -> _Pack:
     opts = pack.job.opts
     if opts.players:
-        im, _boxes, _mask = render_banner(pack.logo.image, opts.team_name, opts.sport, opts.players, pack.palette, size)
+        im, _boxes, _mask, cut = render_banner(pack.logo.image, opts.team_name, opts.sport, opts.players,
+                                               pack.palette, size)
     else:
-        im, _boxes, _mask = render_card(pack.logo.image, opts.team_name, opts.sport, pack.palette, size)
+        im, _boxes, _mask, cut = render_card(pack.logo.image, opts.team_name, opts.sport, pack.palette, size)
+    pack.shortened += [t for t in cut if t not in pack.shortened]
     pack.add(f"banners/roster-{size[0]}x{size[1]}.png", encode_png(im), "image/png", *im.size)
     if size == HERO:
         pack.hero = im
@@ -171,7 +176,8 @@ def _banner(pack: _Pack, size: tuple[int, int]) -> _Pack:
 
 def _card(pack: _Pack, label: str, size: tuple[int, int]) -> _Pack:
     opts = pack.job.opts
-    im, _b, _m = render_card(pack.logo.image, opts.team_name, opts.sport, pack.palette, size)
+    im, _b, _m, cut = render_card(pack.logo.image, opts.team_name, opts.sport, pack.palette, size)
+    pack.shortened += [t for t in cut if t not in pack.shortened]
     pack.add(f"social/{label}-{size[0]}x{size[1]}.png", encode_png(im), "image/png", *im.size)
     return pack
 

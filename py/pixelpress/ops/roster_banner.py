@@ -72,12 +72,13 @@ def roster_banner(job: Job) -> Result:
     logo = load_logo(job)
     colors = opts.colors or tuple(logo.colors)
     with job.span("render"):
-        im, boxes, _mask = render_banner(logo.image, opts.team_name, opts.sport, opts.players,
-                                         team_palette(colors), SIZES[opts.size])
+        im, boxes, _mask, cut = render_banner(logo.image, opts.team_name, opts.sport, opts.players,
+                                              team_palette(colors), SIZES[opts.size])
+    job.warnings += fonts.shortened_warning(cut, "the banner")
     blob = job.encode(im, opts.format, quality=90, progressive=True)
     if fonts.warning():
         job.warnings.append(fonts.warning())
-    return job.finish(blob, opts.format, im.size, colors=list(colors),
+    return job.finish(blob, opts.format, im.size, colors=list(colors), shortened=cut,
                       text_boxes=[{"text": b.text, "role": b.role, "box": list(b.box)} for b in boxes])
 
 
@@ -92,6 +93,7 @@ class Canvas:
         self.draw = ImageDraw.Draw(self.im)
         self.mdraw = ImageDraw.Draw(self.mask)
         self.boxes: list[TextBox] = []
+        self.shortened: list[str] = []  # texts cut with an ellipsis to fit, as the user typed them
 
     def text(self, xy, s, font, fill, role, anchor="ls", tracking=0.0):
         """Draw `s` (with optional letter spacing) and record its ink box."""
@@ -242,6 +244,8 @@ def render_banner(logo: Image.Image | None, team_name: str, sport: str, players,
         place_logo(cv.im, logo, (px0, margin, px1, margin + logo_h), pal.dark)
     y = margin + logo_h + int(h * 0.05)
     lines, tf, tsz = title_lines(team_name.upper(), left_w, int(h * 0.13), max(12, int(h * 0.045)))
+    if any(line.endswith("…") for line in lines):
+        cv.shortened.append(team_name)
     for line in lines:
         asc = tf.getbbox("HÅ", anchor="ls")
         y += -asc[1]
@@ -251,6 +255,8 @@ def render_banner(logo: Image.Image | None, team_name: str, sport: str, players,
     if sport:
         ssz = max(10, int(h * 0.05))
         st, sf, _ = fonts.fit_text(sport.upper(), "medium", left_w, ssz, max(9, ssz // 2), tracking=0.18)
+        if st != sport.upper():
+            cv.shortened.append(sport)
         y += int(ssz * 0.4) + ssz
         if y <= inner_bottom:
             cv.text(((px0 + px1) // 2, y), st, sf, _readable(pal.secondary, pal.dark), "sport",
@@ -260,7 +266,7 @@ def render_banner(logo: Image.Image | None, team_name: str, sport: str, players,
     gx0 = int(w * split) + slant + int(h * 0.06)
     area = (gx0, margin, w - margin, inner_bottom)
     roster_grid(cv, players, area, pal)
-    return cv.im, cv.boxes, cv.mask
+    return cv.im, cv.boxes, cv.mask, cv.shortened
 
 
 def _readable(c, bg):
@@ -321,6 +327,8 @@ def roster_grid(cv: Canvas, players, area, pal: TeamPalette):
         name_x = bx0 + badge_w + s * 0.35
         room = cx + cell_w - name_x
         label, f, _ = fonts.fit_text(p.name.upper(), "medium", room, int(s), name_min)
+        if label != p.name.upper():
+            cv.shortened.append(p.name)
         cv.text((name_x, cy), label, f, pal.on_primary, "name", anchor="lm")
         if r < rows - 1 and i < n - 1 and rows > 1:  # hairline under the entry
             ly = cy + cell_h / 2
@@ -387,11 +395,15 @@ def render_card(logo: Image.Image | None, team_name: str, sport: str, pal: TeamP
         tt, tf, _ = fonts.fit_text(tagline.upper(), "medium", tw, tag_sz, 10, tracking=0.3)
         items.append((tt, tf, accent, "tagline", 0.3, 0))
     lines, nf, nsz = title_lines(team_name.upper(), tw, name_size, 14)
+    if any(line.endswith("…") for line in lines):
+        cv.shortened.append(team_name)
     for j, line in enumerate(lines):
         items.append((line, nf, pal.on_primary, "team", 0.0, 0.55 if j == 0 else 0.12))
     if sport:
         ssz = max(12, int(min(w, h) * 0.05))
         st, sf, _ = fonts.fit_text(sport.upper(), "medium", tw, ssz, 10, tracking=0.2)
+        if st != sport.upper():
+            cv.shortened.append(sport)
         items.append((st, sf, accent, "sport", 0.2, 0.8))
     _stack(cv, items, x, top, bottom, align)
-    return cv.im, cv.boxes, cv.mask
+    return cv.im, cv.boxes, cv.mask, cv.shortened

@@ -59,17 +59,19 @@ def tshirt_mockup(job: Job) -> Result:
     colors = opts.colors or tuple(logo.colors)
     shirt = parse_colour(opts.shirt_color, "shirt_color")
     bg = parse_colour(opts.background, "background")
+    cut: list[str] = []
     with job.span("render"):
         if opts.view == "front":
             im = render_front(logo.image, shirt, opts.size, bg)
         else:
-            im = render_back(opts.name, opts.number, colors, shirt, opts.size, bg)
+            im, cut = render_back(opts.name, opts.number, colors, shirt, opts.size, bg)
+    job.warnings += fonts.shortened_warning(cut, "the shirt")
     blob = job.encode(im, opts.format, quality=90, progressive=True)
     if opts.view == "back" and fonts.warning():
         job.warnings.append(fonts.warning())
     if opts.view == "back" and not opts.name and opts.number is None:
         job.warnings.append("No name or number given: the back is plain.")
-    return job.finish(blob, opts.format, im.size, view=opts.view, colors=list(colors))
+    return job.finish(blob, opts.format, im.size, view=opts.view, colors=list(colors), shortened=cut)
 
 
 # --- geometry -------------------------------------------------------------------------
@@ -347,15 +349,19 @@ def back_colours(colors, shirt):
     return fill, outline_c
 
 
-def render_back(name: str, number, colors, shirt, size: int = 1200, bg=(236, 238, 241)) -> Image.Image:
+def render_back(name: str, number, colors, shirt, size: int = 1200,
+                bg=(236, 238, 241)) -> tuple[Image.Image, list[str]]:
+    """The back with the name and number printed; and the name, when it was cut to fit (else [])."""
     img, mask, shade, c = _shirt_base(shirt, size, bg, "back")
     k = size / S
     fill, edge = back_colours(colors, shirt)
     layer = Image.new("RGBA", (size, size), (0, 0, 0, 0))
     d = ImageDraw.Draw(layer)
     cx = 500 * k
+    cut: list[str] = []
     if name:
         label, f, _ = fonts.fit_text(name.upper(), "bold", 330 * k, int(64 * k), int(26 * k), tracking=0.08)
+        cut = [name] if label != name.upper() else []
         total = fonts.measure(f, label, 0.08)
         x = cx - total / 2
         for ch in label:
@@ -372,4 +378,4 @@ def render_back(name: str, number, colors, shirt, size: int = 1200, bg=(236, 238
     img = _print(img, layer, shade, mask)
     pil = Image.fromarray(np.clip(img + 0.5, 0, 255).astype(np.uint8))
     _trim(pil, size, "back", c)
-    return pil
+    return pil, cut
