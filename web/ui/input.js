@@ -12,6 +12,10 @@ function pastedName(file, i) {
   return `pasted-${time}${i ? `-${i}` : ''}.${ext}`;
 }
 
+const isWebUrl = (s) => {
+  try { return ['http:', 'https:'].includes(new URL(s).protocol); } catch { return false; }
+};
+
 export function createInput({ multiple = true, accept = 'image/*', label = 'Drop images here', hint, onInput }) {
   const id = `file-${++uid}`;
   const fileInput = h('input.visually-hidden', { id, type: 'file', accept, multiple, tabindex: '-1',
@@ -28,9 +32,11 @@ export function createInput({ multiple = true, accept = 'image/*', label = 'Drop
     h('label.button.secondary', { for: id, role: 'button', tabindex: '0',
       onkeydown: (e) => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); fileInput.click(); } } },
     multiple ? 'Choose files' : 'Choose a file'));
-  const urlForm = h('form.url-form', { 'aria-label': 'Import by URL' },
+  const urlProblem = h('p.field-error', { id: `${id}-url-problem`, role: 'alert' });
+  urlInput.setAttribute('aria-describedby', urlProblem.id);
+  const urlForm = h('form.url-form', { 'aria-label': 'Import by URL', novalidate: true },
     h('label', { for: `${id}-url` }, 'Or import from a URL'),
-    h('div.url-row', {}, urlInput, h('button.secondary', { type: 'submit' }, 'Import')));
+    h('div.url-row', {}, urlInput, h('button.secondary', { type: 'submit' }, 'Import')), urlProblem);
 
   const emit = (files) => {
     const list = [...files].filter(Boolean);
@@ -48,13 +54,19 @@ export function createInput({ multiple = true, accept = 'image/*', label = 'Drop
     if (files.length) emit(files);
     else {
       const url = e.dataTransfer?.getData('text/uri-list') || e.dataTransfer?.getData('text/plain');
-      if (url) onInput([{ url: url.trim().split(/\s+/)[0] }]);
+      const first = url?.trim().split(/\s+/)[0];
+      if (first && isWebUrl(first)) onInput([{ url: first }]);
     }
   });
   urlForm.addEventListener('submit', (e) => {
     e.preventDefault();
     const urls = urlInput.value.split(/\s+/).filter(Boolean);
     if (!urls.length) { urlInput.focus(); return; }
+    // Refused here, where it was typed, rather than as a failed row once the batch runs.
+    const bad = urls.find((u) => !isWebUrl(u));
+    urlProblem.textContent = bad ? `Only web addresses (http:// or https://) can be imported, not "${bad}".` : '';
+    urlInput.toggleAttribute('aria-invalid', Boolean(bad));
+    if (bad) { urlInput.focus(); return; }
     onInput((multiple ? urls : urls.slice(0, 1)).map((url) => ({ url })));
     urlInput.value = '';
   });

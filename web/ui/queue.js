@@ -5,7 +5,7 @@
 // rows and downloads), so each can change without the others.
 
 import { announce } from './util.js';
-import { STATUS, PENDING, IN_FLIGHT, RETRYABLE, FINISHED, inGroup, countStatuses } from './queue/states.js';
+import { STATUS, PENDING, IN_FLIGHT, FINISHED, inGroup, countStatuses, canRetry } from './queue/states.js';
 import * as jobs from './queue/jobs.js';
 import { fetchInput, thumbnail } from './queue/intake.js';
 import { Scheduler } from './queue/scheduler.js';
@@ -136,7 +136,7 @@ export class Queue {
   }
 
   retryFailed() {
-    for (const j of this.#jobs.filter(inGroup(RETRYABLE))) this.retry(j);
+    for (const j of this.#jobs.filter(canRetry)) this.retry(j);
   }
 
   remove(job) {

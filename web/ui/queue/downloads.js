@@ -13,7 +13,7 @@ export class Downloads {
   }
 
   files(job) {
-    return job.outputs.map((o) => ({ name: this.fileName(job, o), blob: o.blob }));
+    return job.outputs.map((o) => ({ name: this.fileName(job, o), blob: o.blob, source: job.name }));
   }
 
   async job(job) {
@@ -24,8 +24,22 @@ export class Downloads {
 
   // Failed and cancelled jobs have nothing to give, so only done ones are zipped.
   async all(jobs, zipName) {
-    const files = jobs.filter((j) => j.status === STATUS.DONE).flatMap((j) => this.files(j));
+    const files = traceable(jobs.filter((j) => j.status === STATUS.DONE).flatMap((j) => this.files(j)));
     if (!files.length) return;
     download(await zipFiles(files), zipName);
   }
+}
+
+// Outputs of different sources that would share a name (coffee.png and coffee.webp, both to JPEG)
+// keep their source's extension: coffee-png.jpg, coffee-webp.jpg, so each can be traced back.
+// Names still equal after that (the same file twice) get zipFiles' -2, -3.
+export function traceable(files) {
+  const sourcesOf = new Map();
+  for (const f of files) sourcesOf.set(f.name, (sourcesOf.get(f.name) ?? new Set()).add(f.source));
+  return files.map((f) => {
+    const sources = sourcesOf.get(f.name);
+    const ext = /\.([^./]+)$/.exec(f.source ?? '')?.[1]?.toLowerCase();
+    if (sources.size < 2 || !ext) return f;
+    return { ...f, name: f.name.replace(/(\.[^.]+)?$/, (outExt) => `-${ext}${outExt}`) };
+  });
 }

@@ -7,7 +7,7 @@
 
 import { now, friendlyError } from '../util.js';
 import { inFormTerms } from '../field-errors.js';
-import { STATUS, PENDING, IN_FLIGHT, RETRYABLE, PATH_TEXT } from './states.js';
+import { STATUS, PENDING, IN_FLIGHT, PATH_TEXT, canRetry } from './states.js';
 
 let seq = 0;
 // Unique across tabs and reloads: ids key the job history in IndexedDB.
@@ -99,7 +99,7 @@ export function cancel(job) {
 
 // A job whose input is already here goes straight back to waiting; a URL is fetched again.
 export function resetForRetry(job) {
-  if (!RETRYABLE.includes(job.status)) return false;
+  if (!canRetry(job)) return false;
   job.error = null;
   job.outputs = [];
   job.status = job.input ? STATUS.QUEUED : STATUS.FETCHING;

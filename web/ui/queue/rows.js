@@ -3,7 +3,7 @@
 // calls back into the queue, which owns what the job does.
 
 import { h, fmtBytes, fmtMs } from '../util.js';
-import { STATUS, PENDING, RETRYABLE, FINISHED, PROBLEM, PATH_TEXT } from './states.js';
+import { STATUS, PENDING, FINISHED, PROBLEM, PATH_TEXT, canRetry } from './states.js';
 
 const STATUS_TEXT = {
   [STATUS.FETCHING]: 'Downloading…', [STATUS.QUEUED]: 'Waiting', [STATUS.RUNNING]: 'Processing…',
@@ -129,7 +129,7 @@ export class Rows {
       if (a.preview) btn('Preview', 'ghost.small', a.preview, 'Preview');
     }
     if (PENDING.includes(job.status)) btn('Cancel', 'ghost.small', a.cancel);
-    if (RETRYABLE.includes(job.status)) btn('Retry', 'secondary.small', a.retry);
+    if (canRetry(job)) btn('Retry', 'secondary.small', a.retry);
     if (FINISHED.includes(job.status)) btn('Remove', 'ghost.small', a.remove);
   }
 }

@@ -27,12 +27,18 @@ export const PROBLEM = Object.freeze([STATUS.FAILED, STATUS.INTERRUPTED]);
 // inGroup(RETRYABLE)(job): a predicate, so groups read naturally in filter/find/some.
 export const inGroup = (group) => (job) => group.includes(job.status);
 
+// Failures of the input itself: the same file fails the same way, so no Retry is offered;
+// the message says what to do instead (another file, a smaller one).
+export const INPUT_PROBLEMS = Object.freeze(['empty_input', 'unsupported_format', 'corrupt_image', 'decompression_bomb',
+  'too_large', 'empty_image', 'invalid_input', 'invalid_url']);
+export const canRetry = (job) => RETRYABLE.includes(job.status) && !INPUT_PROBLEMS.includes(job.error?.code);
+
 // Per-status counts plus the two groups the queue's toolbar shows.
 export function countStatuses(jobs) {
   const c = Object.fromEntries(STATUSES.map((s) => [s, 0]));
   for (const j of jobs) c[j.status]++;
   const sum = (group) => group.reduce((n, s) => n + c[s], 0);
-  return { total: jobs.length, ...c, pending: sum(PENDING), retryable: sum(RETRYABLE) };
+  return { total: jobs.length, ...c, pending: sum(PENDING), retryable: jobs.filter(canRetry).length };
 }
 
 export const PATH_TEXT = Object.freeze({

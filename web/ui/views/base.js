@@ -123,8 +123,10 @@ export function createView(spec, ctx) {
   const zipName = spec.zipName ?? `pixelpress-${spec.id}.zip`;
   const btnZip = h('button.primary.small', { type: 'button', onclick: () => queue.downloadAll(zipName) }, 'Download all (.zip)');
   const btnClear = h('button.ghost.small', { type: 'button', onclick: () => queue.clearFinished() }, 'Clear finished');
+  // Where focus goes once a batch starts: the results, not <body> (the button it left is disabled).
+  const queueHeading = h('h3', { tabindex: '-1' }, spec.queueTitle ?? 'Results');
   const queueBox = h('section.queue', { 'aria-label': `${spec.title} queue`, hidden: true },
-    h('div.queue-head', {}, h('h3', {}, spec.queueTitle ?? 'Results'), counts,
+    h('div.queue-head', {}, queueHeading, counts,
       h('div.queue-actions', {}, btnCancel, btnRetry, btnClear, btnZip)), list);
 
   const queue = new Queue({
@@ -255,6 +257,7 @@ export function createView(spec, ctx) {
     renderStaged();
     queue.add(items, build);
     queueBox.hidden = false;
+    queueHeading.focus();
   }
 
   form.addEventListener('submit', (e) => { e.preventDefault(); start(); });

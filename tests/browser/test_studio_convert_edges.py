@@ -1,0 +1,67 @@
+"""Convert's rough edges, as a new user meets them: clashing names in the ZIP, Retry where it
+cannot help, where focus lands, URLs that are not web addresses."""
+
+from __future__ import annotations
+
+import pytest
+from samples import photo_bytes
+from test_studio_support import decode, download, file_payload, open_studio, row, stage, start, unzip, view, wait_rows
+
+
+@pytest.fixture(scope="module")
+def context(browser):
+    ctx = browser.new_context(accept_downloads=True, viewport={"width": 1280, "height": 900})
+    yield ctx
+    ctx.close()
+
+
+@pytest.fixture(scope="module")
+def page(context, site_url):
+    p = open_studio(context, f"{site_url}?nosw#convert")
+    yield p
+    p.close()
+
+
+def test_same_stem_different_sources_stay_traceable_in_the_zip(page):
+    view(page, "convert")
+    page.select_option("#view-convert select[name=format]", "jpeg")
+    stage(page, "convert", [file_payload("coffee.png", photo_bytes("coffee.png", "PNG"), "image/png"),
+                            file_payload("coffee.webp", photo_bytes("coffee.png", "WEBP"), "image/webp"),
+                            file_payload("chelsea.png", photo_bytes("chelsea.png", "PNG"), "image/png")])
+    start(page, "convert")
+    # focus goes to the results, not to <body>
+    assert page.evaluate("() => document.activeElement.textContent") == "Results"
+    wait_rows(page, "convert", 3, timeout=90_000)
+    _, data = download(page, lambda: page.click("#view-convert .queue-actions >> text=Download all (.zip)"))
+    files = unzip(data)
+    assert set(files) == {"coffee-png.jpg", "coffee-webp.jpg", "chelsea.jpg"}  # no coffee-2.jpg to puzzle over
+    assert all(decode(b).format == "JPEG" for b in files.values())
+
+
+def test_no_retry_for_files_that_would_fail_again(page):
+    view(page, "convert")
+    corrupt = photo_bytes("astronaut.png", "JPEG")[:300] + bytes(2000)
+    stage(page, "convert", [file_payload("broken.jpg", corrupt),
+                            file_payload("notes.txt", b"not pixels\n" * 20, "text/plain")])
+    before = page.locator("#view-convert .job[data-status=failed]").count()
+    start(page, "convert")
+    page.wait_for_function("(n) => document.querySelectorAll('#view-convert .job[data-status=failed]').length >= n",
+                           arg=before + 2, timeout=60_000)
+    for name in ("broken.jpg", "notes.txt"):
+        r = row(page, "convert", name)
+        assert r.get_attribute("data-code") in ("corrupt_image", "unsupported_format")
+        assert r.get_by_role("button", name=f"Retry {name}").count() == 0
+        assert r.locator(".job-msg").inner_text()  # the message says what happened instead
+    assert page.locator("#view-convert .queue-actions >> text=Retry failed").is_hidden()
+
+
+@pytest.mark.parametrize("url", ["ftp://example.com/a.jpg", "file:///etc/passwd", "javascript:alert(1)"])
+def test_non_web_urls_are_refused_where_they_are_typed(page, url):
+    view(page, "convert")
+    staged = page.locator("#view-convert .staged li").count()
+    page.fill("#view-convert .url-form input", url)
+    page.click("#view-convert .url-form button[type=submit]")
+    problem = page.locator("#view-convert .url-form .field-error")
+    assert "Only web addresses" in problem.inner_text() and url in problem.inner_text()
+    assert page.locator("#view-convert .staged li").count() == staged  # nothing staged, nothing to fail later
+    assert page.evaluate("() => document.activeElement.type") == "url"
