@@ -65,3 +65,34 @@ def test_non_web_urls_are_refused_where_they_are_typed(page, url):
     assert "Only web addresses" in problem.inner_text() and url in problem.inner_text()
     assert page.locator("#view-convert .staged li").count() == staged  # nothing staged, nothing to fail later
     assert page.evaluate("() => document.activeElement.type") == "url"
+
+
+def test_an_image_imported_by_url_gets_a_preview_and_a_thumbnail(page):
+    view(page, "convert")
+    photo = photo_bytes("chelsea.png", "JPEG")
+    page.route("https://pictures.example/**", lambda route: route.fulfill(
+        status=200, body=photo, headers={"content-type": "image/jpeg", "access-control-allow-origin": "*"}))
+    page.fill("#view-convert .url-form input", "https://pictures.example/cat.jpg")
+    page.click("#view-convert .url-form button[type=submit]")
+    # fetched when staged: the chip names the file and its size, and the preview shows it
+    page.wait_for_selector("#view-convert .staged li:has-text('cat.jpg ·')", timeout=15_000)
+    page.wait_for_function("() => document.querySelector('#view-convert .cmp-after')?.getAttribute('src')",
+                           timeout=30_000)
+    before = page.locator("#view-convert .job").count()
+    start(page, "convert")
+    wait_rows(page, "convert", before + 1, timeout=60_000)
+    r = row(page, "convert", "cat.jpg")
+    assert r.get_attribute("data-status") == "done" and r.locator(".thumb img").count() == 1
+    page.unroute("https://pictures.example/**")
+
+
+def test_a_tiff_gets_a_thumbnail(page):
+    view(page, "convert")
+    stage(page, "convert", [file_payload("scan.tif", photo_bytes("coffee.png", "TIFF"), "image/tiff")])
+    before = page.locator("#view-convert .job").count()
+    start(page, "convert")
+    wait_rows(page, "convert", before + 1, timeout=60_000)
+    r = row(page, "convert", "scan.tif")
+    assert r.get_attribute("data-status") == "done"
+    page.wait_for_function("(el) => el.querySelector('.thumb img')?.naturalWidth === 96", arg=r.element_handle(),
+                           timeout=15_000)

@@ -69,7 +69,7 @@ export class Queue {
         await fetchInput(job, signal);
       }
       if (jobs.isCancelled(job)) return;
-      job.thumb = job.thumb ?? await thumbnail(job.input);
+      job.thumb = job.thumb ?? await thumbnail(job.input, this.client);
       const hit = await findResult(job);
       if (jobs.isCancelled(job)) return;
       if (hit) {

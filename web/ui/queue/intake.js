@@ -11,17 +11,25 @@ export async function fetchInput(job, signal) {
   job.inputBytes = bytes.byteLength;
 }
 
-// null when the browser cannot (or must not) decode the input: the row shows a placeholder.
-export async function thumbnail(blob) {
+const THUMB_WIDTH = 96;
+
+// The row's thumbnail; null when neither the browser nor the engine can (or must) decode the input.
+export async function thumbnail(blob, client) {
+  // A 60 MP bomb would stall the page here long before the engine refuses it.
+  if (!(await safeToDecode(blob).catch(() => false))) return null;
   try {
-    // A 60 MP bomb would stall the page here long before the engine refuses it.
-    if (!(await safeToDecode(blob))) return null;
-    const bmp = await createImageBitmap(blob, { resizeWidth: 96, resizeQuality: 'medium' });
+    const bmp = await createImageBitmap(blob, { resizeWidth: THUMB_WIDTH, resizeQuality: 'medium' });
     const c = new OffscreenCanvas(bmp.width, bmp.height);
     c.getContext('2d').drawImage(bmp, 0, 0);
     bmp.close();
     return await c.convertToBlob({ type: 'image/webp', quality: 0.8 });
   } catch {
-    return null;
+    // Formats the browser does not decode (TIFF): the engine makes it, as it does the preview.
+    if (!client) return null;
+    try {
+      return (await client.run('convert', blob, { format: 'png', max_width: THUMB_WIDTH, compress_level: 1 })).blob;
+    } catch {
+      return null;
+    }
   }
 }

@@ -21,7 +21,7 @@ export function createJob(item, { view, op }) {
     id: newId(), view, op, createdAt: now(),
     name: item.file?.name || (item.url ? nameFromUrl(item.url) : 'image'),
     url: item.url ?? null, input: item.file ?? null, inputBytes: item.file?.size ?? null,
-    options: null, status: item.url ? STATUS.FETCHING : STATUS.QUEUED, outputs: [], meta: null, error: null,
+    options: null, status: item.file ? STATUS.QUEUED : STATUS.FETCHING, outputs: [], meta: null, error: null,
   };
 }
 

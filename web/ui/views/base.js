@@ -2,6 +2,7 @@
 // a main action, an optional live before/after preview, and its batch queue.
 // Views are plain specs (see convert.js); this module turns a spec into UI.
 
+import { fetchImage } from '../../client/pixelpress.js';
 import { h, fmtBytes, announce } from '../util.js';
 import { createInput } from '../input.js';
 import { createCompare } from '../compare-slider.js';
@@ -205,11 +206,27 @@ export function createView(spec, ctx) {
     if (first) { preview.setSource(first.file); requestPreview(true); }
   }
 
+  // A URL is fetched as soon as it is staged, so it gets a preview and a thumbnail like a file;
+  // if the fetch fails it stays a URL, and its row says why when the batch runs.
+  async function fetchStaged(item) {
+    try {
+      const { bytes, name, type } = await fetchImage(item.url);
+      const i = staged.indexOf(item);
+      if (i < 0) return; // removed while it downloaded
+      staged[i] = { file: new File([bytes], name || 'image', { type: type.split(';')[0] || '' }), url: item.url };
+      renderStaged();
+      if (preview && staged.findIndex((s) => s.file) === i) sourceFromStaged();
+    } catch {
+      // kept as a URL
+    }
+  }
+
   function stage(items) {
     clearProblems();
     if (spec.multiple === false) staged.splice(0);
     const wasEmpty = !staged.some((s) => s.file);
     staged.push(...items);
+    for (const item of items) if (item.url && !item.file) fetchStaged(item);
     renderStaged();
     if (preview && (wasEmpty || spec.multiple === false)) sourceFromStaged();
     if (spec.autoStart) start();
