@@ -3,6 +3,7 @@ cannot help, where focus lands, URLs that are not web addresses."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from samples import photo_bytes
 from test_studio_support import decode, download, file_payload, open_studio, row, stage, start, unzip, view, wait_rows
@@ -96,3 +97,21 @@ def test_a_tiff_gets_a_thumbnail(page):
     assert r.get_attribute("data-status") == "done"
     page.wait_for_function("(el) => el.querySelector('.thumb img')?.naturalWidth === 96", arg=r.element_handle(),
                            timeout=15_000)
+
+
+def test_the_team_logo_is_previewed_cleaned_before_the_pack_is_built(page):
+    from logos import OFF_WHITE, png, shield
+
+    view(page, "team-assets")
+    stage(page, "team-assets", [file_payload("crest.png", png(shield(background=OFF_WHITE)), "image/png")])
+    status = page.locator("#view-team-assets .cmp-status")
+    page.wait_for_function("(el) => el.textContent.includes('Cleaned logo')", arg=status.element_handle(),
+                           timeout=60_000)
+    assert "#0b3d91" in status.inner_text()  # the shield's navy, found by the clean-up
+    assert page.locator("#view-team-assets .job").count() == 0  # nothing built yet
+    src = page.locator("#view-team-assets .cmp-after").get_attribute("src")
+    after = decode(bytes(page.evaluate("async (u) => Array.from(new Uint8Array(await (await fetch(u)).arrayBuffer()))", src)))
+    a = np.asarray(after)
+    assert after.mode == "RGBA" and (a[..., 3] == 0).mean() > 0.05  # transparent around the shield's shape
+    square = (np.abs(a[..., :3].astype(int) - OFF_WHITE).max(axis=2) < 6) & (a[..., 3] > 200)
+    assert square.mean() < 0.01, "the off-white square is gone"

@@ -77,7 +77,7 @@ export function createView(spec, ctx) {
     ? createCompare({ label: `Move the divider between original and ${spec.title.toLowerCase()} result` })
     : null;
   const fieldMapNow = () => ({ ...fieldMapOf(spec.fields), ...spec.fieldTerms?.(values, labels) });
-  const preview = spec.preview ? createPreview({ client, view: spec.id, compare, op: spec.op,
+  const preview = spec.preview ? createPreview({ client, view: spec.id, compare, op: spec.previewOp ?? spec.op,
     previewOptions: spec.previewOptions, describe: spec.describePreview, proxyPixels: spec.proxyPixels,
     gate: () => queue.whenIdle(), prestep: spec.previewPrestep,
     explain: (e) => inFormTerms(e, fieldMapNow())?.message }) : null;

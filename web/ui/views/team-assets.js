@@ -18,6 +18,11 @@ export default {
   dropLabel: 'Drop your team logo',
   dropHint: 'PNG with transparency works best; a flat background is removed for you.',
   action: () => 'Build the asset pack',
+  // Before the long build: the logo as the pack will use it, cleaned, beside the original.
+  preview: true,
+  previewOp: 'logo_cleanup',
+  previewOptions: (o) => ({ background: o.background }),
+  describePreview: (r) => `Cleaned logo ${r.meta.width}×${r.meta.height} · colours ${r.meta.colors.join(', ')}`,
   queueTitle: 'Asset packs',
   zipName: 'team-asset-packs.zip',
   fields: [
