@@ -6,7 +6,8 @@ Prints, per operation, the median time in the worker (Pyodide in Chromium,
 measured inside the worker, so transfer is excluded), natively, and their
 ratio; then the two goals with their own figures: the car-listing pipeline on
 a 12-megapixel real photo, warm, including the network (goal <= 3 s in the
-worker) and the 20-player asset pack (goal <= 10 s in the worker). One run, one machine: read ratios, not times.
+worker), the 20-player asset pack (goal <= 10 s in the worker) and the 12 MP
+oil-paint export (goal <= 5 s). One run, one machine: read ratios, not times.
 """
 
 from __future__ import annotations
@@ -101,6 +102,10 @@ def main() -> None:
             worker_times[label] = w
             print(f"{label:<44} {w:10.0f} {n:10.0f} {w / n:6.1f}x", flush=True)
         browser.close()
+    if "oil_paint 12 MP (full-size export)" in worker_times:
+        t = worker_times["oil_paint 12 MP (full-size export)"]
+        print(f"goal: oil paint, 12 MP export at the defaults, in the worker <= 5000 ms: {t:.0f} ms, "
+              f"{'met' if t <= 5000 else 'NOT met'}")
     if "car_listing 12 MP real photo" in worker_times:
         t = worker_times["car_listing 12 MP real photo"]
         print(f"goal: car listing, 12 MP, in the worker, warm, with the network <= 3000 ms: {t:.0f} ms, "

@@ -96,13 +96,16 @@ def _paint_strip(lit: np.ndarray, q: np.ndarray, radius: int) -> np.ndarray:
 
     h, w = q.shape
     ksize = (2 * radius + 1, 2 * radius + 1)
-    best = np.zeros((h, w), np.float32)  # a pixel's own bin always counts >= 1
-    acc = np.zeros((h, w, 4), np.float32)
+    # Window sums of 0..255 planes: 16-bit while they fit (brushes up to 7), half the memory traffic.
+    wide = ksize[0] * ksize[1] * 255 > np.iinfo(np.uint16).max
+    depth, dtype = (cv2.CV_32F, np.float32) if wide else (cv2.CV_16U, np.uint16)
+    best = np.zeros((h, w), dtype)  # a pixel's own bin always counts >= 1
+    acc = np.zeros((h, w, 4), dtype)
     for b in np.flatnonzero(np.bincount(q.ravel())):
         m = (q == b).view(np.uint8)
         planes = cv2.bitwise_and(lit, lit, mask=m)
         # Unnormalised window sums; BORDER_REFLECT keeps edge windows full-sized like xphoto.
-        s = cv2.boxFilter(planes, cv2.CV_32F, ksize, normalize=False, borderType=cv2.BORDER_REFLECT)
+        s = cv2.boxFilter(planes, depth, ksize, normalize=False, borderType=cv2.BORDER_REFLECT)
         s = s.reshape(h, w, 4)  # OpenCV drops unit dimensions of 1-pixel-wide images
         count = cv2.extractChannel(s, 3).reshape(h, w)
         win = cv2.compare(count, best, cv2.CMP_GT)
