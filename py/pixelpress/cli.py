@@ -503,6 +503,8 @@ def cmd_run(argv: Sequence[str]) -> int:
             exc.message += f"; {op}'s options: {', '.join(fields)}"
         raise
     require(s)
+    if args.out.exists() and not args.out.is_dir():
+        raise Usage(f"-o {args.out}: not a folder")
     inputs, missing = expand(args.files, args.recursive)
     if not inputs and not missing:
         raise Usage(f"no images in {', '.join(args.files)}" + ("" if args.recursive else " (-r for subfolders)"))
