@@ -114,8 +114,8 @@ def read_list(key: str, field: dict, text: str) -> list:
         except ValueError as exc:
             raise InvalidOption(f"{key} is not a valid JSON list ({exc})", field=key) from None
     item = field["item"]
-    if item["kind"] != "object":
-        return [part.strip() for part in text.split(",") if part.strip()]
+    if item["kind"] != "object":  # colours, widths: each part read by the item's kind
+        return [read_value(f"{key}[{i}]", item, part) for i, part in enumerate(p for p in text.split(",") if p.strip())]
     names = [f["name"] for f in item["fields"]]
     if names != ["number", "name"]:
         raise InvalidOption(f"{key} is a list of objects: give it as JSON", field=key)
@@ -411,7 +411,8 @@ def kind_text(o: dict) -> str:
             parts = ", ".join(f["name"] for f in item["fields"])
             what = f"list of {{{parts}}}, {o['min_items']} to {o['max_items']}"
             return what + ': "7 Ana Silva" lines (e.g. from @roster.txt, or ; between players), or JSON'
-        return f"list of {item['kind']}s, up to {o['max_items']}, separated by commas (or JSON)"
+        each = kind_text(item) if item["kind"] in ("int", "float") else item["kind"]
+        return f"list of {o['min_items']} to {o['max_items']} ({each}), separated by commas (or JSON)"
     return kind
 
 
@@ -439,7 +440,8 @@ def _example(s) -> str:
     if kind in ("int", "float"):
         value = o["max"] if o["max"] != o["default"] else o["min"]
     elif kind == "list":
-        value = "@roster.txt" if o["item"]["kind"] == "object" else "#0b3d91,#ffd700"
+        value = {"object": "@roster.txt", "colour": "#0b3d91,#ffd700"}.get(
+            o["item"]["kind"], ",".join(map(str, o["default"][:2])))
     else:
         value = {"bool": "true", "colour": "#0b3d91", "choice": next((c for c in o.get("choices", ()) if c != o["default"]), ""),
                  "text": o["default"] or "Harbour Hawks"}[kind]

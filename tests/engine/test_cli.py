@@ -126,13 +126,18 @@ def test_several_outputs_are_named_after_the_input(tmp_path):
 
 
 def test_web_sizes_names_its_files_and_snippet_after_each_input(batch):
-    run = cli("web_sizes", "photos/astronaut.png", "extra/rocket.jpg", "-o", "web", cwd=batch)
+    run = cli("web_sizes", "photos/astronaut.png", "extra/rocket.jpg", "-o", "web", "--set", "widths=320,600",
+              cwd=batch)
     assert run.returncode == 0, run.stderr
     names = sorted(p.name for p in (batch / "web").iterdir())
-    assert names == ["astronaut-320.jpg", "astronaut-320.webp", "astronaut.html",
-                     "rocket-320.jpg", "rocket-320.webp", "rocket-640.jpg", "rocket-640.webp", "rocket.html"]
-    assert 'srcset="rocket-320.webp 320w, rocket-640.webp 640w"' in (batch / "web" / "rocket.html").read_text()
-    assert opened(batch / "web" / "rocket-640.webp").size == (640, 427)
+    # astronaut is 512 px wide, so 600 is skipped and its own width made instead; rocket is 640 px wide
+    assert names == ["astronaut-320.jpg", "astronaut-320.webp", "astronaut-512.jpg", "astronaut-512.webp",
+                     "astronaut.html", "rocket-320.jpg", "rocket-320.webp", "rocket-600.jpg", "rocket-600.webp",
+                     "rocket.html"]
+    snippet = (batch / "web" / "rocket.html").read_text()
+    assert 'srcset="rocket-320.webp 320w, rocket-600.webp 600w"' in snippet
+    assert opened(batch / "web" / "rocket-600.webp").size == (600, 400)
+    assert opened(batch / "web" / "astronaut-512.jpg").format == "JPEG"
 
 
 def test_names_never_replace_an_input_or_each_other(batch):
