@@ -9,17 +9,18 @@ PORT   ?= 8000
 setup: $(VENV)/.installed node_modules/.installed .venv-contrib/.installed
 	@bash build_scripts/ensure_chromium.sh
 
-$(VENV)/.installed: pyproject.toml
+# The tested versions (constraints.txt) over pyproject.toml's ranges: what the browser build runs too.
+$(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet hatchling
-	$(PY) -m pip install --quiet -e ".[server,matte,test]"
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[opencv,server,matte,test]"
 	touch $@
 
 # OpenCV's own xphoto.oilPainting, only for comparing our oil paint against it.
 # It cannot share a venv with opencv-python-headless (both are `cv2`).
 .venv-contrib/.installed: $(VENV)/.installed
-	$(PY) -m pip install --quiet --target .venv-contrib opencv-contrib-python-headless==4.11.0.86 numpy==2.2.5
+	$(PY) -m pip install --quiet --target .venv-contrib -c constraints.txt opencv-contrib-python-headless numpy
 	touch $@
 
 node_modules/.installed: package.json package-lock.json

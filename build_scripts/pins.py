@@ -1,11 +1,36 @@
 """The pinned browser runtime: one place that names every byte we ship.
 
-Hashes come from ../shared/DESIGN.md. numpy, Pillow and micropip equal the
+The library versions come from constraints.txt (shared with the native install); the
+hashes from ../shared/DESIGN.md. numpy, Pillow and micropip equal the
 official pyodide-lock.json of npm pyodide@0.28.3; the OpenCV build is the one
 of Pyodide 0.28.0a3 (same ABI), so our lock carries its hash instead.
 """
 
+from pathlib import Path
+
 PYODIDE_VERSION = "0.28.3"
+
+
+CONSTRAINTS = Path(__file__).resolve().parent.parent / "constraints.txt"
+
+
+def read_constraints(path: Path = CONSTRAINTS) -> dict[str, str]:
+    """constraints.txt as {distribution name (lower case): exact version}: the one place versions are pinned."""
+    pins = {}
+    for line in path.read_text().splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line:
+            name, sep, version = line.partition("==")
+            if not sep:
+                raise SystemExit(f"{path}: {line!r} is not an exact pin (name==version)")
+            pins[name.strip().lower()] = version.strip()
+    return pins
+
+
+# Native and browser run the same versions of the three libraries; the wheel names below follow them,
+# so a version changed in constraints.txt without a new sha256 here fails the fetch, never silently.
+VERSIONS = read_constraints()
+PILLOW, NUMPY, OPENCV = VERSIONS["pillow"], VERSIONS["numpy"], VERSIONS["opencv-python-headless"]
 
 # npm is the official source of the core; npm checks the tarball against this.
 PYODIDE_NPM = ("pyodide", PYODIDE_VERSION,
@@ -21,17 +46,17 @@ BENTOPDF = {"kind": "npm", "spec": "@bentopdf/pymupdf-wasm@0.11.16", "member_dir
 WHEELS = {
     # lock name -> file, sha256, sources in order of preference
     "numpy": {
-        "file": "numpy-2.2.5-cp313-cp313-pyodide_2025_0_wasm32.whl",
+        "file": f"numpy-{NUMPY}-cp313-cp313-pyodide_2025_0_wasm32.whl",
         "sha256": "3db3c4f3e0448f4d62a85c262692f1260ccd8a91335442bd2442f21ffeddb558",
         "sources": [{"kind": "url", "base": f"{CDN}/v0.28.3/full/"}, OPEN_WEBUI],
     },
     "pillow": {
-        "file": "pillow-11.3.0-cp313-cp313-pyodide_2025_0_wasm32.whl",
+        "file": f"pillow-{PILLOW}-cp313-cp313-pyodide_2025_0_wasm32.whl",
         "sha256": "52984112ca668d60291a7868011a04d66baf526d27e5eaef0a8a16e7ef22ab6c",
         "sources": [{"kind": "url", "base": f"{CDN}/v0.28.3/full/"}, OPEN_WEBUI],
     },
     "opencv-python": {
-        "file": "opencv_python-4.11.0.86-cp313-cp313-pyodide_2025_0_wasm32.whl",
+        "file": f"opencv_python-{OPENCV}-cp313-cp313-pyodide_2025_0_wasm32.whl",
         "sha256": "98d34430cef4a3171601811dd044d700c350373dde16f0a2dcd6d19cd4c859cf",
         "sources": [{"kind": "url", "base": f"{CDN}/v0.28.0a3/full/"}, BENTOPDF],
     },
@@ -48,6 +73,6 @@ ORT_WEB_FILES = ("ort.wasm.min.mjs", "ort-wasm-simd-threaded.mjs", "ort-wasm-sim
 
 # Test data only, never shipped: Pillow's own test images (odd modes, fuzz crashers, bombs) for the
 # hostile-input corpus, taken from the Pillow source distribution on PyPI and checked against its hash.
-PILLOW_TEST_IMAGES = {"spec": "pillow==11.3.0", "file": "pillow-11.3.0.tar.gz",
+PILLOW_TEST_IMAGES = {"spec": f"pillow=={PILLOW}", "file": f"pillow-{PILLOW}.tar.gz",
                       "sha256": "3828ee7586cd0b2091b6209e5ad53e20d0649bbe87164a459d0676e035e8f523",
-                      "member_dir": "pillow-11.3.0/Tests/images/"}
+                      "member_dir": f"pillow-{PILLOW}/Tests/images/"}

@@ -2,7 +2,8 @@
 
 A table lives between `<!-- generated: NAME -->` and `<!-- /generated -->`.
 `errors` is every code `pixelpress.errors` declares, with the limits filled
-in from `decode.DEFAULT_LIMITS` and the per-op budgets from the registry.
+in from `decode.DEFAULT_LIMITS`, the per-op budgets and the ops that need no
+OpenCV from the registry.
 `client-errors` is every code the JS side raises itself, from
 `web/client/codes.js` (read by Node, so the table shows what the page ships).
 
@@ -38,9 +39,15 @@ def op_caps() -> str:
     return ", ".join(f"`{op}` {mp:g} MP" for mp, op in caps)
 
 
+def light_ops() -> str:
+    """The ops that run without OpenCV, from their specs' packages."""
+    light = [f"`{op}`" for op in registry.OPS if "opencv-python" not in registry.spec(op).packages]
+    return ", ".join(light[:-1]) + " and " + light[-1] if len(light) > 1 else "".join(light)
+
+
 def errors_table() -> str:
     limits = {"max_mb": f"{DEFAULT_LIMITS.max_bytes / 1e6:g}", "max_mp": f"{DEFAULT_LIMITS.max_pixels / 1e6:g}",
-              "budget_gb": f"{registry.WORK_BUDGET_BYTES / 1e9:g}", "op_caps": op_caps()}
+              "budget_gb": f"{registry.WORK_BUDGET_BYTES / 1e9:g}", "op_caps": op_caps(), "light_ops": light_ops()}
     rows = ["| code | when |", "|---|---|"]
     for cls in errors.classes():
         if not cls.when:

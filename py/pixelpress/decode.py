@@ -789,7 +789,9 @@ def _keyed_grey(im: Image.Image, bits: int, out_warnings: list[str], fmt: str) -
         grey = _to_8bit(im, out_warnings, fmt)
     else:
         grey = im.convert("L")
-        key = key * 255 // ((1 << bits) - 1)  # Pillow's scaling of 1-, 2- and 4-bit samples
+        # Pillow's scaling of 1-, 2- and 4-bit samples. A 1-bit key is 0 or 1 up to Pillow 11 and arrives
+        # already scaled (0 or 255) from Pillow 12 on; either way a set bit is white.
+        key = (255 if key else 0) if bits == 1 else key * 255 // ((1 << bits) - 1)
         lut = [255] * 256
         if 0 <= key < 256:
             lut[key] = 0

@@ -72,6 +72,14 @@ class UnknownOperation(PixelpressError):
     when = "an operation name the engine does not have"
 
 
+class MissingDependency(PixelpressError):
+    """Natively, a library the operation needs is not installed (the worker loads an op's packages first)."""
+
+    code = "missing_dependency"
+    when = ("natively, a library the operation needs is not installed: OpenCV for every operation but {light_ops} "
+            "(`pip install \"pixelpress[opencv]\"`); the message names the operation and the command that adds it")
+
+
 class OutOfMemory(PixelpressError):
     """The runtime ran out of memory mid-operation (in the browser: the tab's wasm heap)."""
 

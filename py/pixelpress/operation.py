@@ -13,18 +13,23 @@ An op is one module in `pixelpress.ops` named after the op. It declares
 and callers see `oil_paint(data, options=None, limits=None)`. `operation`
 parses the options, sets the working-memory budget and hands the body a
 `Job`; `Job.finish` writes the meta keys every result carries, so they are
-spelled once. The registry finds ops by listing `pixelpress.ops`.
+spelled once. Before that, `require` checks that the libraries the spec
+declares can be imported (natively OpenCV is an extra): `missing_dependency`
+names what to install. The registry finds ops by listing `pixelpress.ops`.
 """
 
 from __future__ import annotations
 
 import functools
+import importlib.util
 import inspect
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .coroutines import run_now
+from .errors import MissingDependency
 from .options import parse_options
 from .result import Output, Result, Timings
 
@@ -36,6 +41,46 @@ if TYPE_CHECKING:
 PILLOW = ("pillow",)
 NUMPY = ("pillow", "numpy")
 OPENCV = ("pillow", "numpy", "opencv-python")
+
+
+class Dependency(NamedTuple):
+    module: str  # what the op imports
+    name: str  # what a person calls it
+    install: str  # what adds it to a native install
+
+
+# The packages of an OpSpec (Pyodide's names, which the worker loads) as they are natively. Pillow and
+# NumPy come with `pip install pixelpress`; OpenCV is the `opencv` extra.
+DEPENDENCIES = {
+    "pillow": Dependency("PIL", "Pillow", "pip install pillow"),
+    "numpy": Dependency("numpy", "NumPy", "pip install numpy"),
+    "opencv-python": Dependency("cv2", "OpenCV", 'pip install "pixelpress[opencv]"'),
+}
+
+
+def _importable(module: str) -> bool:
+    if module in sys.modules:
+        return sys.modules[module] is not None  # None: imports of it are blocked
+    return importlib.util.find_spec(module) is not None  # looks, without importing (OpenCV takes ~0.1 s)
+
+
+def missing_dependencies(packages: tuple[str, ...]) -> list[Dependency]:
+    """The libraries among `packages` (an OpSpec's) that cannot be imported here."""
+    return [DEPENDENCIES[p] for p in packages if not _importable(DEPENDENCIES[p].module)]
+
+
+def dependency_error(label: str, missing: list[Dependency]) -> MissingDependency:
+    names = " and ".join(d.name for d in missing)
+    commands = "; ".join(dict.fromkeys(d.install for d in missing))
+    verb, it = ("is", "it") if len(missing) == 1 else ("are", "them")
+    return MissingDependency(f"{label} needs {names}, which {verb} not installed here. Install {it} with: {commands}")
+
+
+def require(spec: OpSpec) -> None:
+    """Raise `missing_dependency` unless every library `spec` declares can be imported here."""
+    missing = missing_dependencies(spec.packages)
+    if missing:
+        raise dependency_error(spec.label, missing)
 
 # Working memory an op may need for one image, checked against
 # `work_bytes_per_pixel` x the header's pixel count before anything is decoded
@@ -156,9 +201,11 @@ def operation(spec: OpSpec) -> Callable:
     def wrap(body):
         if inspect.iscoroutinefunction(body):
             async def op(data: bytes, options: Any = None, limits: Limits | None = None, **kwargs) -> Result:
+                require(spec)
                 return await body(Job(spec, data, options, limits), **kwargs)
         else:
             def op(data: bytes, options: Any = None, limits: Limits | None = None, **kwargs) -> Result:
+                require(spec)
                 return body(Job(spec, data, options, limits), **kwargs)
         functools.update_wrapper(op, body)
         op.spec = spec

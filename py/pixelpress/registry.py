@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from . import ops
 from .errors import UnknownOperation
-from .operation import WORK_BUDGET_BYTES, OpSpec  # noqa: F401  (the budget, read with the ops)
+from .operation import DEPENDENCIES, WORK_BUDGET_BYTES, OpSpec, dependency_error  # noqa: F401  (the budget, read with the ops)
 
 if TYPE_CHECKING:
     from .decode import Limits
@@ -25,11 +25,23 @@ if TYPE_CHECKING:
 OPS: tuple[str, ...] = tuple(sorted(m.name for m in pkgutil.iter_modules(ops.__path__) if not m.name.startswith("_")))
 
 
-@functools.cache
-def spec(op: str) -> OpSpec:
+def _module(op: str):
+    """The op's module. Ops import NumPy at the top, OpenCV where they use it (checked at the call, see
+    operation.require); a library missing natively already here is `missing_dependency` too."""
     if op not in OPS:
         raise UnknownOperation(f"Unknown operation {op!r}; known: {', '.join(OPS)}.")
-    found = importlib.import_module(f"{ops.__name__}.{op}").SPEC
+    try:
+        return importlib.import_module(f"{ops.__name__}.{op}")
+    except ModuleNotFoundError as exc:
+        dep = [d for d in DEPENDENCIES.values() if exc.name and exc.name.split(".")[0] == d.module]
+        if not dep:
+            raise
+        raise dependency_error(f"The operation {op!r}", dep) from None
+
+
+@functools.cache
+def spec(op: str) -> OpSpec:
+    found = _module(op).SPEC
     if found.name != op:
         raise TypeError(f"pixelpress.ops.{op} declares the spec of {found.name!r}")
     return found
@@ -42,7 +54,7 @@ def limits_for(op: str) -> Limits:
 
 def resolve(op: str, *, asynchronous: bool = False):
     """The op's function; with `asynchronous`, the coroutine function a model op awaits its network in."""
-    return getattr(importlib.import_module(f"{ops.__name__}.{op}"), op + ("_async" if asynchronous else ""))
+    return getattr(_module(op), op + ("_async" if asynchronous else ""))
 
 
 def catalogue() -> dict[str, dict]:

@@ -105,7 +105,7 @@ def exif_with_gps() -> bytes:
     exif = Image.Exif()
     exif[0x010F] = "CameraMaker"
     exif[0x0112] = 6
-    exif.get_ifd(0x8825)[2] = (52.0, 22.0, 7.5)  # GPSLatitude
+    exif[0x8825] = {2: (52.0, 22.0, 7.5)}  # GPS IFD with GPSLatitude (get_ifd() writes back only from Pillow 11)
     return exif.tobytes()
 
 

@@ -166,7 +166,7 @@ def xphoto_oil(rgb: np.ndarray, size: int, dyn_ratio: int, tmp: Path) -> np.ndar
 
 @pytest.mark.skipif(not (CONTRIB / "cv2").is_dir(),
                     reason="needs OpenCV contrib in .venv-contrib: .venv/bin/pip install --target .venv-contrib "
-                           "opencv-contrib-python-headless==4.11.0.86 numpy==2.2.5")
+                           "-c constraints.txt opencv-contrib-python-headless numpy")
 @pytest.mark.parametrize("name", ["astronaut.png", "chelsea.png", "coffee.png"])
 @pytest.mark.parametrize("intensity,brush", [(1, 2), (5, 4), (10, 10)])
 def test_close_to_xphoto(tmp_path, name, intensity, brush):
