@@ -4,16 +4,24 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 PORT   ?= 8000
 
-.PHONY: setup runtime fonts model test-data build run lint lint-py lint-js test test-engine test-browser test-server bench clean
+.PHONY: setup setup-run runtime fonts model test-data build run lint lint-py lint-js test test-engine test-browser test-server bench clean
 
-setup: $(VENV)/.installed node_modules/.installed .venv-contrib/.installed
+# What running the studio needs: the engine (the build reads its op specs), the server, the npm files.
+setup-run: $(VENV)/.installed-run node_modules/.installed
+
+# What the tests need on top: the test tools, the native neural matte, OpenCV contrib, Chromium.
+setup: setup-run $(VENV)/.installed .venv-contrib/.installed
 	@bash build_scripts/ensure_chromium.sh
 
 # The tested versions (constraints.txt) over pyproject.toml's ranges: what the browser build runs too.
-$(VENV)/.installed: pyproject.toml constraints.txt
+$(VENV)/.installed-run: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet hatchling
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[opencv,server]"
+	touch $@
+
+$(VENV)/.installed: $(VENV)/.installed-run
 	$(PY) -m pip install --quiet -c constraints.txt -e ".[opencv,server,matte,test]"
 	touch $@
 
@@ -27,26 +35,27 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-runtime: $(VENV)/.installed
+runtime: $(VENV)/.installed-run
 	$(PY) build_scripts/fetch_runtime.py
 
 # Oswald (SIL OFL) for banners and shirts; the engine falls back to Pillow's font without it.
-fonts: $(VENV)/.installed
+fonts: $(VENV)/.installed-run
 	$(PY) build_scripts/fetch_fonts.py
 
 # The salient-object network (pinned sha256) for local background removal.
-model: $(VENV)/.installed
+model: $(VENV)/.installed-run
 	$(PY) build_scripts/fetch_model.py
 
 # Pillow's own test images (pinned sdist from PyPI) for the hostile-input corpus; tests only.
-test-data: $(VENV)/.installed
+test-data: $(VENV)/.installed-run
 	$(PY) build_scripts/fetch_test_images.py
 
-build: setup runtime fonts model
+build: setup-run runtime fonts model
 	$(PY) build_scripts/build_site.py
 
+# `make run PORT=8001` when 8000 is taken.
 run: build
-	$(VENV)/bin/pixelpress-server --static dist --host 127.0.0.1 --port $(PORT)
+	@$(PY) build_scripts/serve.py --host 127.0.0.1 --port $(PORT)
 
 # Every linter; `make test` runs them first. ruff is configured in pyproject.toml, ESLint in eslint.config.mjs.
 lint: lint-py lint-js
@@ -57,13 +66,13 @@ lint-py: $(VENV)/.installed
 lint-js: node_modules/.installed
 	node_modules/.bin/eslint .
 
-test: lint build test-data
+test: setup lint build test-data
 	$(PY) -m pytest -q -ra
 
 test-engine: setup fonts model test-data
 	$(PY) -m pytest -q tests/engine
 
-test-browser: build test-data
+test-browser: setup build test-data
 	$(PY) -m pytest -q tests/browser
 
 test-server: setup

@@ -48,7 +48,8 @@ def fetch_tarball(cache: Path) -> bytes:
     npm = shutil.which("npm")
     if npm is None:
         sys.exit(f"npm is needed to fetch the font (or put {TARBALL} into {cache})")
-    subprocess.run([npm, "pack", f"{PACKAGE}@{VERSION}", "--pack-destination", str(cache)],
+    # --loglevel=error: npm lists every file of the tarball as a notice otherwise (40 lines).
+    subprocess.run([npm, "pack", f"{PACKAGE}@{VERSION}", "--pack-destination", str(cache), "--loglevel=error"],
                    check=True, stdout=subprocess.DEVNULL)
     data = path.read_bytes()
     got = sha256(data)
