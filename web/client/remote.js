@@ -10,8 +10,11 @@ import {PixelpressError} from './errors.js';
 
 const PROVIDER_HEADER = 'X-Pixelpress-Provider';
 
+// `path` is relative ('api/health'). With no base it stays relative, so a page
+// finds its server under its own base path (/tools/pixelpress/api/health for a
+// studio at /tools/pixelpress/), not at the site root.
 function joinUrl(base, path) {
-  return `${String(base || '').replace(/\/+$/, '')}${path}`;
+  return base ? `${String(base).replace(/\/+$/, '')}/${path}` : path;
 }
 
 function remoteError(code, message, {status = 0, fallback = true, retryAfter, cause} = {}) {
@@ -67,13 +70,13 @@ function authHeaders(apiKey) {
 }
 
 /**
- * Is a pixelpress server answering at `${base}/api/health`? Never throws.
+ * Is a pixelpress server answering at `${base}/api/health` (no base: `api/health` relative to the page)? Never throws.
  * @returns {Promise<{available: boolean, health?: object}>}
  */
 export async function probeServer(base = '', {timeoutMs = 2000} = {}) {
   try {
     const {res, body} = await fetchWithin(
-      joinUrl(base, '/api/health'),
+      joinUrl(base, 'api/health'),
       {method: 'GET', cache: 'no-store', headers: {Accept: 'application/json'}},
       timeoutMs,
       async (r) => (r.ok ? r.json() : null),
@@ -94,7 +97,7 @@ export async function removeBackgroundRemote(blob, {base = '', timeoutMs = 30000
   const form = new FormData();
   form.append('image', blob, 'image');
   const {res, body} = await fetchWithin(
-    joinUrl(base, '/api/v1/remove-background'),
+    joinUrl(base, 'api/v1/remove-background'),
     {method: 'POST', body: form, headers: authHeaders(apiKey)},
     timeoutMs,
     async (r) => (r.ok ? r.blob() : errorFrom(r)),
@@ -116,7 +119,7 @@ export async function uploadResult(blob, path, {base = '', apiKey, timeoutMs = 6
   form.append('file', blob, String(path).split('/').pop() || 'file');
   form.append('path', path);
   const {res, body} = await fetchWithin(
-    joinUrl(base, '/api/v1/uploads'),
+    joinUrl(base, 'api/v1/uploads'),
     {method: 'POST', body: form, headers: authHeaders(apiKey)},
     timeoutMs,
     async (r) => (r.ok ? r.json() : errorFrom(r)),
