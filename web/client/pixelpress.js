@@ -31,9 +31,15 @@ export { CODES, PixelpressError, fetchImage, runWithFallback };
 /**
  * @typedef {import('./operations.js').OperationOptions} OperationOptions
  * @typedef {import('./operations.js').OpName} OpName
- * @typedef {import('./fallback.js').ServerCall} ServerCall
  * @typedef {import('./fallback.js').FallbackOptions} FallbackOptions
  * @typedef {import('./fallback.js').FallbackResult} FallbackResult
+ * @typedef {import('./errors.js').ErrorCode} ErrorCode
+ */
+
+/**
+ * The app's own server call for runWithFallback.
+ * @template {OpName} [K=OpName]
+ * @typedef {import('./fallback.js').ServerCall<K>} ServerCall
  */
 
 /**

@@ -71,6 +71,8 @@ function authHeaders(apiKey) {
 
 /**
  * Is a pixelpress server answering at `${base}/api/health` (no base: `api/health` relative to the page)? Never throws.
+ * @param {string} [base] the server's URL; default: relative to the page
+ * @param {{timeoutMs?: number}} [options]
  * @returns {Promise<{available: boolean, health?: object}>}
  */
 export async function probeServer(base = '', {timeoutMs = 2000} = {}) {
@@ -91,6 +93,8 @@ export async function probeServer(base = '', {timeoutMs = 2000} = {}) {
 /**
  * Background removal on the server (API4.ai). Resolves with a PNG blob with alpha.
  * Throws a PixelpressError with `.code`, `.status` and `.fallback` (true: use the local path).
+ * @param {Blob} blob
+ * @param {{base?: string, timeoutMs?: number, apiKey?: string}} [options]
  * @returns {Promise<{blob: Blob, provider: string}>}
  */
 export async function removeBackgroundRemote(blob, {base = '', timeoutMs = 30000, apiKey} = {}) {
@@ -112,6 +116,9 @@ export async function removeBackgroundRemote(blob, {base = '', timeoutMs = 30000
 /**
  * Store a result (Supabase Storage, or the server's local folder) at object `path`.
  * Resolves with the URL to load it from; throws a PixelpressError with `.code` and `.status`.
+ * @param {Blob} blob
+ * @param {string} path
+ * @param {{base?: string, apiKey?: string, timeoutMs?: number}} [options]
  * @returns {Promise<{url: string}>}
  */
 export async function uploadResult(blob, path, {base = '', apiKey, timeoutMs = 60000} = {}) {
