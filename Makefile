@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 PORT   ?= 8000
 
-.PHONY: setup runtime fonts model test-data build run lint lint-py lint-js test test-engine test-browser test-server bench clean
+.PHONY: setup runtime fonts model test-data build package run lint lint-py lint-js test test-engine test-browser test-server bench clean
 
 setup: $(VENV)/.installed node_modules/.installed .venv-contrib/.installed
 	@bash build_scripts/ensure_chromium.sh
@@ -43,6 +43,11 @@ test-data: $(VENV)/.installed
 
 build: setup runtime fonts model
 	$(PY) build_scripts/build_site.py
+
+# The client as an npm package (dist/ with its package.json): build/pixelpress-<version>.tgz. docs/embedding.md.
+package: build
+	mkdir -p build
+	cd dist && npm pack --pack-destination ../build --loglevel=error
 
 run: build
 	$(VENV)/bin/pixelpress-server --static dist --host 127.0.0.1 --port $(PORT)

@@ -7,6 +7,11 @@ ship, OpenCV with its pinned hash), copies the verified runtime and the web
 front end, and writes asset-manifest.json (path, bytes, sha256 of every
 file) that the service worker and the loading progress bar use. Every URL in
 the site is relative, so dist/ works under any sub-path.
+
+dist/ is also the npm package of the client (`cd dist && npm pack`, or `make
+package`): the build writes its package.json and adds npm-package/ (a README
+and the `pixelpress-copy-runtime` command) after the manifest, so neither is
+listed there nor cached by the service worker.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ VENDOR = {  # npm package file -> dist path: small, well-kept browser libraries
     "node_modules/fflate/esm/browser.js": "vendor/fflate.js",
     **{f"node_modules/onnxruntime-web/dist/{f}": f"vendor/ort/{f}" for f in ORT_WEB_FILES},
 }
+PACKAGE = ROOT / "npm-package"  # the npm package's own files: README, bin/
 MODELS = ROOT / ".cache" / "models"  # build_scripts/fetch_model.py, checked against the engine's pin
 
 
@@ -117,6 +123,32 @@ def write_engine_modules(out: Path) -> None:
     write_types(out, schema(), catalogue(), list(errors.codes()))
 
 
+def write_package(out: Path, manifest: dict, version: str) -> None:
+    """dist/package.json: dist/ as the client's npm package, types and all (see docs/embedding.md)."""
+    shutil.copytree(PACKAGE, out, dirs_exist_ok=True)
+    package = {
+        "name": "pixelpress",
+        "version": version,
+        "description": "pixelpress in the browser: an image engine (Pillow, NumPy, OpenCV in Pyodide) "
+                       "in Web Workers, with a client, TypeScript types and a server-first fallback helper.",
+        "license": "MIT",
+        "type": "module",
+        "sideEffects": False,
+        "main": "./client/pixelpress.js",
+        "types": "./client/pixelpress.d.ts",
+        "exports": {
+            ".": {"types": "./client/pixelpress.d.ts", "default": "./client/pixelpress.js"},
+            "./remote": {"types": "./client/remote.d.ts", "default": "./client/remote.js"},
+            "./asset-manifest.json": "./asset-manifest.json",
+            "./package.json": "./package.json",
+        },
+        "bin": {"pixelpress-copy-runtime": "bin/pixelpress-copy-runtime.mjs"},
+        "engines": {"node": ">=18"},
+        "pixelpress": {"build": manifest["version"], "pyodide": manifest["pyodide"]},
+    }
+    (out / "package.json").write_text(json.dumps(package, indent=2) + "\n")
+
+
 def build(cache: Path, out: Path) -> None:
     core, wheels = cache / "core", cache / "wheels"
     missing = [f for f in CORE_FILES if not (core / f).exists()]
@@ -161,6 +193,7 @@ def build(cache: Path, out: Path) -> None:
         "model": model,
     }
     (out / "asset-manifest.json").write_text(json.dumps(manifest, indent=1))
+    write_package(out, manifest, lock["packages"]["pixelpress"]["version"])
     total = sum(f["bytes"] for f in manifest["files"].values())
     print(f"[build] dist/ ready: {len(files)} files, {total / 1e6:.1f} MB, version {manifest['version']}")
 
