@@ -117,6 +117,19 @@ def app_url(app, cdn):
         proc.wait()
 
 
+def watch_csp(page) -> list:
+    """Every message the page or its workers log about the Content Security Policy."""
+    refused: list = []
+
+    def note(m):
+        if "Content Security Policy" in m.text:
+            refused.append(m.text)
+
+    page.on("console", note)
+    page.on("worker", lambda w: w.on("console", note))
+    return refused
+
+
 def distinct(a: np.ndarray) -> int:
     return len(np.unique(a.reshape(-1, 3), axis=0))
 
@@ -145,8 +158,7 @@ def test_server_fails_with_500_then_hangs_and_the_device_paints_it(browser, app_
     src = np.asarray(Image.open(io.BytesIO(photo)).convert("RGB"))
     context = browser.new_context(viewport={"width": 900, "height": 1000})
     page = context.new_page()
-    refused = []
-    page.on("console", lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None)
+    refused = watch_csp(page)
     try:
         page.goto(f"{app_url}?serverTimeoutMs=2500")
         page.set_input_files("#photo", files=[{"name": "coffee.jpg", "mimeType": "image/jpeg", "buffer": photo}])
@@ -185,3 +197,23 @@ def test_server_fails_with_500_then_hangs_and_the_device_paints_it(browser, app_
         page.screenshot(path=str(SHOTS / "embed-fallback-app.png"), full_page=True)
     finally:
         context.close()
+
+
+def test_background_removal_runs_the_network_under_the_same_csp(browser, app_url):
+    """The model worker (onnxruntime-web) starts from the other origin too, and the network runs (no classical fallback)."""
+    context = browser.new_context()
+    page = context.new_page()
+    refused = watch_csp(page)
+    try:
+        page.goto(app_url)
+        photo = photo_bytes("chelsea.png", fmt="JPEG")
+        out = page.evaluate("""async (b64) => {
+            const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+            const r = await window.paintbox.px.run('remove_background', new Blob([bytes]), {});
+            return { type: r.blob.type, width: r.meta.width, matte: r.meta.matte };
+        }""", base64.b64encode(photo).decode())
+    finally:
+        context.close()
+    assert (out["type"], out["width"]) == ("image/png", 451)
+    assert out["matte"]["method"] == "neural" and "fallback_reason" not in out["matte"], out["matte"]
+    assert not refused, refused
