@@ -89,6 +89,15 @@ def attempt(page, origin, client, options, op="convert"):
     return page.evaluate(ATTEMPT, [client, options, op, base64.b64encode(photo).decode()])
 
 
+def test_the_browser_refuses_a_worker_of_another_origin(page, app_origin, cdn):
+    # Why the client starts such workers through a blob: wrapper.
+    page.goto(app_origin)
+    refused = page.evaluate("""(url) => {
+        try { new Worker(url, { type: 'module' }); return null; } catch (e) { return e.name; }
+    }""", f"{cdn}worker/engine-worker.js")
+    assert refused == "SecurityError"
+
+
 def test_the_client_from_another_origin_works(page, app_origin, cdn):
     out = attempt(page, app_origin, cdn, {})
     assert out["first"] == {"ok": True, "type": "image/jpeg", "width": 451}

@@ -59,9 +59,15 @@ const IMAGE_MAGIC = [
   [0x89, 0x50, 0x4e, 0x47], // PNG
   [0x47, 0x49, 0x46, 0x38], // GIF
   [0x52, 0x49, 0x46, 0x46], // RIFF (WebP)
+  [0x49, 0x49, 0x2a, 0x00], // TIFF, little-endian
+  [0x4d, 0x4d, 0x00, 0x2a], // TIFF, big-endian
+  [0x42, 0x4d], // BMP
 ];
 
+// An image by its type or, for servers that send application/octet-stream, by its first bytes;
+// an error page (text/html, JSON) with a 200 is not one.
 async function looksLikeImage(blob) {
+  if (blob.type.startsWith('image/')) return true;
   const head = new Uint8Array(await blob.slice(0, 12).arrayBuffer());
   if (IMAGE_MAGIC.some((m) => m.every((b, i) => head[i] === b))) return true;
   // AVIF/HEIC: ....ftyp

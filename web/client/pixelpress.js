@@ -106,8 +106,19 @@ export { CODES, PixelpressError, fetchImage, runWithFallback };
 // on ordinary photos the worker is recycled; after everyday ones it is kept.
 export const RECYCLE_HEAP_BYTES = 1.5e9;
 
-/** The folder this client was loaded from: dist/'s root, or the package's. */
-export const DEFAULT_BASE_URL = new URL('../', import.meta.url).href;
+/**
+ * The folder this client was loaded from: dist/'s root, or the package's. Null when the module's own URL
+ * says nothing about it (a bundle inlined as blob: or data:); `baseUrl` must then be given.
+ * @type {string | null}
+ */
+export const DEFAULT_BASE_URL = (() => {
+  try {
+    const url = new URL('../', import.meta.url);
+    return ['http:', 'https:'].includes(url.protocol) ? url.href : null;
+  } catch {
+    return null;
+  }
+})();
 
 // Codes after which starting another worker the same way is pointless: fail what waits.
 const WILL_NOT_START = ['runtime_unavailable', 'worker_unavailable'];
@@ -119,7 +130,11 @@ const defaultPoolSize = () => Math.max(1, Math.min(globalThis.navigator?.hardwar
  * @returns {string} absolute, ending in a slash
  */
 function resolveBase(baseUrl) {
-  if (baseUrl === undefined || baseUrl === null || baseUrl === '') return DEFAULT_BASE_URL;
+  if (baseUrl === undefined || baseUrl === null || baseUrl === '') {
+    if (DEFAULT_BASE_URL) return DEFAULT_BASE_URL;
+    throw new PixelpressError('invalid_url', `This client was loaded from ${import.meta.url.slice(0, 40)}, which is `
+      + 'not where its workers are: pass baseUrl, the http(s) folder holding worker/ and pyodide/.', { field: 'baseUrl' });
+  }
   let url;
   try {
     url = new URL(String(baseUrl), globalThis.document?.baseURI ?? globalThis.location?.href);
