@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 PORT   ?= 8000
 
-.PHONY: setup setup-run runtime fonts model test-data build run lint lint-py lint-js test test-engine test-browser test-server bench clean
+.PHONY: setup setup-run runtime fonts model test-data build package run lint lint-py lint-js test test-engine test-browser test-server bench clean
 
 # What running the studio needs: the engine (the build reads its op specs), the server, the npm files.
 setup-run: $(VENV)/.installed-run node_modules/.installed
@@ -12,6 +12,7 @@ setup-run: $(VENV)/.installed-run node_modules/.installed
 # What the tests need on top: the test tools, the native neural matte, OpenCV contrib, Chromium.
 setup: setup-run $(VENV)/.installed .venv-contrib/.installed
 	@bash build_scripts/ensure_chromium.sh
+	@bash build_scripts/ensure_nginx.sh
 
 # The tested versions (constraints.txt) over pyproject.toml's ranges: what the browser build runs too.
 $(VENV)/.installed-run: pyproject.toml constraints.txt
@@ -52,6 +53,11 @@ test-data: $(VENV)/.installed-run
 
 build: setup-run runtime fonts model
 	$(PY) build_scripts/build_site.py
+
+# The client as an npm package (dist/ with its package.json): build/pixelpress-<version>.tgz. docs/embedding.md.
+package: build
+	mkdir -p build
+	cd dist && npm pack --pack-destination ../build --loglevel=error
 
 # `make run PORT=8001` when 8000 is taken.
 run: build

@@ -26,7 +26,7 @@ export default [
     },
   },
   {
-    files: ['web/ui/**/*.js', 'web/client/**/*.js'],
+    files: ['web/ui/**/*.js', 'web/client/**/*.js', 'examples/*/*.js'],
     languageOptions: { globals: globals.browser },
   },
   {
@@ -34,12 +34,25 @@ export default [
     languageOptions: { globals: globals.worker },
   },
   {
+    // Importing the client registers nothing: offline caching (web/sw.js) is the studio's (web/ui/app.js)
+    // and an embedder's choice (docs/embedding.md), never a side effect of the client or its workers.
+    files: ['web/client/**/*.js', 'web/worker/**/*.js'],
+    rules: {
+      'no-restricted-properties': ['error',
+        { object: 'navigator', property: 'serviceWorker', message: 'Only the studio (web/ui) registers a service worker.' }],
+      'no-restricted-syntax': ['error', {
+        selector: "MemberExpression[property.name='serviceWorker']",
+        message: 'Only the studio (web/ui) registers a service worker.',
+      }],
+    },
+  },
+  {
     // Registered without {type: 'module'}, so it is a classic script.
     files: ['web/sw.js'],
     languageOptions: { sourceType: 'script', globals: globals.serviceworker },
   },
   {
-    files: ['build_scripts/**/*.mjs', 'tests/**/*.mjs', 'eslint.config.mjs'],
+    files: ['build_scripts/**/*.mjs', 'tests/**/*.mjs', 'npm-package/**/*.mjs', 'examples/*/*.mjs', 'eslint.config.mjs'],
     languageOptions: { globals: globals.node },
   },
 ];

@@ -12,6 +12,7 @@ import base64
 import functools
 import http.server
 import importlib.util
+import io
 import os
 import shutil
 import threading
@@ -63,6 +64,65 @@ def serve_dist(directory: Path = DIST):
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}{SUBPATH}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+class _StaticHandler(http.server.SimpleHTTPRequestHandler):
+    """A static host for the embedding tests: `prefix` maps to the directory, extra headers on every answer,
+    and a log of (method, path, Origin header) for the tests to read."""
+
+    extensions_map = _Handler.extensions_map
+    prefix = "/"
+    extra_headers: dict[str, str] = {}
+    log: list | None = None
+    tamper: dict[str, bytes] = {}  # path under prefix -> bytes served instead of the file's
+
+    def translate_path(self, path):
+        path = path.split("?", 1)[0]
+        if not path.startswith(self.prefix):
+            return str(Path(self.directory) / "__outside_prefix__")
+        return super().translate_path("/" + path[len(self.prefix):])
+
+    def send_head(self):
+        if self.log is not None:
+            self.log.append((self.command, self.path, self.headers.get("Origin")))
+        rel = self.path.split("?", 1)[0][len(self.prefix):]
+        if rel in self.tamper:
+            body = self.tamper[rel]
+            self.send_response(200)
+            self.send_header("Content-Type", self.guess_type(rel))
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            return io.BytesIO(body)
+        return super().send_head()
+
+    def end_headers(self):
+        self.send_header("Cache-Control", "no-cache")
+        for k, v in self.extra_headers.items():
+            self.send_header(k, v)
+        super().end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+# What docs/deploy.md asks of a host serving pixelpress to pages of other origins.
+CORS_HEADERS = {"Access-Control-Allow-Origin": "*"}
+
+
+@contextmanager
+def serve_static(directory: Path, *, prefix: str = "/", host: str = "127.0.0.1", headers: dict | None = None,
+                 log: list | None = None, tamper: dict | None = None):
+    """Serve `directory` at http://HOST:PORT{prefix}; yields that URL."""
+    handler_class = type("Handler", (_StaticHandler,), {"prefix": prefix, "extra_headers": dict(headers or {}),
+                                                       "log": log, "tamper": dict(tamper or {})})
+    handler = functools.partial(handler_class, directory=str(directory))
+    server = http.server.ThreadingHTTPServer((host, 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://{host}:{server.server_address[1]}{prefix}"
     finally:
         server.shutdown()
         server.server_close()

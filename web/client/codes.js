@@ -14,12 +14,18 @@ export const CODES = Object.freeze({
   // The engine client and its worker pool (pixelpress.js, engine-handle.js).
   timeout: {
     when: 'a job ran past its time budget (`timeoutMs`, 180 s by default) and its worker was ended; '
-      + 'or the optional server did not answer within its deadline (`fallback` is true)',
+      + 'or the optional server, or the app\'s own server in `runWithFallback` (`serverTimeoutMs`, 20 s by default), '
+      + 'did not answer within its deadline (`fallback` is true)',
   },
   cancelled: { when: "the caller's AbortSignal fired (the queue's Cancel), or the client was shut down" },
   worker_crashed: { when: 'the engine worker died under a job; the pool starts a fresh one, so the next job works' },
   runtime_unavailable: {
-    when: 'the Pyodide runtime could not start, or the packages an operation needs could not be loaded',
+    when: 'the Pyodide runtime could not start, or the packages an operation needs could not be loaded '
+      + '(missing, or a wheel that fails its sha256 in the lock file)',
+  },
+  worker_unavailable: {
+    when: 'a worker could not be started: the browser refused it (a CSP without `worker-src blob:` for another '
+      + 'origin) or its module did not load (a wrong `baseUrl`, or another origin without `Access-Control-Allow-Origin`)',
   },
   recycled: {
     when: "a worker's wasm heap was above 1.5 GB after a job (`RECYCLE_HEAP_BYTES`, option `recycleHeapBytes`): "
@@ -40,7 +46,10 @@ export const CODES = Object.freeze({
   },
 
   // Images by URL (fetch-image.js).
-  invalid_url: { when: 'a URL that does not parse, or whose scheme is not http(s), blob: or data:' },
+  invalid_url: {
+    when: 'a URL that does not parse, or whose scheme is not http(s), blob: or data:; '
+      + 'or a client `baseUrl` that does not parse or is not http(s) (thrown by the constructor)',
+  },
   fetch_failed: {
     when: 'the browser could not fetch a URL: unreachable, refused by CORS, an HTTP error, or the download broke off',
   },
@@ -51,14 +60,20 @@ export const CODES = Object.freeze({
       + 'picture over 50 MP, which the page refuses to decode for a preview',
   },
 
-  // The optional server (remote.js); with `fallback` true the page processes on the device instead.
-  network_error: { when: 'the optional server could not be reached (`fallback` is true)' },
+  // The optional server (remote.js) and the app's own server in runWithFallback (fallback.js); with
+  // `fallback` true the page processes on the device instead, and runWithFallback records it as `reason`.
+  network_error: { when: 'the optional server, or the app\'s own server call, could not be reached (`fallback` is true)' },
   bad_response: {
-    when: 'something answered for the optional server that is not it: not JSON, no PNG, no URL (`fallback` is true)',
+    when: 'something answered for the optional server that is not it: not JSON, no PNG, no URL; or the app\'s '
+      + 'server call resolved with something that is not an image (`fallback` is true)',
   },
   'http_<status>': {
-    when: 'the optional server answered an HTTP error without its JSON error body, e.g. `http_502` '
-      + '(`fallback` unless 400 or 415)',
+    when: 'the optional server or the app\'s server call answered an HTTP error without a JSON error body, '
+      + 'e.g. `http_502` (`fallback` unless 400 or 415, and 422 for the app\'s server)',
+  },
+  server_failed: {
+    when: 'the app\'s own server call in `runWithFallback` threw something that is neither a network error nor a '
+      + '`PixelpressError` (`fallback` is true; `cause` holds it)',
   },
 
   // The studio's forms (views/).
@@ -76,3 +91,5 @@ export const CODES = Object.freeze({
     when: 'IndexedDB cannot be opened (some private modes): nothing is kept after a reload; said once at start-up',
   },
 });
+
+/** A code the JS side raises itself. @typedef {keyof typeof CODES} ClientCode */

@@ -2,11 +2,13 @@
 // and a clean death (terminate) that fails its job instead of hanging it.
 
 import { PixelpressError } from './errors.js';
+import { notLoaded, startWorker } from './start-worker.js';
 
-const WORKER_URL = new URL('../worker/engine-worker.js', import.meta.url);
-
+/** @internal */
 export class EngineHandle {
-  constructor({ onProgress, onOpProgress, onExit, onInfer, recycleHeapBytes = Infinity } = {}) {
+  /** @param {{workerUrl: string, onProgress?: Function, onOpProgress?: Function, onExit?: Function,
+   *   onInfer?: Function, recycleHeapBytes?: number}} opts */
+  constructor({ workerUrl, onProgress, onOpProgress, onExit, onInfer, recycleHeapBytes = Infinity }) {
     this.busy = false;
     this.dead = false;
     this.job = null;
@@ -14,13 +16,22 @@ export class EngineHandle {
     this.heapBytes = null; // the worker's wasm heap after its last job
     this.onOpProgress = onOpProgress;
     this.onExit = onExit;
-    this.worker = new Worker(WORKER_URL, { type: 'module', name: 'pixelpress-engine' });
+    this.heard = false; // any message at all: the worker's module loaded
     this.ready = new Promise((resolve, reject) => {
       this.readyResolve = resolve;
       this.readyReject = reject;
     });
     this.ready.catch(() => {}); // observed through the pool, not here
+    let crossOrigin = false;
+    try {
+      ({ worker: this.worker, crossOrigin } = startWorker(workerUrl, 'pixelpress-engine'));
+    } catch (e) {
+      this.worker = null;
+      queueMicrotask(() => this.kill(e)); // after the pool has taken this handle in
+      return;
+    }
     this.worker.onmessage = ({ data: msg }) => {
+      this.heard = true;
       if (msg.type === 'progress') onProgress?.(msg);
       else if (msg.type === 'ready') { this.info = msg; this.readyResolve(msg); }
       else if (msg.type === 'fatal') this.kill(new PixelpressError(msg.error.code, msg.error.message));
@@ -30,7 +41,10 @@ export class EngineHandle {
     };
     this.worker.onerror = (ev) => {
       ev.preventDefault?.();
-      this.kill(new PixelpressError('worker_crashed', `The engine worker stopped: ${ev.message || 'unknown error'}`));
+      // Before its first message the worker never ran: its module (or one it imports) did not load.
+      this.kill(this.heard
+        ? new PixelpressError('worker_crashed', `The engine worker stopped: ${ev.message || 'unknown error'}`)
+        : notLoaded(workerUrl, crossOrigin, ev.message));
     };
   }
 
@@ -83,7 +97,7 @@ export class EngineHandle {
   kill(reason) {
     if (this.dead) return;
     this.dead = true;
-    this.worker.terminate();
+    this.worker?.terminate();
     this.readyReject(reason);
     if (this.job) {
       clearTimeout(this.job.timer);

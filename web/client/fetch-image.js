@@ -5,6 +5,11 @@ import { PixelpressError } from './errors.js';
 
 export const DEFAULT_FETCH = { timeoutMs: 20000, maxBytes: 50_000_000 };
 
+/**
+ * @param {string} url
+ * @param {{timeoutMs?: number, maxBytes?: number, signal?: AbortSignal}} [options]
+ * @returns {Promise<{bytes: Uint8Array, name: string, type: string}>}
+ */
 export async function fetchImage(url, { timeoutMs = DEFAULT_FETCH.timeoutMs, maxBytes = DEFAULT_FETCH.maxBytes, signal } = {}) {
   let parsed;
   try {

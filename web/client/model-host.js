@@ -3,11 +3,13 @@
 // workers are relayed here (see EngineHandle's `onInfer`).
 
 import { PixelpressError } from './errors.js';
+import { notLoaded, startWorker } from './start-worker.js';
 
-const MODEL_WORKER_URL = new URL('../worker/model-worker.js', import.meta.url);
-
+/** @internal */
 export class ModelHost {
-  constructor({ onProgress } = {}) {
+  /** @param {{workerUrl: string, onProgress?: Function}} opts */
+  constructor({ workerUrl, onProgress }) {
+    this.workerUrl = workerUrl;
     this.onProgress = onProgress;
     this.worker = null;
     this.pending = new Map();
@@ -16,8 +18,17 @@ export class ModelHost {
 
   start() {
     if (this.worker) return this.worker;
-    const worker = new Worker(MODEL_WORKER_URL, { type: 'module', name: 'pixelpress-model' });
+    let started;
+    try {
+      started = startWorker(this.workerUrl, 'pixelpress-model');
+    } catch (e) {
+      // The matte falls back to the classical one on this code, whatever stopped the network.
+      throw new PixelpressError('model_unavailable', e.message);
+    }
+    const { worker, crossOrigin } = started;
+    let heard = false;
     worker.onmessage = ({ data: msg }) => {
+      heard = true;
       if (msg.type === 'progress') return this.onProgress?.(msg);
       const job = this.pending.get(msg.id);
       if (!job) return undefined;
@@ -28,7 +39,9 @@ export class ModelHost {
     };
     worker.onerror = (ev) => {
       ev.preventDefault?.();
-      this.fail(new PixelpressError('model_unavailable', `The model worker stopped: ${ev.message || 'it could not start'}`));
+      const why = heard ? `The model worker stopped: ${ev.message || 'unknown error'}`
+        : notLoaded(this.workerUrl, crossOrigin, ev.message).message;
+      this.fail(new PixelpressError('model_unavailable', why));
     };
     this.worker = worker;
     return worker;
@@ -42,7 +55,12 @@ export class ModelHost {
   }
 
   request(msg, transfer = []) {
-    const worker = this.start();
+    let worker;
+    try {
+      worker = this.start();
+    } catch (e) {
+      return Promise.reject(e);
+    }
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });

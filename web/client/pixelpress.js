@@ -1,21 +1,103 @@
 // pixelpress client: import this from any page to run engine operations in
-// a pool of Web Workers.
+// a pool of Web Workers. Importing it starts nothing and registers nothing
+// (no service worker): a client starts its first worker when constructed, or
+// with `prefetch: false` on its first job.
 //
 //   import { PixelpressClient } from './client/pixelpress.js';
 //   const px = new PixelpressClient({ onLoading: (p) => ... });
 //   const { blob, meta, outputs } = await px.run('convert', file, { format: 'webp' });
 //   const results = await px.runBatch(filesOrUrls, 'convert', { format: 'jpeg' });
+//   const r = await px.runWithFallback(({ signal }) => fetch('/api/paint', { method: 'POST', body: file, signal }),
+//     'oil_paint', file, { brush_size: 6 });   // r.path: 'server' | 'device', r.reason
+//
+// `baseUrl` says where the worker and the runtime live: the folder holding
+// worker/, pyodide/, vendor/, models/ and asset-manifest.json (a copy of dist/
+// or of the npm package). By default it is the folder above this module. On
+// another origin the workers start through a blob: wrapper and the files need
+// CORS headers (docs/embedding.md).
 //
 // Errors are PixelpressError with a stable `code`: the engine's (such as
 // `corrupt_image`) or the client's own, listed with when each happens in
-// CODES (codes.js), e.g. `timeout`, `cancelled`, `worker_crashed`.
+// CODES (codes.js), e.g. `timeout`, `cancelled`, `worker_crashed`, `worker_unavailable`.
 
 import { EngineHandle } from './engine-handle.js';
 import { CODES, PixelpressError, asError } from './errors.js';
+import { runWithFallback } from './fallback.js';
 import { fetchImage } from './fetch-image.js';
 import { ModelHost } from './model-host.js';
 
-export { CODES, PixelpressError, fetchImage };
+export { CODES, PixelpressError, fetchImage, runWithFallback };
+
+/**
+ * @typedef {import('./operations.js').OperationOptions} OperationOptions
+ * @typedef {import('./operations.js').OpName} OpName
+ * @typedef {import('./fallback.js').FallbackOptions} FallbackOptions
+ * @typedef {import('./fallback.js').FallbackResult} FallbackResult
+ * @typedef {import('./errors.js').ErrorCode} ErrorCode
+ */
+
+/**
+ * The app's own server call for runWithFallback.
+ * @template {OpName} [K=OpName]
+ * @typedef {import('./fallback.js').ServerCall<K>} ServerCall
+ */
+
+/**
+ * What `run()` takes: image bytes, or a URL the browser fetches itself.
+ * @typedef {Blob | ArrayBuffer | ArrayBufferView | string | {url: string}} Input
+ */
+
+/**
+ * Loading progress in bytes: `runtime` (Pyodide), `packages` (wheels such as OpenCV), `model` (the network).
+ * @typedef {{type?: 'progress', phase: 'runtime' | 'packages' | 'model' | string, loaded: number, total: number}} LoadingProgress
+ */
+
+/**
+ * An operation's own progress, for the ops that report it: `{done, total, step}` or `{done, total, file}`.
+ * @typedef {{type?: 'op-progress', id?: number, done?: number, total?: number, step?: string, file?: string,
+ *   [key: string]: unknown}} OpProgress
+ */
+
+/**
+ * @typedef {object} ClientOptions
+ * @property {string | URL} [baseUrl] where worker/, pyodide/, vendor/, models/ and asset-manifest.json live;
+ *   default: the folder above this module. Relative URLs resolve against the page.
+ * @property {boolean} [prefetch] start the first worker (and the ~13 MB runtime download) now, while the user
+ *   picks files (default true); false: on the first job, e.g. when the device is only a fallback.
+ * @property {number} [size] most workers in the pool (default: cores, 1 to 4)
+ * @property {number} [timeoutMs] a job's time budget before its worker is ended (default 180 000)
+ * @property {(progress: LoadingProgress) => void} [onLoading] runtime, package and model download progress
+ * @property {{timeoutMs?: number, maxBytes?: number}} [fetchOptions] for inputs given as URLs
+ * @property {number} [recycleHeapBytes] replace a worker whose wasm heap grew past this (default 1.5e9)
+ */
+
+/**
+ * @typedef {object} RunOptions
+ * @property {AbortSignal} [signal] cancels the job (`cancelled`)
+ * @property {(progress: OpProgress) => void} [onProgress]
+ * @property {number} [timeoutMs] this job's budget instead of the client's
+ */
+
+/**
+ * @typedef {object} Output
+ * @property {string} name
+ * @property {Blob} blob
+ * @property {Record<string, any>} meta
+ */
+
+/**
+ * @typedef {object} RunResult
+ * @property {Blob | undefined} blob the first output
+ * @property {Record<string, any>} meta width, height, format, bytes, timings, warnings, ...
+ * @property {Output[]} outputs every named output (ops such as `asset_pack` have several)
+ * @property {number} ms time in the worker
+ * @property {number | null} heapBytes the worker's wasm heap after the job
+ */
+
+/**
+ * @typedef {{index: number, source: string | null, ok: true} & RunResult
+ *   | {index: number, source: string | null, ok: false, error: PixelpressError, meta: {converted: false}}} BatchEntry
+ */
 
 // A worker whose wasm heap is above this after a job is replaced by a fresh
 // one (~0.1 GB): wasm memory never shrinks, and a worker left near the 4 GB
@@ -24,27 +106,91 @@ export { CODES, PixelpressError, fetchImage };
 // on ordinary photos the worker is recycled; after everyday ones it is kept.
 export const RECYCLE_HEAP_BYTES = 1.5e9;
 
+/**
+ * The folder this client was loaded from: dist/'s root, or the package's. Null when the module's own URL
+ * says nothing about it (a bundle inlined as blob: or data:); `baseUrl` must then be given.
+ * @type {string | null}
+ */
+export const DEFAULT_BASE_URL = (() => {
+  try {
+    const url = new URL('../', import.meta.url);
+    return ['http:', 'https:'].includes(url.protocol) ? url.href : null;
+  } catch {
+    return null;
+  }
+})();
+
+// Codes after which starting another worker the same way is pointless: fail what waits.
+const WILL_NOT_START = ['runtime_unavailable', 'worker_unavailable'];
+
 const defaultPoolSize = () => Math.max(1, Math.min(globalThis.navigator?.hardwareConcurrency || 2, 4));
 
+/**
+ * @param {string | URL | undefined} baseUrl
+ * @returns {string} absolute, ending in a slash
+ */
+function resolveBase(baseUrl) {
+  if (baseUrl === undefined || baseUrl === null || baseUrl === '') {
+    if (DEFAULT_BASE_URL) return DEFAULT_BASE_URL;
+    throw new PixelpressError('invalid_url', `This client was loaded from ${import.meta.url.slice(0, 40)}, which is `
+      + 'not where its workers are: pass baseUrl, the http(s) folder holding worker/ and pyodide/.', { field: 'baseUrl' });
+  }
+  let url;
+  try {
+    url = new URL(String(baseUrl), globalThis.document?.baseURI ?? globalThis.location?.href);
+  } catch {
+    throw new PixelpressError('invalid_url', `baseUrl "${baseUrl}" is not a valid URL.`, { field: 'baseUrl' });
+  }
+  if (!['http:', 'https:'].includes(url.protocol)) {
+    throw new PixelpressError('invalid_url', `baseUrl must be an http(s) URL, not ${url.protocol}`, { field: 'baseUrl' });
+  }
+  url.search = '';
+  url.hash = '';
+  if (!url.pathname.endsWith('/')) url.pathname += '/';
+  return url.href;
+}
+
 export class PixelpressClient {
-  constructor({ size = defaultPoolSize(), timeoutMs = 180_000, onLoading, fetchOptions = {},
+  /** @param {ClientOptions} [options] */
+  constructor({ baseUrl, prefetch = true, size = defaultPoolSize(), timeoutMs = 180_000, onLoading, fetchOptions = {},
     recycleHeapBytes = RECYCLE_HEAP_BYTES } = {}) {
+    /** The folder the workers and the runtime are loaded from (absolute, ends in `/`). */
+    this.baseUrl = resolveBase(baseUrl);
+    /** The engine worker's module, inside baseUrl. */
+    this.workerUrl = new URL('worker/engine-worker.js', this.baseUrl).href;
+    /** Most workers in the pool. */
     this.size = size;
+    /** @private */
     this.recycleHeapBytes = recycleHeapBytes;
+    /** A job's default time budget, ms. */
     this.timeoutMs = timeoutMs;
+    /** @private */
     this.onLoading = onLoading;
+    /** @private */
     this.fetchOptions = fetchOptions;
+    /** @private */
     this.handles = [];
+    /** @private */
     this.queue = [];
+    /** @private */
     this.nextId = 1;
+    /** @private */
     this.firstReady = null;
     // The background-removal network: its own worker, started only when an operation needs it.
-    this.models = new ModelHost({ onProgress: (p) => this.onLoading?.(p) });
-    this.spawn(); // the first worker starts loading at once: prefetch while the user picks files
+    /** @private */
+    this.models = new ModelHost({ workerUrl: new URL('worker/model-worker.js', this.baseUrl).href,
+      onProgress: (p) => this.onLoading?.(p) });
+    if (prefetch) this.spawn(); // the first worker starts loading at once, while the user picks files
   }
 
-  // Resolves with {versions, timings} when at least one worker can take jobs.
+  /**
+   * Resolves when at least one worker can take jobs (starting one if none is); rejects with
+   * `worker_unavailable` or `runtime_unavailable` when none can start.
+   * @returns {Promise<{versions: Record<string, string>, interpreter: 'restored' | 'started',
+   *   timings: Record<string, number>}>}
+   */
   ready() {
+    if (!this.handles.some((h) => !h.dead)) this.spawn();
     if (!this.firstReady || this.handles.every((h) => h.dead)) {
       this.firstReady = Promise.any(this.handles.filter((h) => !h.dead).map((h) => h.ready))
         .catch((e) => { throw e.errors?.[0] ?? e; });
@@ -52,9 +198,11 @@ export class PixelpressClient {
     return this.firstReady;
   }
 
+  /** @private */
   spawn() {
     const first = this.handles.length === 0;
     const handle = new EngineHandle({
+      workerUrl: this.workerUrl,
       onProgress: first ? this.onLoading : undefined,
       onExit: (h, reason) => this.retire(h, reason),
       onInfer: (req) => this.models.infer(req),
@@ -65,17 +213,21 @@ export class PixelpressClient {
     return handle;
   }
 
+  /** @private */
   retire(handle, reason) {
     this.handles = this.handles.filter((h) => h !== handle);
-    // A runtime that cannot start will not start on retry: fail what waits.
-    if (reason?.code === 'runtime_unavailable' && !this.handles.length) {
+    // A runtime or worker that cannot start will not start on retry: fail what waits.
+    if (WILL_NOT_START.includes(reason?.code) && !this.handles.length) {
       for (const job of this.queue.splice(0)) job.reject(reason);
       return;
     }
     if (this.queue.length || !this.handles.length) this.spawn();
   }
 
-  // Load the packages an operation needs (e.g. OpenCV), and the network if it uses it, before the user asks.
+  /**
+   * Load the packages an operation needs (e.g. OpenCV), and the network if it uses it, before the user asks.
+   * @param {OpName} op
+   */
   async preload(op) {
     await this.ready();
     const msg = await this.enqueue(op, {}, new ArrayBuffer(0), { control: 'preload' }).catch(() => null);
@@ -83,12 +235,24 @@ export class PixelpressClient {
     return msg;
   }
 
-  // Figures of whichever worker answers: {wasm_heap_bytes, python_objects, bytecode: {modules, without}}.
+  /**
+   * Figures of whichever worker answers: {wasm_heap_bytes, python_objects, bytecode: {modules, without}}.
+   * @returns {Promise<Record<string, any>>}
+   */
   async stats() {
     await this.ready();
     return (await this.enqueue(null, {}, new ArrayBuffer(0), { control: 'stats' })).meta;
   }
 
+  /**
+   * Run one operation on this device.
+   * @template {OpName} K
+   * @param {K} op
+   * @param {Input} input
+   * @param {OperationOptions[K]} [options]
+   * @param {RunOptions} [runOptions]
+   * @returns {Promise<RunResult>}
+   */
   async run(op, input, options = {}, { signal, onProgress, timeoutMs } = {}) {
     const data = await toArrayBuffer(input, this.fetchOptions, signal);
     const msg = await this.enqueue(op, options, data, { signal, onProgress, timeoutMs });
@@ -97,7 +261,15 @@ export class PixelpressClient {
     return { blob: outputs[0]?.blob, meta: msg.meta, outputs, ms: msg.ms, heapBytes: msg.heapBytes };
   }
 
-  // Each input ends as its own success or typed failure, in input order.
+  /**
+   * Each input ends as its own success or typed failure, in input order.
+   * @template {OpName} K
+   * @param {Input[]} inputs
+   * @param {K} op
+   * @param {OperationOptions[K]} [options]
+   * @param {{signal?: AbortSignal, onItem?: (entry: BatchEntry) => void}} [batchOptions]
+   * @returns {Promise<BatchEntry[]>}
+   */
   async runBatch(inputs, op, options = {}, { signal, onItem } = {}) {
     return Promise.all(inputs.map(async (input, index) => {
       const source = describeSource(input);
@@ -115,6 +287,22 @@ export class PixelpressClient {
     }));
   }
 
+  /**
+   * The app's own server first; on a network error, a 5xx, a timeout or a thrown error the same job on this
+   * device. See fallback.js.
+   * @template {OpName} K
+   * @param {ServerCall<K>} serverCall
+   * @param {K} op
+   * @param {Input} input
+   * @param {OperationOptions[K]} [options]
+   * @param {FallbackOptions} [fallbackOptions]
+   * @returns {Promise<FallbackResult>}
+   */
+  runWithFallback(serverCall, op, input, options = {}, fallbackOptions = {}) {
+    return runWithFallback(this, serverCall, op, input, options, fallbackOptions);
+  }
+
+  /** @private */
   enqueue(op, options, data, { signal, onProgress, timeoutMs, control = null } = {}) {
     return new Promise((resolve, reject) => {
       if (signal?.aborted) return reject(new PixelpressError('cancelled', 'Cancelled.'));
@@ -126,6 +314,7 @@ export class PixelpressClient {
     });
   }
 
+  /** @private */
   cancel(job) {
     const cancelled = new PixelpressError('cancelled', 'Cancelled.');
     const queued = this.queue.indexOf(job);
@@ -138,6 +327,7 @@ export class PixelpressClient {
     running?.kill(cancelled);
   }
 
+  /** @private */
   pump() {
     while (this.queue.length) {
       const idle = this.handles.find((h) => !h.dead && !h.busy && h.info);
@@ -156,6 +346,7 @@ export class PixelpressClient {
   }
 
   // Control messages (preload, stats) occupy a worker like a job but carry no image.
+  /** @private */
   controlOn(handle, job) {
     handle.busy = true;
     return new Promise((resolve, reject) => {
@@ -164,6 +355,7 @@ export class PixelpressClient {
     });
   }
 
+  /** End every worker; waiting and running jobs fail with `cancelled`. */
   terminate() {
     for (const h of this.handles) h.kill(new PixelpressError('cancelled', 'The client was shut down.'));
     this.handles = [];

@@ -10,8 +10,11 @@ import {PixelpressError} from './errors.js';
 
 const PROVIDER_HEADER = 'X-Pixelpress-Provider';
 
+// `path` is relative ('api/health'). With no base it stays relative, so a page
+// finds its server under its own base path (/tools/pixelpress/api/health for a
+// studio at /tools/pixelpress/), not at the site root.
 function joinUrl(base, path) {
-  return `${String(base || '').replace(/\/+$/, '')}${path}`;
+  return base ? `${String(base).replace(/\/+$/, '')}/${path}` : path;
 }
 
 function remoteError(code, message, {status = 0, fallback = true, retryAfter, cause} = {}) {
@@ -67,13 +70,15 @@ function authHeaders(apiKey) {
 }
 
 /**
- * Is a pixelpress server answering at `${base}/api/health`? Never throws.
+ * Is a pixelpress server answering at `${base}/api/health` (no base: `api/health` relative to the page)? Never throws.
+ * @param {string} [base] the server's URL; default: relative to the page
+ * @param {{timeoutMs?: number}} [options]
  * @returns {Promise<{available: boolean, health?: object}>}
  */
 export async function probeServer(base = '', {timeoutMs = 2000} = {}) {
   try {
     const {res, body} = await fetchWithin(
-      joinUrl(base, '/api/health'),
+      joinUrl(base, 'api/health'),
       {method: 'GET', cache: 'no-store', headers: {Accept: 'application/json'}},
       timeoutMs,
       async (r) => (r.ok ? r.json() : null),
@@ -88,13 +93,15 @@ export async function probeServer(base = '', {timeoutMs = 2000} = {}) {
 /**
  * Background removal on the server (API4.ai). Resolves with a PNG blob with alpha.
  * Throws a PixelpressError with `.code`, `.status` and `.fallback` (true: use the local path).
+ * @param {Blob} blob
+ * @param {{base?: string, timeoutMs?: number, apiKey?: string}} [options]
  * @returns {Promise<{blob: Blob, provider: string}>}
  */
 export async function removeBackgroundRemote(blob, {base = '', timeoutMs = 30000, apiKey} = {}) {
   const form = new FormData();
   form.append('image', blob, 'image');
   const {res, body} = await fetchWithin(
-    joinUrl(base, '/api/v1/remove-background'),
+    joinUrl(base, 'api/v1/remove-background'),
     {method: 'POST', body: form, headers: authHeaders(apiKey)},
     timeoutMs,
     async (r) => (r.ok ? r.blob() : errorFrom(r)),
@@ -109,6 +116,9 @@ export async function removeBackgroundRemote(blob, {base = '', timeoutMs = 30000
 /**
  * Store a result (Supabase Storage, or the server's local folder) at object `path`.
  * Resolves with the URL to load it from; throws a PixelpressError with `.code` and `.status`.
+ * @param {Blob} blob
+ * @param {string} path
+ * @param {{base?: string, apiKey?: string, timeoutMs?: number}} [options]
  * @returns {Promise<{url: string}>}
  */
 export async function uploadResult(blob, path, {base = '', apiKey, timeoutMs = 60000} = {}) {
@@ -116,7 +126,7 @@ export async function uploadResult(blob, path, {base = '', apiKey, timeoutMs = 6
   form.append('file', blob, String(path).split('/').pop() || 'file');
   form.append('path', path);
   const {res, body} = await fetchWithin(
-    joinUrl(base, '/api/v1/uploads'),
+    joinUrl(base, 'api/v1/uploads'),
     {method: 'POST', body: form, headers: authHeaders(apiKey)},
     timeoutMs,
     async (r) => (r.ok ? r.json() : errorFrom(r)),

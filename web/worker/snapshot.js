@@ -28,7 +28,9 @@ export function snapshotKey(manifest) {
   return hashes.map((h) => h.slice(0, 16)).join('-');
 }
 
-const entryUrl = (key) => new URL(`./interpreter-snapshot/${key}`, self.location.href).href;
+// Relative to this module, not to self.location: a worker started through a
+// blob: wrapper (another origin, see client/start-worker.js) has a blob: location.
+const entryUrl = (key) => new URL(`./interpreter-snapshot/${key}`, import.meta.url).href;
 
 // {bytes, intact} or null, both promises: the caller restores while the
 // bytes are still being read, and `intact` resolves to whether they match the
