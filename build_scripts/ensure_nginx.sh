@@ -9,7 +9,7 @@ fi
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   echo "[setup] installing Debian's nginx-light (for the deploy template's test)"
   export DEBIAN_FRONTEND=noninteractive
-  apt-get install -y -qq nginx-light >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq nginx-light >/dev/null; } \
+  apt-get install -y -qq nginx-light >/dev/null 2>&1 || { apt-get update -qq && { apt-get install -y -qq nginx-light || apt-get install -y -qq nginx; } >/dev/null; } \
     || echo "[setup] nginx could not be installed: tests/browser/test_deploy_nginx.py will skip" >&2
   # Debian's package may start its service; the tests start their own nginx.
   if command -v service >/dev/null 2>&1; then service nginx stop >/dev/null 2>&1 || true; fi
