@@ -80,15 +80,49 @@ class JsSegmenter:
         return np.frombuffer(raw, np.float32).reshape(tensor.shape[-2:])
 
 
-def run(op: str, data, options_json: str = "{}", progress=None) -> dict:
+class JsCodecs:
+    """The browser's own codecs (web/worker/codecs.js), offered to the op; codec.py decides when to use them.
+
+    Their functions return promises, which are awaited here synchronously
+    (`run_sync`, WebAssembly JSPI), so that decode.py and encode.py stay plain
+    functions: the worker enters `run` through `callPromising`. Where the
+    browser has no JSPI, or a call fails, the op gets None and Pillow works.
+    """
+
+    name = "browser"
+
+    def __init__(self, js):
+        from pyodide.ffi import can_run_sync, run_sync
+
+        self.js, self._run_sync, self.usable = js, run_sync, can_run_sync()
+
+    def decode_jpeg(self, data: bytes, width: int, height: int):
+        from PIL import Image
+
+        if not self.usable:
+            return None
+        pixels = bytearray(width * height * 4)
+        if not self._run_sync(self.js.decodeJpeg(data, width, height, pixels)):
+            return None
+        return Image.frombytes("RGB", (width, height), pixels, "raw", "RGBX")
+
+    def encode(self, pixels: bytes, width: int, height: int, layout: str, mime: str, quality: float):
+        if not self.usable:
+            return None
+        out = self._run_sync(self.js.encode(pixels, width, height, layout, mime, quality))
+        return out.to_bytes() if out is not None else None
+
+
+def run(op: str, data, options_json: str = "{}", progress=None, codecs=None) -> dict:
     """Run `op` and return {"ok": True, "outputs": [...], "meta": json} or {"ok": False, "error": {...}}.
 
     Each output is {"name", "mime", "data": bytes, "meta": json}, the main picture first.
 
-    `data` may be bytes or a Pyodide JsProxy of a Uint8Array.
+    `data` may be bytes or a Pyodide JsProxy of a Uint8Array; `codecs` the
+    worker's browser codecs (see JsCodecs).
     """
     try:
-        data, options, kwargs = _request(op, data, options_json, progress)
+        data, options, kwargs = _request(op, data, options_json, progress, codecs)
         return _answer(resolve(op)(data, options, **kwargs))
     except Exception as exc:  # noqa: BLE001 - the worker must survive anything
         return _failure(exc)
@@ -98,10 +132,10 @@ def run(op: str, data, options_json: str = "{}", progress=None) -> dict:
         gc.collect()
 
 
-async def run_async(op: str, data, options_json: str = "{}", progress=None, infer=None) -> dict:
+async def run_async(op: str, data, options_json: str = "{}", progress=None, infer=None, codecs=None) -> dict:
     """`run` for the ops that use the network (`OpSpec.model`), awaiting `infer` (see JsSegmenter)."""
     try:
-        data, options, kwargs = _request(op, data, options_json, progress)
+        data, options, kwargs = _request(op, data, options_json, progress, codecs)
         if infer is not None and spec(op).model:
             kwargs["segmenter"] = JsSegmenter(infer)
             return _answer(await resolve(op, asynchronous=True)(data, options, **kwargs))
@@ -112,7 +146,7 @@ async def run_async(op: str, data, options_json: str = "{}", progress=None, infe
         gc.collect()
 
 
-def _request(op: str, data, options_json: str, progress) -> tuple[bytes, dict, dict]:
+def _request(op: str, data, options_json: str, progress, codecs=None) -> tuple[bytes, dict, dict]:
     if hasattr(data, "to_bytes"):
         data = data.to_bytes()
     try:
@@ -123,6 +157,8 @@ def _request(op: str, data, options_json: str, progress) -> tuple[bytes, dict, d
     kwargs = {"limits": limits_for(op)}
     if progress is not None and spec(op).progress:
         kwargs["progress"] = progress
+    if codecs is not None:
+        kwargs["codecs"] = JsCodecs(codecs)
     return bytes(data), options, kwargs
 
 

@@ -19,7 +19,7 @@ from itertools import accumulate
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from . import pillow_plugins  # noqa: F401  (registers exactly the formats below)
+from . import codec, pillow_plugins  # noqa: F401  (pillow_plugins registers exactly the formats below)
 from .errors import CorruptImage, DecompressionBomb, EmptyInput, TooLarge, UnsupportedFormat
 
 
@@ -87,6 +87,7 @@ class Decoded:
     exif: bytes | None = None  # with the orientation tag already applied and removed
     icc_profile: bytes | None = None
     warnings: list[str] = field(default_factory=list)
+    codec: str = codec.PILLOW  # who decoded the pixels: "pillow", or the provider's name ("browser")
 
 
 def fit_size(width: int, height: int, max_width: int | None, max_height: int | None) -> tuple[int, int]:
@@ -129,12 +130,15 @@ def open_image(
     limits: Limits = DEFAULT_LIMITS,
     *,
     fit: tuple[int | None, int | None] | None = None,
+    codecs: codec.Codecs | None = None,
 ) -> Decoded:
     """Decode `data` into an oriented image in one of the modes L, RGB or RGBA.
 
     `fit` (max width, max height) lets JPEG decode at a reduced scale (DCT
     scaling) when the result will be shrunk anyway; the caller still does the
-    final high-quality resize.
+    final high-quality resize. `codecs` may decode the pixels of a JPEG
+    faster (see codec.py); the header, limits, orientation and metadata are
+    read here either way.
     """
     fmt = check_header(data, limits)
     out_warnings: list[str] = []
@@ -183,6 +187,12 @@ def open_image(
             req = (th, tw) if orientation in _SWAPS_AXES else (tw, th)
             im.draft(im.mode if im.mode in ("L", "RGB") else None, req)
 
+    decoded_by = codec.PILLOW
+    fast = codec.decode_jpeg(codecs, data, im) if fmt == "JPEG" and im.size == (w, h) else None
+    if fast is not None:
+        fast.info = im.info  # the EXIF and profile the header gave, for the orientation below
+        im, decoded_by = fast, codecs.name
+
     grey_bits = _png_grey_depth(data) if fmt == "PNG" else None
     try:
         im.load()
@@ -210,7 +220,7 @@ def open_image(
     # Pillow's writers would copy it into the output (the PNG writer takes the
     # ICC profile, the JPEG writer the comment) even when it was stripped.
     image.info = {}
-    return Decoded(image, fmt, ow, oh, exif_bytes, icc, out_warnings)
+    return Decoded(image, fmt, ow, oh, exif_bytes, icc, out_warnings, decoded_by)
 
 
 # ------------------------------------------------------------ header dimensions

@@ -12,7 +12,7 @@ import io
 
 from PIL import Image, ImageFile
 
-from . import pillow_plugins  # noqa: F401  (registers the output formats)
+from . import codec, pillow_plugins  # noqa: F401  (pillow_plugins registers the output formats)
 from .errors import TooLarge
 
 MIME = {"jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
@@ -124,24 +124,50 @@ def encode_webp(im: Image.Image, *, quality: int, lossless: bool = False, method
 
 
 def encode(im, fmt: str, *, quality: int = 85, progressive: bool = False, lossless: bool = False,
-           method: int = 4, compress_level: int = 6, background: tuple[int, int, int] = (255, 255, 255),
-           exif: bytes | None = None, icc_profile: bytes | None = None) -> bytes:
+           method: int = 3, compress_level: int = 6, background: tuple[int, int, int] = (255, 255, 255),
+           exif: bytes | None = None, icc_profile: bytes | None = None, codecs: codec.Codecs | None = None) -> bytes:
     """The one encoder switch: a Pillow image or an HxWxC uint8 array as `fmt` ("jpeg", "png", "webp").
 
     JPEG has no transparency: an image with alpha is flattened onto `background`.
+    WebP's default effort is 3, the browser encoder's: on the sample photos it
+    gives the same SSIM against the source as 4 and files 0-0.5 % smaller, and
+    the worker's fast path then writes the same bytes as native Pillow.
+    `codecs` may encode faster where its result meets the same contract (see codec.py).
     """
+    return encode_by(im, fmt, quality=quality, progressive=progressive, lossless=lossless, method=method,
+                     compress_level=compress_level, background=background, exif=exif, icc_profile=icc_profile,
+                     codecs=codecs)[0]
+
+
+def encode_by(im, fmt: str, *, quality: int = 85, progressive: bool = False, lossless: bool = False,
+              method: int = 3, compress_level: int = 6, background: tuple[int, int, int] = (255, 255, 255),
+              exif: bytes | None = None, icc_profile: bytes | None = None,
+              codecs: codec.Codecs | None = None) -> tuple[bytes, str]:
+    """`encode`, and who encoded: "pillow" or the provider's name."""
     if not isinstance(im, Image.Image):
         import numpy as np
 
         im = Image.fromarray(np.ascontiguousarray(im))
     if fmt == "jpeg":
         flat = flatten(im, background)
-        return encode_jpeg(flat if flat.mode in ("L", "RGB") else flat.convert("RGB"), quality=quality,
-                           progressive=progressive, exif=exif, icc_profile=icc_profile)
+        flat = flat if flat.mode in ("L", "RGB") else flat.convert("RGB")
+        check_fits("jpeg", *flat.size)
+        fast = codec.encode(codecs, flat, fmt, quality=quality, progressive=progressive, lossless=False,
+                            method=method, exif=exif, icc_profile=icc_profile)
+        if fast is not None:
+            return fast, codecs.name
+        return encode_jpeg(flat, quality=quality, progressive=progressive, exif=exif,
+                           icc_profile=icc_profile), codec.PILLOW
     if fmt == "png":
-        return encode_png(im, compress_level=compress_level, exif=exif, icc_profile=icc_profile)
+        return encode_png(im, compress_level=compress_level, exif=exif, icc_profile=icc_profile), codec.PILLOW
     if fmt == "webp":
-        return encode_webp(im, quality=quality, lossless=lossless, method=method, exif=exif, icc_profile=icc_profile)
+        check_fits("webp", *im.size)
+        fast = codec.encode(codecs, im, fmt, quality=quality, progressive=False, lossless=lossless, method=method,
+                            exif=exif, icc_profile=icc_profile)
+        if fast is not None:
+            return fast, codecs.name
+        return encode_webp(im, quality=quality, lossless=lossless, method=method, exif=exif,
+                           icc_profile=icc_profile), codec.PILLOW
     raise ValueError(f"no encoder for {fmt!r}")
 
 

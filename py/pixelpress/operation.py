@@ -10,7 +10,7 @@ An op is one module in `pixelpress.ops` named after the op. It declares
         ...
         return job.finish(job.encode(im, fmt, quality=job.opts.quality), fmt, im.size, brush_size=...)
 
-and callers see `oil_paint(data, options=None, limits=None)`. `operation`
+and callers see `oil_paint(data, options=None, limits=None, *, codecs=None)`. `operation`
 parses the options, sets the working-memory budget and hands the body a
 `Job`; `Job.finish` writes the meta keys every result carries, so they are
 spelled once. Before that, `require` checks that the libraries the spec
@@ -36,6 +36,7 @@ from .result import Output, Result, Timings
 if TYPE_CHECKING:
     import numpy as np
 
+    from .codec import Codecs
     from .decode import Decoded, Limits
 
 PILLOW = ("pillow",)
@@ -127,8 +128,10 @@ def _limits(spec: OpSpec) -> Limits:
 class Job:
     """One call of an op: its input, parsed options, limits, timings and warnings."""
 
-    def __init__(self, spec: OpSpec, data: bytes, options: Any, limits: Limits | None):
+    def __init__(self, spec: OpSpec, data: bytes, options: Any, limits: Limits | None, codecs: Codecs | None = None):
         self.spec = spec
+        self.codecs = codecs  # faster codecs than Pillow's where they meet the contract (the worker's: codec.py)
+        self.codec: dict[str, str] = {}  # who decoded and who encoded: meta["codec"]
         self.data = data
         self.opts = parse_options(spec.options, options)
         self.limits = spec.limits() if limits is None else limits
@@ -143,6 +146,7 @@ class Job:
     def note(self, decoded: Decoded) -> Decoded:
         """Record a decoded input's facts and warnings (for ops that decode inside their own steps)."""
         self.warnings += decoded.warnings
+        self.codec["decode"] = decoded.codec
         self.input = {"input_format": decoded.format.lower(), "input_width": decoded.width,
                       "input_height": decoded.height, "input_bytes": len(self.data)}
         return decoded
@@ -152,35 +156,39 @@ class Job:
         from .decode import open_image
 
         with self.span("decode"):
-            return self.note(open_image(self.data, self.limits, fit=fit))
+            return self.note(open_image(self.data, self.limits, fit=fit, codecs=self.codecs))
 
     def open_rgba(self, *, fit: tuple[int | None, int | None] | None = None) -> tuple[Decoded, np.ndarray, bool]:
         """Decode the input as (decoded, HxWx4 uint8 RGBA, had_transparency); see imaging.decode_rgba."""
         from .imaging import decode_rgba
 
         with self.span("decode"):
-            src, rgba, had_alpha = decode_rgba(self.data, self.limits, fit=fit)
+            src, rgba, had_alpha = decode_rgba(self.data, self.limits, fit=fit, codecs=self.codecs)
         self.note(src)
         return src, rgba, had_alpha
 
     def encode(self, im, fmt: str, **kwargs) -> bytes:
-        """`encode.encode` (a Pillow image or an RGBA array), timed as "encode"."""
-        from .encode import encode
+        """`encode.encode` (a Pillow image or an RGBA array), timed as "encode"; the codec goes into meta."""
+        from .encode import encode_by
 
         with self.span("encode"):
-            return encode(im, fmt, **kwargs)
+            data, by = encode_by(im, fmt, codecs=self.codecs, **kwargs)
+        seen = self.codec.get("encode")
+        self.codec["encode"] = by if seen in (None, by) else "mixed"
+        return data
 
     def finish(self, data: bytes, fmt: str, size: tuple[int, int], *, mime: str | None = None,
                extras: list[Output] | tuple = (), **meta) -> Result:
         """The Result with the keys every op's meta carries, then the op's own `meta`.
 
         format, width, height, bytes; input_format, input_width, input_height,
-        input_bytes (when the op decoded its input); timings_ms and warnings.
+        input_bytes (when the op decoded its input); codec (who decoded and encoded:
+        {"decode": "pillow" | "browser", "encode": ...}, the steps that ran); timings_ms and warnings.
         """
         from .encode import MIME
 
         head = {"format": fmt, "width": int(size[0]), "height": int(size[1]), "bytes": len(data)}
-        tail = {"timings_ms": self.timings.ms, "warnings": self.warnings}
+        tail = {"codec": dict(self.codec), "timings_ms": self.timings.ms, "warnings": self.warnings}
         return Result(data, mime or MIME[fmt], head | self.input | meta | tail, list(extras))
 
 
@@ -200,13 +208,15 @@ def operation(spec: OpSpec) -> Callable:
     """
     def wrap(body):
         if inspect.iscoroutinefunction(body):
-            async def op(data: bytes, options: Any = None, limits: Limits | None = None, **kwargs) -> Result:
+            async def op(data: bytes, options: Any = None, limits: Limits | None = None, *,
+                         codecs: Codecs | None = None, **kwargs) -> Result:
                 require(spec)
-                return await body(Job(spec, data, options, limits), **kwargs)
+                return await body(Job(spec, data, options, limits, codecs), **kwargs)
         else:
-            def op(data: bytes, options: Any = None, limits: Limits | None = None, **kwargs) -> Result:
+            def op(data: bytes, options: Any = None, limits: Limits | None = None, *,
+                   codecs: Codecs | None = None, **kwargs) -> Result:
                 require(spec)
-                return body(Job(spec, data, options, limits), **kwargs)
+                return body(Job(spec, data, options, limits, codecs), **kwargs)
         functools.update_wrapper(op, body)
         op.spec = spec
         return op

@@ -149,11 +149,11 @@ def test_a_failing_url_keeps_its_source_in_the_batch_result(engine_page):
 
 # --- parity: the same engine call natively and in the worker -------------------------------
 #
-# Encoders agree closely. Decoders agree bit for bit except on JPEG input: the
-# browser build's Pillow links libjpeg 9, whose chroma upsampling (DCT-domain)
-# differs from libjpeg-turbo's triangle filter used natively. So sources that
-# are not JPEG must give identical pixels, and JPEG sources are held to the
-# measured size of that library difference (README, "Native and browser parity").
+# Encoders agree closely. Decoders agree bit for bit. JPEG input once differed
+# (Pyodide's Pillow links libjpeg 9); the worker now decodes it through the
+# browser exactly as libjpeg-turbo does (tests/browser/test_codecs_worker.py),
+# and the budgets below stay as an upper bound for a browser without WebCodecs
+# or JSPI, where Pillow decodes (README, "Native and browser parity").
 
 LOSSLESS_SOURCES = {
     "astronaut-png": samples.encode(samples.image("astronaut.png"), "PNG"),

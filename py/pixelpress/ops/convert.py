@@ -20,7 +20,7 @@ class ConvertOptions:
     progressive: bool = flag(False, "Write a progressive JPEG.")
     lossless: bool = flag(False, "Lossless WebP (quality then sets the effort of compression).")
     compress_level: int = integer(6, 0, 9, "PNG zlib level: 0 fastest, 9 smallest.")
-    webp_method: int = integer(4, 0, 6, "WebP encoder effort: 0 fastest, 6 smallest.")
+    webp_method: int = integer(3, 0, 6, "WebP encoder effort: 0 fastest, 6 smallest.")
     background: str = colour("#ffffff", "Colour that transparency is flattened onto.")
     flatten: bool = flag(False, "Flatten transparency even when the target keeps alpha (PNG, WebP).")
     max_width: int | None = integer(None, 1, 20000, "Fit inside this width; never upscales.", optional=True)

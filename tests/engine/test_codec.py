@@ -1,0 +1,140 @@
+"""The codec switch: when a faster provider (the browser's, in the worker) may decode or encode, natively checked.
+
+The provider here is Pillow itself behind the provider's interface, recording
+what it was asked: so these tests pin the rules (codec.py), and the browser
+tests (tests/browser/test_codecs_worker.py) pin that the browser's answers
+equal native Pillow's.
+"""
+
+import io
+
+import numpy as np
+import pytest
+import samples
+from PIL import Image
+from pixelpress import codec
+from pixelpress.ops.convert import convert
+
+JPEG = samples.photo_bytes("rocket.jpg", "JPEG", quality=92)
+RGBA_PNG = samples.encode(samples.cutout("chelsea.png"), "PNG")
+OPAQUE_RGBA_PNG = samples.encode(samples.image("coffee.png").convert("RGBA"), "PNG")
+
+
+class PillowBehindTheInterface:
+    name = "fake"
+
+    def __init__(self):
+        self.asked = []
+
+    def decode_jpeg(self, data, width, height):
+        self.asked.append("decode")
+        im = Image.open(io.BytesIO(data))
+        im.draft(None, None)
+        return im.convert("RGB")
+
+    def encode(self, pixels, width, height, layout, mime, quality):
+        self.asked.append(mime)
+        assert layout == "RGBX" and len(pixels) == width * height * 4
+        im = Image.frombytes("RGB", (width, height), pixels, "raw", "RGBX")
+        buf = io.BytesIO()
+        if mime == "image/jpeg":  # as the browser does: with an sRGB profile the engine must cut out
+            im.save(buf, "JPEG", quality=round(quality * 100), optimize=True, icc_profile=b"\0" * 200)
+        else:
+            im.save(buf, "WEBP", quality=round(quality * 100), method=3, icc_profile=b"\0" * 200)
+        return buf.getvalue()
+
+
+def run(data, opts):
+    fake = PillowBehindTheInterface()
+    return convert(data, opts, codecs=fake), fake.asked
+
+
+def test_natively_everything_is_pillow():
+    for data, fmt in ((JPEG, "jpeg"), (JPEG, "webp"), (RGBA_PNG, "png")):
+        assert convert(data, {"format": fmt}).meta["codec"] == {"decode": "pillow", "encode": "pillow"}
+
+
+@pytest.mark.parametrize("fmt", ["jpeg", "webp"])
+def test_jpeg_in_lossy_out_goes_to_the_provider_and_gives_pillows_result(fmt):
+    r, asked = run(JPEG, {"format": fmt})
+    assert r.meta["codec"] == {"decode": "fake", "encode": "fake"}
+    assert asked == ["decode", f"image/{fmt}"]
+    assert r.data == convert(JPEG, {"format": fmt}).data  # the profile the encoder adds is cut out
+
+
+def test_opaque_rgba_goes_to_the_provider_but_transparency_stays_pillow():
+    r, asked = run(OPAQUE_RGBA_PNG, {"format": "webp"})
+    assert r.meta["codec"] == {"decode": "pillow", "encode": "fake"} and asked == ["image/webp"]
+    r, asked = run(RGBA_PNG, {"format": "webp"})
+    assert r.meta["codec"]["encode"] == "pillow" and asked == []
+    assert samples.decode(r.data).mode == "RGBA"
+
+
+@pytest.mark.parametrize("opts,why", [
+    ({"format": "png"}, "PNG is Pillow's"),
+    ({"format": "webp", "lossless": True}, "lossless WebP"),
+    ({"format": "webp", "webp_method": 4}, "an effort the browser's encoder does not run"),
+    ({"format": "jpeg", "progressive": True}, "progressive JPEG"),
+    ({"format": "jpeg", "keep_metadata": True}, "kept metadata"),
+])
+def test_what_the_provider_never_encodes(opts, why):
+    exif = Image.Exif()
+    exif[0x010F] = "pixelpress test camera"  # Make
+    data = samples.encode(Image.open(io.BytesIO(JPEG)), "JPEG", exif=exif.tobytes())
+    r, asked = run(data, opts)
+    assert r.meta["codec"]["encode"] == "pillow", why
+    assert [a for a in asked if a != "decode"] == [], why
+
+
+@pytest.mark.parametrize("data,why", [
+    (samples.encode(Image.open(io.BytesIO(JPEG)).convert("L"), "JPEG"), "grey JPEG"),
+    (samples.encode(Image.open(io.BytesIO(JPEG)).convert("CMYK"), "JPEG"), "CMYK JPEG"),
+    (samples.encode(samples.image("coffee.png"), "PNG"), "PNG input"),
+])
+def test_what_the_provider_never_decodes(data, why):
+    r, asked = run(data, {"format": "png"})
+    assert r.meta["codec"]["decode"] == "pillow" and asked == [], why
+
+
+def test_a_thumbnail_keeps_the_reduced_scale_decode_and_a_near_full_size_fit_does_not():
+    r, asked = run(JPEG, {"format": "jpeg", "max_width": 200})  # 640 px wide: DCT scaling by 2
+    assert r.meta["codec"] == {"decode": "pillow", "encode": "fake"} and asked == ["image/jpeg"]
+    r, asked = run(JPEG, {"format": "jpeg", "max_width": 400})  # no DCT scaling applies
+    assert r.meta["codec"]["decode"] == "fake" and asked[0] == "decode"
+
+
+def test_a_cut_short_jpeg_still_fails_as_corrupt_without_asking_the_provider():
+    fake = PillowBehindTheInterface()
+    with pytest.raises(Exception) as err:
+        convert(JPEG[: len(JPEG) // 2], {"format": "png"}, codecs=fake)
+    assert getattr(err.value, "code", None) == "corrupt_image" and fake.asked == []
+
+
+def test_a_failing_or_declining_provider_means_pillow():
+    class Broken(PillowBehindTheInterface):
+        def decode_jpeg(self, *a):
+            raise RuntimeError("no decoder")
+
+        def encode(self, *a):
+            return None
+
+    r = convert(JPEG, {"format": "jpeg"}, codecs=Broken())
+    assert r.meta["codec"] == {"decode": "pillow", "encode": "pillow"}
+    assert r.data == convert(JPEG, {"format": "jpeg"}).data
+
+
+def test_orientation_is_applied_by_the_engine_to_the_providers_pixels():
+    im = Image.open(io.BytesIO(JPEG))
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    data = samples.encode(im, "JPEG", quality=92, exif=exif.tobytes())
+    r, asked = run(data, {"format": "png"})
+    assert asked == ["decode"] and (r.meta["width"], r.meta["height"]) == (427, 640)
+    assert np.array_equal(np.asarray(samples.decode(r.data)), np.asarray(samples.decode(convert(data, {"format": "png"}).data)))
+
+
+def test_the_jpeg_icc_cut_leaves_a_valid_file():
+    buf = io.BytesIO()
+    Image.new("RGB", (16, 16), (200, 10, 10)).save(buf, "JPEG", icc_profile=b"\1" * 300)
+    out = codec._jpeg_without_icc(buf.getvalue())
+    assert b"ICC_PROFILE" not in out and samples.decode(out).getpixel((8, 8))[0] > 180
