@@ -101,7 +101,8 @@ def test_a_server_that_goes_down_mid_session(browser, site_url, tmp_path, car_jp
         job = run_car_listing(page, car_jpg)
         assert job.get_attribute("data-status") == "done"
         assert job.locator(".badge.path").get_attribute("data-path") == "device"
-        assert "server background removal unavailable" in job.locator(".job-msg").inner_text()
+        assert "the server’s cut-out failed" in job.locator(".job-msg").inner_text()
+        assert "server background removal unavailable" in job.locator(".job-why").text_content()
     finally:
         context.close()
         if proc.poll() is None:

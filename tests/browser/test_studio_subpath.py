@@ -3,7 +3,7 @@
 A host serves the built site at /tools/pixelpress/ and a pixelpress server
 behind /tools/pixelpress/api/ (a reverse proxy's usual layout), and answers
 404 for anything at the site root. The studio must probe
-/tools/pixelpress/api/health, show "Server connected", and upload there.
+/tools/pixelpress/api/health, show what that server has ("Server: uploads"), and upload there.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ class _SubpathHost(_Handler):
     def do_GET(self):
         self.requests.append(("GET", self.path))
         if self.path.split("?")[0] == f"{BASE}api/health":
-            return self._json({"status": "ok", "partners": {"api4ai": {"configured": False}}})
+            return self._json({"status": "ok", "storage": "local", "partners": {"api4ai": {"configured": False}}})
         return super().do_GET()
 
     def do_POST(self):
@@ -78,7 +78,7 @@ def test_health_probe_and_uploads_go_to_the_studios_own_base(browser, host):
     try:
         page = open_studio(context, f"{url}?nosw")
         page.wait_for_selector("#server-badge[data-path=server]")
-        assert page.locator("#server-badge").inner_text() == "Server connected"
+        assert page.locator("#server-badge").inner_text() == "Server: uploads"  # all its health reports
 
         stage(page, "convert", [file_payload("photo.jpg", photo_bytes("chelsea.png"))])
         start(page, "convert")

@@ -432,7 +432,8 @@ def test_server_path_and_fallback(browser, site_url):
 
     def health(route):
         route.fulfill(status=200, content_type="application/json",
-                      body=json.dumps({"status": "ok", "partners": {"api4ai": {"configured": True}}}))
+                      body=json.dumps({"status": "ok", "storage": "supabase",
+                                       "partners": {"api4ai": {"configured": True}, "supabase": {"configured": True}}}))
 
     def remove_bg(route):
         # The fake decides by content, not call order: a.jpg always meets a
@@ -452,7 +453,9 @@ def test_server_path_and_fallback(browser, site_url):
     try:
         p = open_studio(context, f"{site_url}?nosw#car-listing")
         p.wait_for_selector("#server-badge[data-path=server]")
-        assert p.inner_text("#server-badge") == "Server connected"
+        assert p.inner_text("#server-badge") == "Server: background removal + uploads"
+        assert p.locator("#view-car-listing select[name=provider] option[value=auto]").inner_text() \
+            == "Automatic (server cut-out)"
         stage(p, "car-listing", [file_payload("a.jpg", a_jpg), file_payload("b.jpg", b_jpg)])
         start(p, "car-listing")
         wait_rows(p, "car-listing", 2, timeout=120_000)
@@ -462,11 +465,31 @@ def test_server_path_and_fallback(browser, site_url):
                    for name in ("a.jpg", "b.jpg")}
         assert path_of == {"a.jpg": "device", "b.jpg": "server"}, (calls, rows.all_inner_texts())
         dev = p.locator("#view-car-listing .job:has(.badge.path[data-path=device])")
-        assert "server background removal unavailable" in dev.locator(".job-msg").inner_text()
+        # one short line in the row, the reason behind "Why"
+        assert "Cut out on this device: the server’s cut-out failed" in dev.locator(".job-msg").inner_text()
+        assert "server background removal unavailable" in dev.locator(".job-why").text_content()
         assert p.locator("#view-car-listing .job .upload button").count() == 2
         p.locator("#view-car-listing .job .upload button").first.click()
         p.wait_for_selector("#view-car-listing .upload-out a[href='https://storage.example/car-listing/x.png']")
         assert p.locator("#view-car-listing .upload-out").first.inner_text().startswith("Uploaded:")
         shot(p, "studio-car-listing-server")
+    finally:
+        context.close()
+
+
+def test_the_badge_says_only_what_the_server_has(browser, site_url):
+    """A server with storage but no cut-out service: not "Server connected", and Automatic says this device."""
+    context = browser.new_context(viewport={"width": 360, "height": 800})
+    context.route("**/api/health", lambda route: route.fulfill(
+        status=200, content_type="application/json",
+        body=json.dumps({"status": "ok", "storage": "local",
+                         "partners": {"api4ai": {"configured": False}, "supabase": {"configured": False}}})))
+    try:
+        p = open_studio(context, f"{site_url}?nosw#car-listing")
+        p.wait_for_selector("#server-badge[data-path=server]")
+        assert p.inner_text("#server-badge") == "Server: uploads"
+        assert "no cut-out service" in p.get_attribute("#server-badge", "title")
+        assert p.locator("#view-car-listing select[name=provider] option[value=auto]").inner_text() \
+            == "Automatic (this device)"
     finally:
         context.close()

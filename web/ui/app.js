@@ -13,6 +13,7 @@ import oilPaint from './views/oil-paint.js';
 import carListing from './views/car-listing.js';
 import teamAssets from './views/team-assets.js';
 import webSizes from './views/web-sizes.js';
+import { serverBadge } from './server-status.js';
 
 const PHASES = { runtime: 'Downloading the image engine', packages: 'Loading image tools', model: 'Loading the cut-out model' };
 const bar = $('#engine-progress');
@@ -63,11 +64,10 @@ async function probe() {
   server.available = res.available;
   server.health = res.health ?? null;
   ctx.remote = remote;
-  badge.dataset.path = server.available ? 'server' : 'device';
-  badge.textContent = server.available ? 'Server connected' : 'Processed on this device';
-  badge.title = server.available
-    ? 'Background removal can use the server (API4.ai); results can be uploaded. Everything else runs here.'
-    : 'No server answered: every image is processed in this browser and never leaves the device.';
+  const b = serverBadge(server);
+  Object.assign(badge, { textContent: b.text, title: b.title });
+  badge.dataset.path = b.path;
+  for (const v of views) v.serverChanged();
 }
 
 // ---- views -----------------------------------------------------------------

@@ -64,10 +64,11 @@ export function startRunning(job) {
   return job.abort.signal;
 }
 
-// r: what a runner returns, {outputs, meta, path, pathNote?}
+// r: what a runner returns, {outputs, meta, path, pathNote?, pathDetail?}: a short note and its long reason
 export function finish(job, r) {
   if (job.status !== STATUS.RUNNING) return false;
   Object.assign(job, { outputs: r.outputs, meta: r.meta, path: r.path, pathNote: r.pathNote ?? '',
+    pathDetail: r.pathDetail ?? '',
     status: STATUS.DONE, error: null, ms: performance.now() - job.startedAt });
   return true;
 }

@@ -18,7 +18,8 @@ function record(job) {
     input: job.input, inputBytes: job.inputBytes, thumb: job.thumb ?? null, options: job.options,
     cacheOptions: job.cacheOptions ?? null, fieldMap: job.fieldMap ?? null, cacheKey: job.cacheKey ?? null,
     hash: job.hash ?? null,
-    status: job.status, error: job.error, path: job.path ?? null, pathNote: job.pathNote ?? '', ms: job.ms ?? null,
+    status: job.status, error: job.error, path: job.path ?? null, pathNote: job.pathNote ?? '',
+    pathDetail: job.pathDetail ?? '', ms: job.ms ?? null,
   };
 }
 

@@ -40,13 +40,14 @@ export class Rows {
     const badge = h('span.badge.path', {});
     const bar = h('progress.job-progress', { max: 1 });
     const msg = h('p.job-msg', {});
+    const why = h('details.job-why', { hidden: true }, h('summary', {}, 'Why'), h('p', {}));
     const actions = h('div.job-actions', {});
     const extra = h('div.job-extra', {});
     const status = h('span.job-status', {});
     const body = h('div.job-body', {},
-      h('div.job-title', {}, name, badge), h('div.job-line', {}, status, sizes), bar, msg, extra);
+      h('div.job-title', {}, name, badge), h('div.job-line', {}, status, sizes), bar, msg, why, extra);
     const li = h('li.job', { dataset: job.restored ? { id: job.id, restored: 'true' } : { id: job.id } }, thumb, body, actions);
-    this.parts.set(job, { li, el: { thumb, name, sizes, badge, bar, msg, actions, extra, status }, extraDone: false });
+    this.parts.set(job, { li, el: { thumb, name, sizes, badge, bar, msg, why, actions, extra, status }, extraDone: false });
     this.listEl.prepend(li); // newest first
     this.update(job);
   }
@@ -93,6 +94,8 @@ export class Rows {
     el.msg.textContent = this.messages(job).join(' · ');
     el.msg.className = `job-msg${PROBLEM.includes(job.status) ? ' error' : ''}${job.storageNote ? ' warn' : ''}`;
     el.msg.setAttribute('role', job.status === STATUS.FAILED ? 'alert' : 'status');
+    el.why.hidden = !(done && job.pathDetail);
+    el.why.lastChild.textContent = job.pathDetail ?? '';
     this.renderActions(job, el.actions);
     if (this.renderExtra && done && !part.extraDone) {
       part.extraDone = true;

@@ -9,6 +9,7 @@ import { createCompare } from '../compare-slider.js';
 import { createPreview } from '../preview.js';
 import { Queue } from '../queue.js';
 import { checkFields } from './schema-fields.js';
+import { uploadsOnServer } from '../server-status.js';
 import { fieldMapOf, inFormTerms } from '../field-errors.js';
 
 let fieldSeq = 0;
@@ -137,7 +138,7 @@ export function createView(spec, ctx) {
     onSelect: preview ? (job) => selectJob(job) : undefined,
     renderExtra: (job, el) => {
       spec.renderExtra?.(job, el, ctx);
-      if (ctx.server.available && ctx.remote?.uploadResult) addUpload(job, el);
+      if (uploadsOnServer(ctx.server) && ctx.remote?.uploadResult) addUpload(job, el);
     },
     onChange: () => { refreshQueue(); ctx.onQueueChange?.(); },
     // The engine refused what a field said: point at the field too, as the form's own check does.
@@ -289,6 +290,8 @@ export function createView(spec, ctx) {
   return {
     spec, el, queue, input, title, note,
     paste: input.paste,
+    // The server's health arrived or changed: a view may reword what depends on it.
+    serverChanged: () => spec.onServer?.(controls, ctx),
     onShow() {
       if (spec.preload) {
         note.textContent = spec.preloadNote ?? 'Preparing the image tools for this view…';

@@ -6,6 +6,7 @@
 
 import { baseName, fmtBytes } from '../util.js';
 import { fieldFor } from './schema-fields.js';
+import { cutoutOnServer } from '../server-status.js';
 
 const opt = (name, ui) => fieldFor('car_listing', name, ui);
 
@@ -14,7 +15,7 @@ async function runListing(job, { signal, onProgress }, ctx) {
   const mode = opts.provider; // 'auto' | 'local' | 'classical' | 'skip' (auto is resolved here)
   let fallbackReason = '';
   // An embedded-default server answers not_configured: asking it would only cost each photo a round trip.
-  const remoteReady = ctx.server.available && ctx.server.health?.partners?.api4ai?.configured === true;
+  const remoteReady = cutoutOnServer(ctx.server);
   if (mode === 'auto' && remoteReady && ctx.remote?.removeBackgroundRemote) {
     try {
       const cut = await ctx.remote.removeBackgroundRemote(job.input, { base: ctx.server.base });
@@ -30,8 +31,9 @@ async function runListing(job, { signal, onProgress }, ctx) {
   const provider = mode === 'auto' ? 'local' : mode;
   const r = await ctx.client.run('car_listing', job.input,
     { ...opts, provider, ...(fallbackReason ? { fallback_reason: fallbackReason } : {}) }, { signal, onProgress });
-  const note = fallbackReason ? `Processed on this device: ${fallbackReason}` : '';
-  return { outputs: r.outputs, meta: r.meta, path: 'device', pathNote: note };
+  // One short line in the row; the reason behind a disclosure (a wall of text at 360 px otherwise).
+  return { outputs: r.outputs, meta: r.meta, path: 'device',
+    pathNote: fallbackReason ? 'Cut out on this device: the server’s cut-out failed' : '', pathDetail: fallbackReason };
 }
 
 export default {
@@ -56,6 +58,7 @@ export default {
       options: [['auto', 'Automatic'], ['local', 'On this device'], ['classical', 'On this device, plain backdrop only'],
         ['skip', 'Keep the background']],
       help: 'Automatic uses the server’s cut-out service when it has one, else this device’s model.' },
+    // (its words follow the server's health: onServer)
     opt('padding', { label: 'Margin', type: 'range', unit: ' px',
       help: 'Empty space kept around the car on every side.' }),
     opt('shadow', { label: 'Floor shadow', type: 'checkbox', help: 'Grounds the car with a soft shadow.' }),
@@ -69,6 +72,16 @@ export default {
     opt('upscale', { label: 'Enlarge small photos', type: 'checkbox',
       help: 'Lets small pictures grow to fill the grid and detail sizes.' }),
   ],
+  // Say what Automatic will do, from what the server's health reports, not from whether a server answered.
+  onServer(controls, ctx) {
+    const auto = controls.provider?.control.querySelector('option[value=auto]');
+    if (!auto) return;
+    const remote = cutoutOnServer(ctx.server);
+    auto.textContent = remote ? 'Automatic (server cut-out)' : 'Automatic (this device)';
+    controls.provider.wrap.querySelector('.help').textContent = remote
+      ? 'The server cuts the car out; if it fails, this device does.'
+      : 'This server has no cut-out service, so this device’s model cuts the car out.';
+  },
   toOptions: (v, job) => ({ provider: v.provider, padding: v.padding, shadow: Boolean(v.shadow), shadow_style: v.shadow_style,
     shadow_opacity: v.shadow_opacity, shadow_blur: v.shadow_blur, upscale: Boolean(v.upscale),
     ...(job ? { filename: String(job.name).slice(0, 255) } : {}) }),

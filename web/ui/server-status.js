@@ -1,0 +1,22 @@
+// What the page says about the optional server: only what its /api/health reports, partner by partner.
+// A server that answers but has no cut-out service must not read "Server connected".
+
+export const cutoutOnServer = (server) => server.available && server.health?.partners?.api4ai?.configured === true;
+export const uploadsOnServer = (server) => server.available && Boolean(server.health?.storage)
+  && server.health.storage !== 'none';
+
+export function serverBadge(server) {
+  const parts = [cutoutOnServer(server) && 'background removal', uploadsOnServer(server) && 'uploads'].filter(Boolean);
+  if (!server.available) {
+    return { path: 'device', text: 'Processed on this device',
+      title: 'No server answered: every image is processed in this browser and never leaves the device.' };
+  }
+  if (!parts.length) {
+    return { path: 'device', text: 'Processed on this device',
+      title: 'A server answered, but it has neither a cut-out service nor storage configured.' };
+  }
+  const cutout = cutoutOnServer(server)
+    ? 'Car photos are cut out by the server (API4.ai).' : 'The server has no cut-out service: car photos are cut out here.';
+  const uploads = uploadsOnServer(server) ? ' Results can be uploaded.' : '';
+  return { path: 'server', text: `Server: ${parts.join(' + ')}`, title: `${cutout}${uploads} Everything else runs here.` };
+}
