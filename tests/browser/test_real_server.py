@@ -81,6 +81,16 @@ def test_same_origin_embedded_default_cuts_out_here_and_uploads_locally(browser,
         body = urllib.request.urlopen(url, timeout=10).read()
         assert body[:8] == b"\x89PNG\r\n\x1a\n"
         assert any(p.suffix == ".png" for p in (tmp_path / "uploads").rglob("*"))
+        # The same photo again, same name, same day: a folder of its own, and the row says which.
+        again = run_car_listing(page, car_jpg)
+        again.locator(".upload button").click()
+        page.wait_for_function("(el) => el.querySelector('.upload-out a')", arg=again.element_handle(), timeout=30_000)
+        said = [page.locator("#view-car-listing .upload-out").nth(i).inner_text() for i in range(2)]
+        folders = {t.split("Uploaded to ")[1].split("/: ")[0] for t in said}
+        assert len(folders) == 2 and all(f.startswith("car-listing/") for f in folders), said
+        for f in folders:
+            assert sorted(x.name for x in (tmp_path / "uploads" / f).iterdir()) == \
+                ["car-detail.png", "car-grid.png", "car-processed.png"]
     finally:
         context.close()
         proc.kill()

@@ -471,7 +471,7 @@ def test_server_path_and_fallback(browser, site_url):
         assert p.locator("#view-car-listing .job .upload button").count() == 2
         p.locator("#view-car-listing .job .upload button").first.click()
         p.wait_for_selector("#view-car-listing .upload-out a[href='https://storage.example/car-listing/x.png']")
-        assert p.locator("#view-car-listing .upload-out").first.inner_text().startswith("Uploaded:")
+        assert p.locator("#view-car-listing .upload-out").first.inner_text().startswith("Uploaded to car-listing/")
         shot(p, "studio-car-listing-server")
     finally:
         context.close()

@@ -2,6 +2,7 @@
 // a main action, an optional live before/after preview, and its batch queue.
 // Views are plain specs (see convert.js); this module turns a spec into UI.
 
+import { PixelpressError } from '../../client/errors.js';
 import { fetchImage } from '../../client/pixelpress.js';
 import { h, fmtBytes, announce } from '../util.js';
 import { createInput } from '../input.js';
@@ -162,19 +163,35 @@ export function createView(spec, ctx) {
     btnClear.hidden = c.total === c.pending;
   }
 
+  // Each upload gets a folder of its own (view/day/time), so the same file name uploaded twice
+  // never meets "an object already exists"; a folder taken in the same second gets -2, -3.
+  async function uploadAll(files) {
+    const now = new Date().toISOString();
+    const stem = `${spec.id}/${now.slice(0, 10)}/${now.slice(11, 19).replaceAll(':', '')}`;
+    for (let n = 1; n <= 20; n++) {
+      const folder = n === 1 ? stem : `${stem}-${n}`;
+      const links = [];
+      try {
+        for (const f of files) {
+          const { url } = await ctx.remote.uploadResult(f.blob, `${folder}/${f.name}`, { base: ctx.server.base });
+          links.push(h('a', { href: url, target: '_blank', rel: 'noopener' }, f.name));
+        }
+        return { folder, links };
+      } catch (e) {
+        if (e?.status !== 409 || links.length) throw e; // a clash on the first file: that folder is taken
+      }
+    }
+    throw new PixelpressError('internal_error', 'No free upload folder was found.');
+  }
+
   function addUpload(job, el) {
     const out = h('span.upload-out');
     const b = h('button.ghost.small', { type: 'button', onclick: async () => {
       b.disabled = true;
       out.textContent = 'Uploading…';
       try {
-        const links = [];
-        const day = new Date().toISOString().slice(0, 10);
-        for (const f of queue.files(job)) {
-          const { url } = await ctx.remote.uploadResult(f.blob, `${spec.id}/${day}/${f.name}`, { base: ctx.server.base });
-          links.push(h('a', { href: url, target: '_blank', rel: 'noopener' }, f.name));
-        }
-        out.textContent = 'Uploaded: ';
+        const { folder, links } = await uploadAll(queue.files(job));
+        out.textContent = `Uploaded to ${folder}/: `;
         links.forEach((l, i) => out.append(i ? ', ' : '', l));
       } catch (e) {
         out.textContent = `Upload failed: ${e.message}`;
