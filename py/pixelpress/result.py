@@ -40,8 +40,9 @@ class Timings:
 
     @contextmanager
     def span(self, name: str):
+        """Time a block; a name timed again adds up (a quality search encodes several times)."""
         start = time.perf_counter()
         try:
             yield
         finally:
-            self.ms[name] = round((time.perf_counter() - start) * 1000, 2)
+            self.ms[name] = round(self.ms.get(name, 0.0) + (time.perf_counter() - start) * 1000, 2)

@@ -115,3 +115,23 @@ def test_the_team_logo_is_previewed_cleaned_before_the_pack_is_built(page):
     assert after.mode == "RGBA" and (a[..., 3] == 0).mean() > 0.05  # transparent around the shield's shape
     square = (np.abs(a[..., :3].astype(int) - OFF_WHITE).max(axis=2) < 6) & (a[..., 3] > 200)
     assert square.mean() < 0.01, "the off-white square is gone"
+
+
+def test_a_target_size_is_met_and_said(page):
+    from samples import encode, large_photo
+
+    view(page, "convert")
+    page.select_option("#view-convert select[name=format]", "jpeg")
+    page.fill("#view-convert input[name=max_kb]", "100")
+    stage(page, "convert", [file_payload("big.png", encode(large_photo(1600, 1200), "PNG"), "image/png")])
+    before = page.locator("#view-convert .job").count()
+    start(page, "convert")
+    wait_rows(page, "convert", before + 1, timeout=60_000)
+    r = row(page, "convert", "big.png")
+    assert "under 100 kB at quality" in r.inner_text()
+    _, data = download(page, lambda: r.get_by_role("button", name="Download big.png").click())
+    assert len(data) <= 100_000 and decode(data).size == (1600, 1200)
+    page.select_option("#view-convert select[name=format]", "png")
+    assert page.locator("#view-convert input[name=max_kb]").is_hidden()  # PNG has no quality to lower
+    page.select_option("#view-convert select[name=format]", "jpeg")
+    page.fill("#view-convert input[name=max_kb]", "")

@@ -175,3 +175,24 @@ def test_any_options_give_a_valid_image_or_a_typed_error(options):
     out = samples.decode(r.data)
     assert out.format.lower() == r.meta["format"] and out.size == (r.meta["width"], r.meta["height"])
     assert out.width <= 451 and out.height <= 300
+
+
+@pytest.mark.parametrize("fmt", ["jpeg", "webp"])
+def test_target_size_finds_the_highest_quality_that_fits(fmt):
+    src = samples.encode(samples.large_photo(1600, 1200), "PNG")
+    r = convert(src, {"format": fmt, "max_kb": 120})
+    q = r.meta["quality"]
+    assert r.meta["target_met"] is True and len(r.data) <= 120_000 and 1 <= q < 85
+    above = convert(src, {"format": fmt, "quality": q + 1})
+    assert len(above.data) > 120_000  # one step up would not have fitted
+    assert samples.decode(r.data).size == (1600, 1200)
+
+
+def test_target_size_out_of_reach_says_so():
+    src = samples.encode(samples.large_photo(1600, 1200), "PNG")
+    r = convert(src, {"format": "jpeg", "max_kb": 1})
+    assert r.meta["target_met"] is False and r.meta["quality"] == 1
+    assert any("could not be reached" in w for w in r.meta["warnings"])
+    with pytest.raises(InvalidOption) as e:
+        convert(src, {"format": "png", "max_kb": 100})
+    assert e.value.field == "max_kb"

@@ -8,6 +8,7 @@ from PIL import Image
 
 from ..decode import fit_size
 from ..encode import exif_that_fits, flatten, has_alpha, valid_icc
+from ..errors import InvalidOption
 from ..operation import PILLOW, Job, OpSpec, operation
 from ..options import choice, colour, flag, integer, parse_colour
 from ..result import Result
@@ -26,6 +27,13 @@ class ConvertOptions:
     max_width: int | None = integer(None, 1, 20000, "Fit inside this width; never upscales.", optional=True)
     max_height: int | None = integer(None, 1, 20000, "Fit inside this height; never upscales.", optional=True)
     keep_metadata: bool = flag(False, "Keep EXIF and ICC profile (stripped by default for privacy).")
+    max_kb: int | None = integer(None, 1, 100_000, "At most this many kB: the highest quality up to `quality` "
+                                 "that fits is searched for (JPEG and lossy WebP).", optional=True)
+
+    def validate(self) -> None:
+        if self.max_kb is not None and (self.format == "png" or (self.format == "webp" and self.lossless)):
+            raise InvalidOption("max_kb needs a lossy format (JPEG, or WebP without lossless): PNG and lossless "
+                                "WebP have no quality to lower", field="max_kb")
 
 
 # 24.8 bytes per pixel RGBA PNG to WebP, 4.8 JPEG to PNG: never the limit below 50 MP
@@ -54,8 +62,39 @@ def convert(job: Job) -> Result:
     if src.icc_profile and not opts.keep_metadata:
         job.warnings.append("ICC profile dropped (metadata stripped); colours are kept as stored.")
 
-    out = job.encode(im, opts.format, quality=opts.quality, progressive=opts.progressive, lossless=opts.lossless,
-                     method=opts.webp_method, compress_level=opts.compress_level, exif=exif, icc_profile=icc)
+    def encode(quality: int) -> bytes:
+        return job.encode(im, opts.format, quality=quality, progressive=opts.progressive, lossless=opts.lossless,
+                          method=opts.webp_method, compress_level=opts.compress_level, exif=exif, icc_profile=icc)
+
     lossy = opts.format == "jpeg" or (opts.format == "webp" and not opts.lossless)
+    quality, out = opts.quality, encode(opts.quality)
+    target = {}
+    if opts.max_kb is not None:
+        quality, out, met = fit_size_target(encode, opts.quality, opts.max_kb * 1000, out)
+        target = {"target_kb": opts.max_kb, "target_met": met}
+        if not met:
+            job.warnings.append(f"At most {opts.max_kb} kB could not be reached: at quality 1 the file is "
+                                f"{len(out) / 1000:.0f} kB. A smaller width gets there.")
     return job.finish(out, opts.format, im.size, converted=True, mode=im.mode,
-                      quality=opts.quality if lossy else None, metadata_kept=opts.keep_metadata)
+                      quality=quality if lossy else None, metadata_kept=opts.keep_metadata, **target)
+
+
+def fit_size_target(encode, top: int, limit: int, first: bytes) -> tuple[int, bytes, bool]:
+    """The highest quality up to `top` whose file is at most `limit` bytes: (quality, bytes, met).
+
+    Size grows with quality, so a binary search takes about 7 encodes for the whole range;
+    `first` is the file at `top`. When even quality 1 is too big, that file is returned, not met.
+    """
+    if len(first) <= limit:
+        return top, first, True
+    lo, hi, best = 1, top - 1, None
+    while lo <= hi:
+        mid = (lo + hi) // 2
+        data = encode(mid)
+        if len(data) <= limit:
+            best, lo = (mid, data), mid + 1
+        else:
+            hi = mid - 1
+    if best is not None:
+        return best[0], best[1], True
+    return 1, encode(1), False

@@ -25,6 +25,9 @@ export default {
     opt('quality', { label: 'Quality', type: 'range',
       help: 'Lower is smaller; 75–85 looks the same as the original for most photos.',
       when: (v) => v.format !== 'png' && !(v.format === 'webp' && v.lossless) }),
+    opt('max_kb', { label: 'Target size (kB)', type: 'number', placeholder: 'No limit',
+      help: 'At most this size: the quality is lowered only as far as needed.',
+      when: (v) => v.format !== 'png' && !(v.format === 'webp' && v.lossless) }),
     opt('lossless', { label: 'Lossless WebP', type: 'checkbox',
       help: 'Exact pixels, bigger files; good for screenshots and graphics.', when: (v) => v.format === 'webp' }),
     opt('progressive', { label: 'Progressive JPEG', type: 'checkbox', studioDefault: true,
@@ -44,6 +47,8 @@ export default {
     const o = { format: v.format, quality: v.quality, progressive: Boolean(v.progressive), lossless: Boolean(v.lossless),
       compress_level: v.compress_level, background: v.background, keep_metadata: Boolean(v.keep_metadata) };
     for (const k of ['max_width', 'max_height']) if (v[k] !== null && v[k] !== '' && v[k] !== undefined) o[k] = v[k];
+    const lossy = v.format !== 'png' && !(v.format === 'webp' && v.lossless);
+    if (lossy && v.max_kb !== null && v.max_kb !== '' && v.max_kb !== undefined) o.max_kb = v.max_kb;
     return o;
   },
   describePreview(r, proxy) {
@@ -57,6 +62,8 @@ export default {
     if (!m) return '';
     const pct = job.inputBytes ? Math.round((1 - m.bytes / job.inputBytes) * 100) : null;
     const change = pct === null ? '' : ` · ${pct >= 0 ? `${pct}% smaller` : `${-pct}% larger`}`;
-    return `${m.width}×${m.height} ${FORMAT_LABEL[m.format] ?? m.format}${change}`;
+    const target = m.target_kb === undefined ? ''
+      : ` · ${m.target_met ? `under ${m.target_kb} kB at quality ${m.quality}` : `${m.target_kb} kB not reached`}`;
+    return `${m.width}×${m.height} ${FORMAT_LABEL[m.format] ?? m.format}${change}${target}`;
   },
 };
