@@ -59,6 +59,9 @@ async function doSync() {
   await cache.put(abs(MANIFEST), new Response(text, { headers: { 'Content-Type': 'application/json' } }));
   for (const key of await caches.keys()) if (key.startsWith(PREFIX) && key !== name) await caches.delete(key);
   current = name;
+  // Every file is verified and stored: the pages can say the studio works offline now.
+  const ready = { type: 'offline-ready', version: manifest.version };
+  for (const c of await self.clients.matchAll({ type: 'window', includeUncontrolled: true })) c.postMessage(ready);
   return manifest;
 }
 

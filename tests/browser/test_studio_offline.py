@@ -52,9 +52,13 @@ def test_works_offline_after_first_visit(context, site_url):
     assert version == f"pixelpress-{manifest['version']}"
     cached = page.evaluate("""async (v) => (await (await caches.open(v)).keys()).length""", version)
     assert cached >= len(manifest["files"])
+    # ...and the page says so once everything is stored, not before
+    page.wait_for_selector("#offline-state[data-state=ready]", timeout=60_000)
+    assert page.inner_text("#offline-state").startswith("Ready to use offline")
     page.reload()
     page.wait_for_function("() => navigator.serviceWorker.controller !== null")
 
+    page.wait_for_selector("#offline-state[data-state=ready]", timeout=30_000)  # a later visit knows at once
     context.set_offline(True)
     try:
         page.reload()

@@ -155,7 +155,27 @@ $('#clear-history').addEventListener('click', async () => {
 // ---- offline: service worker -------------------------------------------------
 function registerServiceWorker() {
   if (!('serviceWorker' in navigator) || params.has('nosw')) return;
+  navigator.serviceWorker.addEventListener('message', (e) => { if (e.data?.type === 'offline-ready') showOfflineReady(); });
   navigator.serviceWorker.register('sw.js').catch((e) => console.warn('service worker not registered:', e));
+  offlineReady().then((ready) => { if (ready) showOfflineReady(); });
+}
+
+// Ready when this build's cache holds its manifest, which the service worker stores last, after every file.
+async function offlineReady() {
+  try {
+    const { version } = await (await fetch('asset-manifest.json', { cache: 'no-store' })).json();
+    const cache = await caches.open(`pixelpress-${version}`);
+    return Boolean(await cache.match(new URL('asset-manifest.json', document.baseURI).href));
+  } catch {
+    return false;
+  }
+}
+
+function showOfflineReady() {
+  const el = $('#offline-state');
+  if (!el || el.dataset.state === 'ready') return;
+  el.dataset.state = 'ready';
+  el.textContent = 'Ready to use offline: everything this studio needs is stored on this device.';
 }
 window.addEventListener('online', () => announce('Back online.'));
 window.addEventListener('offline', () => announce('You are offline. Everything keeps working on this device.'));
