@@ -9,6 +9,9 @@ from pathlib import Path
 
 import uvicorn
 
+from .settings import Settings
+from .static import unsafe_static_root
+
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="pixelpress-server", description=__doc__)
@@ -29,6 +32,12 @@ def main(argv: list[str] | None = None) -> None:
             raise SystemExit(f"pixelpress-server: --static {args.static}: not a directory")
         # Passed through the environment so every worker process's factory sees it.
         os.environ["PIXELPRESS_STATIC_DIR"] = str(args.static.resolve())
+    settings = Settings()
+    if settings.static_dir is not None:
+        why = unsafe_static_root(settings.static_dir,
+                                 upload_dir=None if settings.supabase_configured else settings.upload_dir)
+        if why:
+            raise SystemExit(f"pixelpress-server: refusing to serve --static {settings.static_dir}: {why}")
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # httpx logs every partner URL at INFO; the server logs its own outcomes instead.
     logging.getLogger("httpx").setLevel(max(logging.WARNING, logging.getLogger().level))

@@ -26,7 +26,7 @@ from .limits import BodySizeLimit, RateLimiter
 from .metrics import CONTENT_TYPE, Metrics, MetricsMiddleware
 from .paths import clean_object_path
 from .settings import Settings
-from .static import SiteFiles
+from .static import SiteFiles, unsafe_static_root
 from .storage import LocalStorage, SupabaseStorage
 
 log = logging.getLogger("pixelpress_server")
@@ -69,6 +69,11 @@ async def _read_image(request: Request, field: str) -> tuple[bytes, str, dict]:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
+    if settings.static_dir is not None:
+        why = unsafe_static_root(settings.static_dir,
+                                 upload_dir=None if settings.supabase_configured else settings.upload_dir)
+        if why:
+            raise ValueError(f"refusing to serve --static {settings.static_dir}: {why}")
     metrics = Metrics()
     started = time.monotonic()
     # One pooled client per app: partner connections are reused across requests.
