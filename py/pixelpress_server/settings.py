@@ -47,6 +47,10 @@ class Settings(BaseSettings):
     # Local uploads when Supabase is not configured
     upload_dir: Path = Path("./uploads")
 
+    # The server's own public origin (and URL prefix of local uploads), e.g. https://studio.example.
+    # Empty: same-origin checks use the request's Host, and local upload URLs are root-relative.
+    public_url: str = ""
+
     # Clients and load
     client_keys: Annotated[list[SecretStr], NoDecode] = []
     cors_origins: Annotated[list[str], NoDecode] = []
@@ -59,6 +63,16 @@ class Settings(BaseSettings):
     static_dir: Path | None = None
 
     _split = field_validator("client_keys", "cors_origins", mode="before")(_split_list)
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if value:
+            parts = urlsplit(value)
+            if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+                raise ValueError("PIXELPRESS_PUBLIC_URL must be an http(s) URL like https://studio.example")
+        return value
 
     @field_validator("static_dir", mode="before")
     @classmethod
