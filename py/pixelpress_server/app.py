@@ -142,8 +142,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         guard(request)
         data, fmt, fields = await _read_image(request, "file")
         path = clean_object_path(fields.get("path", ""))
-        base_url = str(request.base_url)
-        url = await storage.put(path, data, FORMATS[fmt][0], base_url)
+        url = await storage.put(path, data, FORMATS[fmt][0])
         return JSONResponse({"url": url, "path": path, "storage": storage.kind}, status_code=201)
 
     @app.api_route("/api/v1/uploads/{path:path}", methods=["GET", "HEAD"])

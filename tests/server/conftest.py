@@ -24,12 +24,17 @@ SUPABASE_KEY = "supabase-secret-9b1e"
 CLIENT_KEY = "client-secret-77aa"
 
 
-@contextlib.contextmanager
-def serve(app):
-    """Run an ASGI app under uvicorn on a free loopback port; yield its base URL."""
+def bound_socket() -> socket.socket:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
+    return sock
+
+
+@contextlib.contextmanager
+def serve(app, sock: socket.socket | None = None):
+    """Run an ASGI app under uvicorn on a free loopback port (or `sock`); yield its base URL."""
+    sock = sock or bound_socket()
     port = sock.getsockname()[1]
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on",
                             timeout_graceful_shutdown=1)
@@ -86,10 +91,17 @@ def make_server(tmp_path, monkeypatch):
     stack = contextlib.ExitStack()
 
     def start(**overrides):
-        values = {"upload_dir": tmp_path / "uploads", "upstream_retry_backoff": 0.05}
+        # The socket is bound first so the server can be told its own public URL, as an operator would.
+        sock = bound_socket()
+        values = {"upload_dir": tmp_path / "uploads", "upstream_retry_backoff": 0.05,
+                  "public_url": f"http://127.0.0.1:{sock.getsockname()[1]}"}
         values.update(overrides)
-        app = create_app(Settings(_env_file=None, **values))
-        return stack.enter_context(serve(app)), app
+        try:
+            app = create_app(Settings(_env_file=None, **values))
+        except BaseException:
+            sock.close()
+            raise
+        return stack.enter_context(serve(app, sock)), app
 
     with stack:
         yield start

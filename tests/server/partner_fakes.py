@@ -132,6 +132,8 @@ class FakeSupabase:
         async def sign(bucket: str, path: str, request: Request) -> Response:
             if not self._authorised(request):
                 return self._error(403, "Unauthorized", "invalid signature", 400)
+            if self.mode == "redirect_sign":
+                return Response(status_code=301, headers={"Location": "https://moved.example/sign"})
             body = await request.json()
             if not isinstance(body.get("expiresIn"), int):
                 return self._error(400, "invalid_request", "expiresIn is required")
@@ -168,6 +170,8 @@ class FakeSupabase:
                 return self._error(404, "Bucket not found", "Bucket not found", 400)
             if self.mode == "error500":
                 return self._error(500, "internal", "database unavailable")
+            if self.mode == "redirect":  # e.g. a project moved behind a proxy: nothing is stored
+                return Response(status_code=302, headers={"Location": "https://moved.example/storage"})
             key = f"{bucket}/{path}"
             # Older Storage versions answer a duplicate with HTTP 400 and statusCode "409".
             if key in self.objects and request.headers.get("x-upsert") != "true":
