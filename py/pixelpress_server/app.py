@@ -80,16 +80,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     client = httpx.AsyncClient(follow_redirects=False, limits=httpx.Limits(max_connections=100))
     api4ai = Api4ai(settings, client, metrics)
     storage = SupabaseStorage(settings, client, metrics) if settings.supabase_configured else LocalStorage(settings)
-    guard = Guard(settings, RateLimiter(settings.rate_limit_per_minute), metrics)
+    limiter = RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_storage, settings.rate_limit_max_clients)
+    guard = Guard(settings, limiter, metrics)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI):
         missing = settings.missing_fields()
         if missing:
             log.warning("partner half configured, treated as not configured; missing: %s", ", ".join(missing))
-        log.info("pixelpress-server %s: api4ai %s, storage %s, client keys %s", __version__,
+        log.info("pixelpress-server %s: api4ai %s, storage %s, client keys %s, rate limit %s", __version__,
                  "configured" if api4ai.configured else "not configured", storage.kind,
-                 "required" if guard.auth_required else "not required")
+                 "required" if guard.auth_required else "not required",
+                 "off" if not limiter.enabled else ("shared (redis)" if limiter.shared else "per process"))
         try:
             yield
         finally:
@@ -114,7 +116,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             "storage": storage.kind,
             "auth_required": guard.auth_required,
             "limits": {"max_body_bytes": settings.max_body_bytes,
-                       "rate_limit_per_minute": settings.rate_limit_per_minute},
+                       "rate_limit_per_minute": settings.rate_limit_per_minute,
+                       "rate_limit_shared": limiter.shared},
         }
 
     # The page probes same-origin /api/health; operators and load balancers use /health.
@@ -127,7 +130,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.post("/api/v1/remove-background")
     async def remove_background(request: Request) -> Response:
-        guard(request)
+        await guard(request)
         if not api4ai.configured:
             # Answer before reading the body: the client falls back locally anyway.
             raise ApiError(503, "not_configured",
@@ -139,7 +142,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.post("/api/v1/uploads")
     async def upload(request: Request) -> JSONResponse:
-        guard(request)
+        await guard(request)
         data, fmt, fields = await _read_image(request, "file")
         path = clean_object_path(fields.get("path", ""))
         url = await storage.put(path, data, FORMATS[fmt][0])

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 from fastapi import Request
 
 from .errors import ApiError
-from .limits import RateLimiter
+from .limits import RateLimiter, ip_identity
 from .metrics import Metrics
 from .settings import Settings
 
@@ -82,7 +82,7 @@ class Guard:
     def auth_required(self) -> bool:
         return bool(self.keys)
 
-    def __call__(self, request: Request) -> None:
+    async def __call__(self, request: Request) -> None:
         token = _bearer(request)
         valid = self.auth_required and token is not None and _known(token, self.keys)
         # A key's bucket is named by its hash so the limiter table never holds a secret.
@@ -90,8 +90,8 @@ class Guard:
         if valid:
             identity = "key:" + hashlib.sha256(token.encode()).hexdigest()[:16]
         else:
-            identity = "ip:" + (request.client.host if request.client else "unknown")
-        wait = self.limiter.hit(identity)
+            identity = ip_identity(request.client.host if request.client else "unknown")
+        wait = await self.limiter.hit(identity)
         if wait:
             self.metrics.rate_limited.inc()
             raise ApiError(429, "rate_limited", f"too many requests; retry in {wait} s",

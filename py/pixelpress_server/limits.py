@@ -1,20 +1,28 @@
-"""Load limits: the request body cap (ASGI middleware) and a per-client rate limiter.
+"""Load limits: the request body cap (ASGI middleware) and the per-client rate limiter.
 
-Both are per process. Behind a load balancer each instance enforces its own
-limit; see docs/server.md for sharing one.
+The rate limiter is the `limits` library's moving window: in memory by
+default (per process), or in Redis when PIXELPRESS_RATE_LIMIT_STORAGE names
+one, so every instance shares one limit (docs/server.md).
 """
 
 from __future__ import annotations
 
+import ipaddress
 import json
+import logging
 import math
 import time
-from dataclasses import dataclass
-from threading import Lock
+from collections import OrderedDict
 
+from limits import RateLimitItemPerMinute, RateLimitItemPerSecond
+from limits.aio.storage import MemoryStorage, RedisStorage
+from limits.aio.strategies import MovingWindowRateLimiter
+from limits.errors import StorageError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .errors import error_body
+
+log = logging.getLogger("pixelpress_server.limits")
 
 
 class BodyTooLarge(Exception):
@@ -89,57 +97,105 @@ class BodySizeLimit:
                 await self._reject(tracking_send)
 
 
-@dataclass
-class _Bucket:
-    tokens: float
-    stamp: float
+def ip_identity(host: str) -> str:
+    """The rate limiter's name for a client address; an IPv6 client is its /64 (one host's usual share)."""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return "ip:" + host[:64]
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped:
+            return f"ip:{address.ipv4_mapped}"
+        return f"ip:{ipaddress.ip_network(f'{address}/64', strict=False)}"
+    return f"ip:{address}"
+
+
+def _redis_uri(url: str) -> str:
+    return url if url.startswith("async+") else "async+" + url
 
 
 class RateLimiter:
-    """Token bucket per client: `per_minute` requests, refilled continuously.
+    """`per_minute` requests in any moving 60 s window, per identity (`limits`' moving window).
 
-    A bucket refills fully after a minute idle, so idle buckets carry no state
-    worth keeping and are pruned when the table grows.
+    Memory stays bounded without forgetting a client that is out of requests:
+    at most `max_clients` identities are tracked; when the table is full, an
+    identity whose window has passed goes first, then the least recently seen
+    one that still has requests left. Only when every tracked identity is out
+    of requests do newcomers share one `overflow` bucket, so a flood of fresh
+    identities can never reset anyone's limit.
+
+    With Redis, a storage outage falls back to this process's memory (logged),
+    so the limit weakens to per-process instead of failing every request.
     """
 
-    MAX_CLIENTS = 10_000
+    OVERFLOW = "overflow"
 
-    def __init__(self, per_minute: int, clock=time.monotonic) -> None:
-        self.capacity = float(per_minute)
-        self.rate = per_minute / 60.0
-        self.clock = clock
-        self._buckets: dict[str, _Bucket] = {}
-        self._lock = Lock()  # uvicorn runs one event loop, but the limiter stays correct if shared by threads
+    def __init__(self, per_minute: int, storage_url: str = "", max_clients: int = 10_000,
+                 window_seconds: int = 60) -> None:
+        self.window = window_seconds
+        if per_minute <= 0:
+            self.item = None
+        elif window_seconds == 60:
+            self.item = RateLimitItemPerMinute(per_minute)
+        else:  # shorter windows for tests
+            self.item = RateLimitItemPerSecond(per_minute, window_seconds)
+        self.max_clients = max_clients
+        self.shared = bool(storage_url)
+        memory = MemoryStorage()
+        self.fallback = MovingWindowRateLimiter(memory)
+        if storage_url:
+            storage = RedisStorage(_redis_uri(storage_url), implementation="redispy", wrap_exceptions=True,
+                                   key_prefix="pixelpress", socket_connect_timeout=1.0, socket_timeout=1.0)
+            self.limiter = MovingWindowRateLimiter(storage)
+        else:
+            self.limiter = self.fallback
+        self._seen: OrderedDict[str, tuple[float, float]] = OrderedDict()  # identity -> (last seen, exhausted until)
+        self._outage_logged = 0.0
 
     @property
     def enabled(self) -> bool:
-        return self.capacity > 0
+        return self.item is not None
 
-    def hit(self, client: str) -> int:
-        """Take one token; 0 if allowed, else the seconds to wait before retrying."""
-        if not self.enabled:
+    async def _admit(self, identity: str, now: float) -> str:
+        seen = self._seen
+        if identity in seen or len(seen) < self.max_clients:
+            return identity
+        while seen:  # oldest first: windows that have passed hold nothing worth keeping
+            oldest, (last, _) = next(iter(seen.items()))
+            if now - last < self.window:
+                break
+            del seen[oldest]
+        if len(seen) < self.max_clients:
+            return identity
+        for victim, (_, exhausted_until) in seen.items():
+            if exhausted_until <= now:
+                del seen[victim]
+                if not self.shared:  # Redis keys expire on their own and are shared with other instances
+                    await self.fallback.clear(self.item, victim)
+                return identity
+        return self.OVERFLOW
+
+    async def _hit(self, limiter: MovingWindowRateLimiter, identity: str) -> tuple[bool, float, int]:
+        allowed = await limiter.hit(self.item, identity)
+        stats = await limiter.get_window_stats(self.item, identity)
+        return allowed, stats.reset_time, stats.remaining
+
+    async def hit(self, client: str) -> int:
+        """Count one request; 0 if allowed, else the seconds to wait before retrying."""
+        if self.item is None:
             return 0
-        now = self.clock()
-        with self._lock:
-            bucket = self._buckets.get(client)
-            if bucket is None:
-                if len(self._buckets) >= self.MAX_CLIENTS:
-                    self._prune(now)
-                bucket = self._buckets[client] = _Bucket(self.capacity, now)
-            bucket.tokens = min(self.capacity, bucket.tokens + (now - bucket.stamp) * self.rate)
-            bucket.stamp = now
-            if bucket.tokens >= 1.0:
-                bucket.tokens -= 1.0
-                return 0
-            return max(1, math.ceil((1.0 - bucket.tokens) / self.rate))
-
-    def _prune(self, now: float) -> None:
-        full_after = self.capacity / self.rate
-        stale = [k for k, b in self._buckets.items() if now - b.stamp >= full_after]
-        for key in stale:
-            del self._buckets[key]
-        if len(self._buckets) >= self.MAX_CLIENTS:
-            # Under a flood of distinct clients, forget the oldest half rather than grow without bound.
-            oldest = sorted(self._buckets.items(), key=lambda kv: kv[1].stamp)[: len(self._buckets) // 2]
-            for key, _ in oldest:
-                del self._buckets[key]
+        now = time.time()
+        identity = await self._admit(client, now)
+        try:
+            allowed, reset, remaining = await self._hit(self.limiter, identity)
+        except StorageError as exc:
+            if now - self._outage_logged > 10:
+                self._outage_logged = now
+                log.warning("rate limit storage unavailable (%s); limiting per process until it is back",
+                            type(getattr(exc, "storage_error", exc)).__name__)
+            allowed, reset, remaining = await self._hit(self.fallback, identity)
+        self._seen[identity] = (now, reset if (not allowed or remaining <= 0) else 0.0)
+        self._seen.move_to_end(identity)
+        if allowed:
+            return 0
+        return max(1, math.ceil(reset - now))

@@ -56,6 +56,11 @@ class Settings(BaseSettings):
     cors_origins: Annotated[list[str], NoDecode] = []
     max_body_bytes: int = Field(25 * MB, ge=1024)
     rate_limit_per_minute: int = Field(60, ge=0)  # 0 disables the limiter
+    rate_limit_storage: str = ""  # redis://host:port/db shares one limit across instances; empty: memory
+    rate_limit_max_clients: int = Field(10_000, ge=10)  # identities tracked per process
+    # Trust X-Forwarded-For / X-Forwarded-Proto only when set, and only from these proxy addresses.
+    proxy_headers: bool = False
+    forwarded_allow_ips: str = "127.0.0.1"
     upstream_timeout: float = Field(30.0, gt=0)
     upstream_retry_backoff: float = Field(0.5, ge=0)
 
@@ -63,6 +68,17 @@ class Settings(BaseSettings):
     static_dir: Path | None = None
 
     _split = field_validator("client_keys", "cors_origins", mode="before")(_split_list)
+
+    @field_validator("rate_limit_storage")
+    @classmethod
+    def _storage_url(cls, value: str) -> str:
+        value = value.strip()
+        if value in ("", "memory", "memory://"):
+            return ""
+        scheme = value.split("://", 1)[0].removeprefix("async+")
+        if scheme not in ("redis", "rediss", "redis+unix"):
+            raise ValueError("PIXELPRESS_RATE_LIMIT_STORAGE must be empty (memory) or a redis:// URL")
+        return value
 
     @field_validator("public_url")
     @classmethod
