@@ -9,7 +9,7 @@ from pathlib import Path
 
 import uvicorn
 
-from .serving import uvicorn_options
+from .serving import ensure_fd_headroom, uvicorn_options
 from .settings import Settings
 from .static import unsafe_static_root
 
@@ -53,6 +53,7 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # httpx logs every partner URL at INFO; the server logs its own outcomes instead.
     logging.getLogger("httpx").setLevel(max(logging.WARNING, logging.getLogger().level))
+    ensure_fd_headroom(settings.max_connections)
     uvicorn.run(
         "pixelpress_server.app:create_app", factory=True,
         host=args.host, port=args.port, workers=args.workers,

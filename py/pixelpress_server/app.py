@@ -22,7 +22,7 @@ from . import __version__, errors
 from .api4ai import Api4ai
 from .auth import Guard
 from .errors import ApiError
-from .limits import BodySizeLimit, RateLimiter
+from .limits import BodyLimits, RateLimiter
 from .metrics import CONTENT_TYPE, Metrics, MetricsMiddleware
 from .paths import clean_object_path
 from .settings import Settings
@@ -169,7 +169,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.mount("/", SiteFiles(directory=str(settings.static_dir), html=True), name="static")
 
     # Added innermost first: metrics see everything, including 413 and CORS answers.
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(BodyLimits, max_bytes=settings.max_body_bytes, idle_timeout=settings.idle_timeout,
+                       body_timeout=settings.body_timeout)
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_credentials=False,
                            allow_methods=["GET", "POST"], allow_headers=["Authorization", "Content-Type"],

@@ -5,10 +5,15 @@ Codes are stable (clients branch on them); messages are for people.
 
 from __future__ import annotations
 
+import logging
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
+
+log = logging.getLogger("pixelpress_server")
 
 
 class ApiError(Exception):
@@ -56,6 +61,13 @@ def install(app: FastAPI) -> None:
         # Echo only field locations, never submitted values (they may be large or sensitive).
         where = ", ".join(".".join(str(p) for p in err.get("loc", ())) for err in exc.errors())
         return error_response(400, "invalid_request", f"invalid or missing fields: {where}")
+
+    @app.exception_handler(ClientDisconnect)
+    async def _client_gone(request: Request, _: ClientDisconnect) -> JSONResponse:
+        # The client hung up mid-body: nothing went wrong here and nobody reads the answer.
+        # 499 (as nginx logs it) keeps it out of the 5xx count and the logs free of tracebacks.
+        log.info("%s %s: client disconnected before the request body ended", request.method, request.url.path)
+        return error_response(499, "client_disconnected", "the client closed the connection mid-request")
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:

@@ -14,6 +14,7 @@ import math
 import time
 from collections import OrderedDict
 
+import anyio
 from limits import RateLimitItemPerMinute, RateLimitItemPerSecond
 from limits.aio.storage import MemoryStorage, RedisStorage
 from limits.aio.strategies import MovingWindowRateLimiter
@@ -29,33 +30,49 @@ class BodyTooLarge(Exception):
     """Raised from `receive` once the streamed body passes the cap."""
 
 
+class BodyTimeout(Exception):
+    """Raised from `receive` when the body stalls or takes too long in all."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
 def _too_large_message(cap: int) -> bytes:
     body = error_body("too_large", f"request body exceeds the {cap} byte limit")
     return json.dumps(body).encode()
 
 
-class BodySizeLimit:
-    """Rejects bodies over `max_bytes` with 413.
+class BodyLimits:
+    """Caps the request body at `max_bytes` (413) and bounds how long it may take to arrive (408).
 
     A declared Content-Length over the cap is refused before any byte is read.
     Chunked bodies (no Content-Length) are counted as they stream in, so a
-    client cannot make the server buffer more than the cap.
+    client cannot make the server buffer more than the cap. While the body is
+    incomplete, each wait for more of it is limited to `idle_timeout` seconds
+    of silence and all of it to `body_timeout` seconds from the request head,
+    so a body trickled a byte at a time is cut off.
     """
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, idle_timeout: float = 15.0, body_timeout: float = 120.0) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.idle_timeout = idle_timeout
+        self.body_timeout = body_timeout
 
-    async def _reject(self, send: Send) -> None:
-        payload = _too_large_message(self.max_bytes)
+    @staticmethod
+    async def _answer(send: Send, status: int, payload: bytes) -> None:
         await send({
             "type": "http.response.start",
-            "status": 413,
+            "status": status,
             # The client may still be sending; closing tells it to stop.
             "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode()),
                         (b"connection", b"close")],
         })
         await send({"type": "http.response.body", "body": payload})
+
+    async def _reject(self, send: Send) -> None:
+        await self._answer(send, 413, _too_large_message(self.max_bytes))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -74,14 +91,31 @@ class BodySizeLimit:
 
         received = 0
         started = False
+        body_done = False
+        deadline = anyio.current_time() + self.body_timeout
 
         async def counting_receive() -> Message:
-            nonlocal received
-            message = await receive()
+            nonlocal received, body_done
+            if body_done:  # later receives only wait for a disconnect while answering: no deadline
+                return await receive()
+            left = deadline - anyio.current_time()
+            if left <= 0:
+                raise BodyTimeout(f"the request body did not arrive within {self.body_timeout:g} s")
+            wait = min(self.idle_timeout, left)
+            with anyio.move_on_after(wait) as scope_:
+                message = await receive()
+            if scope_.cancelled_caught:
+                if wait < self.idle_timeout:
+                    raise BodyTimeout(f"the request body did not arrive within {self.body_timeout:g} s")
+                raise BodyTimeout(f"the request body stalled for {self.idle_timeout:g} s")
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
                     raise BodyTooLarge()
+                if not message.get("more_body", False):
+                    body_done = True
+            else:
+                body_done = True
             return message
 
         async def tracking_send(message: Message) -> None:
@@ -95,6 +129,13 @@ class BodySizeLimit:
         except BodyTooLarge:
             if not started:
                 await self._reject(tracking_send)
+        except BodyTimeout as exc:
+            log.info("%s %s: %s", scope.get("method"), scope.get("path"), exc.message)
+            if not started:
+                await self._answer(tracking_send, 408, json.dumps(error_body("request_timeout", exc.message)).encode())
+
+
+BodySizeLimit = BodyLimits  # the old name
 
 
 def ip_identity(host: str) -> str:

@@ -58,6 +58,13 @@ class Settings(BaseSettings):
     rate_limit_per_minute: int = Field(60, ge=0)  # 0 disables the limiter
     rate_limit_storage: str = ""  # redis://host:port/db shares one limit across instances; empty: memory
     rate_limit_max_clients: int = Field(10_000, ge=10)  # identities tracked per process
+    # Slow and huge clients (enforced by `pixelpress-server`'s HTTP protocol and the app)
+    max_connections: int = Field(1000, ge=1)  # open connections per process; more are closed at once
+    max_header_bytes: int = Field(32 * 1024, ge=1024)  # request line + headers
+    header_timeout: float = Field(10.0, gt=0)  # seconds for a whole request head (also a new idle socket)
+    idle_timeout: float = Field(15.0, gt=0)  # seconds of silence while a request body streams in
+    body_timeout: float = Field(120.0, gt=0)  # seconds for a whole request body
+    keep_alive_timeout: float = Field(5.0, gt=0)  # idle seconds between requests on one connection
     # Trust X-Forwarded-For / X-Forwarded-Proto only when set, and only from these proxy addresses.
     proxy_headers: bool = False
     forwarded_allow_ips: str = "127.0.0.1"

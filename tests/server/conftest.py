@@ -41,7 +41,7 @@ def serve(app, sock: socket.socket | None = None):
     port = sock.getsockname()[1]
     # A pixelpress app is run as `pixelpress-server` runs it; the partner fakes get uvicorn's defaults.
     settings = getattr(getattr(app, "state", None), "settings", None)
-    options = uvicorn_options(settings) if isinstance(settings, Settings) else {}
+    options = uvicorn_options(settings, in_process=True) if isinstance(settings, Settings) else {}
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on",
                             timeout_graceful_shutdown=1, **options)
     server = uvicorn.Server(config)
