@@ -10,7 +10,6 @@ import logging
 import time
 from contextlib import asynccontextmanager
 
-import httpx
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, JSONResponse, Response
@@ -28,6 +27,7 @@ from .paths import clean_object_path
 from .settings import Settings
 from .static import SiteFiles, unsafe_static_root
 from .storage import LocalStorage, SupabaseStorage
+from .upstream import partner_client
 
 log = logging.getLogger("pixelpress_server")
 
@@ -76,10 +76,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             raise ValueError(f"refusing to serve --static {settings.static_dir}: {why}")
     metrics = Metrics()
     started = time.monotonic()
-    # One pooled client per app: partner connections are reused across requests.
-    client = httpx.AsyncClient(follow_redirects=False, limits=httpx.Limits(max_connections=100))
-    api4ai = Api4ai(settings, client, metrics)
-    storage = SupabaseStorage(settings, client, metrics) if settings.supabase_configured else LocalStorage(settings)
+    # One pooled client per partner: hanging removals cannot take the connections uploads need.
+    api4ai_client = partner_client(settings.max_concurrent_removals)
+    storage_client = partner_client(50)
+    api4ai = Api4ai(settings, api4ai_client, metrics)
+    storage = (SupabaseStorage(settings, storage_client, metrics) if settings.supabase_configured
+               else LocalStorage(settings))
     limiter = RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_storage, settings.rate_limit_max_clients)
     guard = Guard(settings, limiter, metrics)
 
@@ -95,7 +97,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
-            await client.aclose()
+            await api4ai_client.aclose()
+            await storage_client.aclose()
 
     app = FastAPI(title="pixelpress-server", version=__version__, lifespan=lifespan,
                   docs_url=None, redoc_url=None, openapi_url=None)
@@ -135,8 +138,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             # Answer before reading the body: the client falls back locally anyway.
             raise ApiError(503, "not_configured",
                            "background removal is not configured on this server; use the local fallback")
-        data, fmt, _ = await _read_image(request, "image")
-        png = await api4ai.remove_background(data, f"image.{fmt.lower()}", FORMATS[fmt][0])
+        if api4ai.slots.locked():
+            # Refused before the body is read, so waiting removals cannot pile up 25 MiB bodies either.
+            raise ApiError(503, "busy", "too many background removals in progress; retry shortly or cut out locally",
+                           headers={"Retry-After": "5"})
+        async with api4ai.slots:
+            data, fmt, _ = await _read_image(request, "image")
+            png = await api4ai.remove_background(data, f"image.{fmt.lower()}", FORMATS[fmt][0])
         return Response(png, media_type="image/png",
                         headers={PROVIDER_HEADER: "api4ai", "Cache-Control": "no-store"})
 

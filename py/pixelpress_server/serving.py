@@ -47,7 +47,7 @@ def _raw_response(status: int, reason: str, code: str, message: str) -> bytes:
 
 class GuardedHttpProtocol(HttpToolsProtocol):
     """uvicorn's httptools protocol plus: a connection cap, a request-head deadline and size cap,
-    and no keep-alive for a connection whose request body was never read to the end."""
+    and a deadline on a body that keeps arriving after its request was answered."""
 
     limits: ConnectionLimits | None = None  # set by `bound_protocol`, else read once from the environment
 
@@ -177,13 +177,10 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         super().on_message_complete()
 
     def on_response_complete(self) -> None:
-        if self.cycle is not None and self.cycle.more_body and not self.transport.is_closing():
-            # Answered before the body ended (413, 503, 403...): do not keep reading a body nobody wants.
-            self.server_state.total_requests += 1
-            self._cancel_timers()
-            self.transport.close()
-            return
-        if not self.pipeline:
+        # Answered before the body ended (503 busy, 403...): the rest of the body is still read and
+        # dropped, since closing now would make the kernel reset the connection and lose the answer;
+        # the body backstop above closes a connection that keeps trickling it.
+        if not self.pipeline and (self.cycle is None or not self.cycle.more_body):
             self._in_head = True  # whatever arrives next is the next request's head
             self._head_bytes = 0
         super().on_response_complete()

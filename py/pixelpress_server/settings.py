@@ -70,6 +70,8 @@ class Settings(BaseSettings):
     forwarded_allow_ips: str = "127.0.0.1"
     upstream_timeout: float = Field(30.0, gt=0)
     upstream_retry_backoff: float = Field(0.5, ge=0)
+    upstream_max_answer_bytes: int = Field(64 * MB, ge=1024)  # API4.ai answers are base64 PNGs
+    max_concurrent_removals: int = Field(32, ge=1)  # per process; more are 503 busy at once
 
     # Static site served at / (set by `pixelpress-server --static DIR`)
     static_dir: Path | None = None

@@ -33,7 +33,8 @@ class SupabaseStorage:
         self.base = settings.supabase_url.rstrip("/") + "/storage/v1"
         self.bucket = quote(settings.supabase_bucket, safe="")
         # Uploads are not retried: a lost answer to a successful write would turn into a spurious conflict.
-        self.upstream = Upstream("supabase", metrics, settings.upstream_retry_backoff)
+        self.upstream = Upstream("supabase", metrics, settings.upstream_retry_backoff, client,
+                                 settings.upstream_timeout, 1024 * 1024)  # storage answers are small JSON
 
     def _headers(self) -> dict[str, str]:
         key = self.settings.supabase_key.get_secret_value()
@@ -43,9 +44,9 @@ class SupabaseStorage:
         key = quote(path, safe="/")
         timeout = self.settings.upstream_timeout
 
-        async def upload() -> httpx.Response:
-            return await self.client.post(
-                f"{self.base}/object/{self.bucket}/{key}", content=data,
+        def upload() -> httpx.Request:
+            return self.client.build_request(
+                "POST", f"{self.base}/object/{self.bucket}/{key}", content=data,
                 headers={**self._headers(), "Content-Type": mime, "x-upsert": "false"}, timeout=timeout,
             )
 
@@ -54,9 +55,9 @@ class SupabaseStorage:
         if self.settings.supabase_url_mode == "public":
             return f"{self.base}/object/public/{self.bucket}/{key}"
 
-        async def sign() -> httpx.Response:
-            return await self.client.post(
-                f"{self.base}/object/sign/{self.bucket}/{key}",
+        def sign() -> httpx.Request:
+            return self.client.build_request(
+                "POST", f"{self.base}/object/sign/{self.bucket}/{key}",
                 json={"expiresIn": self.settings.supabase_signed_ttl}, headers=self._headers(), timeout=timeout,
             )
 
@@ -64,7 +65,7 @@ class SupabaseStorage:
         self._check(response, "sign")
         try:
             signed = response.json()["signedURL"]
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, RecursionError):
             signed = None
         if not isinstance(signed, str) or not signed.startswith("/"):
             raise self.upstream.failed("sign", "malformed", 502, "upstream_malformed",
@@ -82,7 +83,7 @@ class SupabaseStorage:
             # Older Storage versions report a duplicate as HTTP 400 with statusCode "409" in the body.
             try:
                 duplicate = str(response.json().get("statusCode")) == "409"
-            except (ValueError, AttributeError):
+            except (ValueError, AttributeError, RecursionError):
                 pass
         if duplicate:
             raise self.upstream.failed(operation, "conflict", 409, "already_exists",
