@@ -21,6 +21,7 @@ from . import __version__, errors
 from .api4ai import Api4ai
 from .auth import Guard
 from .errors import ApiError
+from .headers import SecurityHeaders
 from .limits import BodyLimits, RateLimiter
 from .metrics import CONTENT_TYPE, Metrics, MetricsMiddleware
 from .paths import clean_object_path
@@ -124,8 +125,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         }
 
     # The page probes same-origin /api/health; operators and load balancers use /health.
-    app.add_api_route("/health", health, methods=["GET"])
-    app.add_api_route("/api/health", health, methods=["GET"])
+    app.add_api_route("/health", health, methods=["GET", "HEAD"])
+    app.add_api_route("/api/health", health, methods=["GET", "HEAD"])
 
     @app.get("/metrics")
     async def prometheus() -> Response:
@@ -184,4 +185,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                            allow_methods=["GET", "POST"], allow_headers=["Authorization", "Content-Type"],
                            expose_headers=["Retry-After", PROVIDER_HEADER], max_age=600)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
+    app.add_middleware(SecurityHeaders)  # outermost: also on 413, CORS and error answers
     return app

@@ -9,6 +9,7 @@ server's own secrets (the working folder, an ancestor of it, a folder with a
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 from starlette.exceptions import HTTPException
@@ -31,9 +32,11 @@ MIME = {
     ".svg": "image/svg+xml",
 }
 
-# The page, scripts and manifest must revalidate so a redeploy is seen at once;
-# everything else (wheels, wasm, images) may be cached for a while.
-REVALIDATE = {".html", ".js", ".mjs", ".css", ".json", ".webmanifest"}
+# A file may be cached for good only when its name changes with its content (a hash in the
+# name, e.g. app.3f9a1c2e.js or model-5e2b...onnx). Everything else, including the engine wheel
+# whose name stays the same across builds, revalidates (a cheap 304 when unchanged).
+HASHED = re.compile(r"(?:^|[.\-_+])[0-9a-f]{8,}(?:[.\-_+]|$)", re.I)
+IMMUTABLE = "public, max-age=31536000, immutable"
 
 
 def _hidden(path: str) -> bool:
@@ -79,5 +82,6 @@ class SiteFiles(StaticFiles):
         ext = os.path.splitext(str(full_path))[1].lower()
         if ext in MIME:
             response.headers["content-type"] = MIME[ext]
-        response.headers["cache-control"] = "no-cache" if ext in REVALIDATE else "public, max-age=3600"
+        name = os.path.basename(str(full_path))
+        response.headers["cache-control"] = IMMUTABLE if HASHED.search(name) else "no-cache"
         return response

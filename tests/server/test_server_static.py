@@ -18,9 +18,14 @@ FILES = {
     "index.html": ("<!doctype html><title>pixelpress</title>", "text/html", "no-cache"),
     "app.js": ("export const x = 1;", "text/javascript", "no-cache"),
     "worker.mjs": ("export {};", "text/javascript", "no-cache"),
-    "pyodide/pyodide.asm.wasm": ("\0asm\x01\0\0\0", "application/wasm", "public, max-age=3600"),
-    "wheels/pixelpress-0.1.0-py3-none-any.whl": ("PK", "application/octet-stream", "public, max-age=3600"),
-    "pyodide/python_stdlib.zip": ("PK", "application/octet-stream", "public, max-age=3600"),
+    # Names that stay the same across builds revalidate (the engine wheel was cached for an hour)...
+    "pyodide/pyodide.asm.wasm": ("\0asm\x01\0\0\0", "application/wasm", "no-cache"),
+    "wheels/pixelpress-0.1.0-py3-none-any.whl": ("PK", "application/octet-stream", "no-cache"),
+    "pyodide/python_stdlib.zip": ("PK", "application/octet-stream", "no-cache"),
+    # ...and only names that carry their content's hash are immutable.
+    "wheels/pixelpress-0.1.0+3f9a1c2e7b-py3-none-any.whl": ("PK", "application/octet-stream",
+                                                           "public, max-age=31536000, immutable"),
+    "ui/app.5e2b9d41.js": ("export {};", "text/javascript", "public, max-age=31536000, immutable"),
     "manifest.webmanifest": ('{"name": "pixelpress"}', "application/manifest+json", "no-cache"),
 }
 
