@@ -16,6 +16,29 @@ from starlette.requests import ClientDisconnect
 log = logging.getLogger("pixelpress_server")
 
 
+# Every code the server answers with, and its status: the one list (docs/server.md's table
+# names each; tests/server/test_server_error_codes.py checks both ways).
+CODES: dict[str, int] = {
+    "empty_body": 400, "missing_field": 400, "invalid_path": 400, "bad_request": 400, "invalid_request": 400,
+    "unauthorized": 401,
+    "cross_origin": 403,
+    "not_found": 404,
+    "method_not_allowed": 405,
+    "request_timeout": 408,
+    "already_exists": 409,
+    "too_large": 413,
+    "unsupported_format": 415,
+    "rate_limited": 429,
+    "header_too_large": 431,
+    "client_disconnected": 499,
+    "internal_error": 500,
+    "upstream_error": 502, "upstream_failure": 502, "upstream_malformed": 502,
+    "not_configured": 503, "busy": 503,
+    "upstream_timeout": 504,
+    "http_error": 0,  # any other framework status, kept as is
+}
+
+
 class ApiError(Exception):
     def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None):
         super().__init__(message)
