@@ -13,6 +13,7 @@ setup-run: $(VENV)/.installed-run node_modules/.installed
 setup: setup-run $(VENV)/.installed .venv-contrib/.installed
 	@bash build_scripts/ensure_chromium.sh
 	@bash build_scripts/ensure_nginx.sh
+	@bash build_scripts/ensure_redis.sh
 
 # The tested versions (constraints.txt) over pyproject.toml's ranges: what the browser build runs too.
 $(VENV)/.installed-run: pyproject.toml constraints.txt

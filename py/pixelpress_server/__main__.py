@@ -9,6 +9,10 @@ from pathlib import Path
 
 import uvicorn
 
+from .serving import ensure_fd_headroom, uvicorn_options
+from .settings import Settings
+from .static import unsafe_static_root
+
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="pixelpress-server", description=__doc__)
@@ -19,6 +23,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=1, help="worker processes (the server is stateless)")
     parser.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
     parser.add_argument("--no-access-log", action="store_true", help="disable per-request access logs")
+    parser.add_argument("--proxy-headers", action="store_true", default=None,
+                        help="trust X-Forwarded-For/-Proto from --forwarded-allow-ips (off by default; "
+                             "env PIXELPRESS_PROXY_HEADERS)")
+    parser.add_argument("--forwarded-allow-ips", metavar="IPS",
+                        help="comma-separated proxy addresses (or '*') whose forwarded headers are trusted "
+                             "with --proxy-headers (default 127.0.0.1; env PIXELPRESS_FORWARDED_ALLOW_IPS)")
     return parser.parse_args(argv)
 
 
@@ -29,15 +39,26 @@ def main(argv: list[str] | None = None) -> None:
             raise SystemExit(f"pixelpress-server: --static {args.static}: not a directory")
         # Passed through the environment so every worker process's factory sees it.
         os.environ["PIXELPRESS_STATIC_DIR"] = str(args.static.resolve())
+    # Flags win over the environment; written back to it so worker processes see the same values.
+    if args.proxy_headers:
+        os.environ["PIXELPRESS_PROXY_HEADERS"] = "true"
+    if args.forwarded_allow_ips is not None:
+        os.environ["PIXELPRESS_FORWARDED_ALLOW_IPS"] = args.forwarded_allow_ips
+    settings = Settings()
+    if settings.static_dir is not None:
+        why = unsafe_static_root(settings.static_dir,
+                                 upload_dir=None if settings.supabase_configured else settings.upload_dir)
+        if why:
+            raise SystemExit(f"pixelpress-server: refusing to serve --static {settings.static_dir}: {why}")
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # httpx logs every partner URL at INFO; the server logs its own outcomes instead.
     logging.getLogger("httpx").setLevel(max(logging.WARNING, logging.getLogger().level))
+    ensure_fd_headroom(settings.max_connections)
     uvicorn.run(
         "pixelpress_server.app:create_app", factory=True,
         host=args.host, port=args.port, workers=args.workers,
         log_level=args.log_level, access_log=not args.no_access_log,
-        # Bodies are capped by the app; this only bounds idle keep-alive sockets.
-        timeout_keep_alive=5,
+        **uvicorn_options(settings),
     )
 
 

@@ -7,6 +7,7 @@ base64 PNG; results[0].status.code "failure" means the image was refused.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import logging
@@ -16,7 +17,7 @@ import httpx
 from .errors import ApiError
 from .metrics import Metrics
 from .settings import Settings
-from .upstream import Upstream
+from .upstream import Upstream, scrub
 
 log = logging.getLogger("pixelpress_server.api4ai")
 
@@ -28,7 +29,14 @@ class Api4ai:
     def __init__(self, settings: Settings, client: httpx.AsyncClient, metrics: Metrics) -> None:
         self.settings = settings
         self.client = client
-        self.upstream = Upstream("api4ai", metrics, settings.upstream_retry_backoff)
+        self.upstream = Upstream("api4ai", metrics, settings.upstream_retry_backoff, client,
+                                 settings.upstream_timeout, settings.upstream_max_answer_bytes)
+        # Removals in flight; past it, 503 busy at once (the page then cuts out locally).
+        self.slots = asyncio.Semaphore(settings.max_concurrent_removals)
+
+    def _secrets(self) -> list[str]:
+        key = self.settings.api4ai_key.get_secret_value() if self.settings.api4ai_key else ""
+        return [key] + [k.get_secret_value() for k in self.settings.client_keys]
 
     @property
     def configured(self) -> bool:
@@ -45,16 +53,16 @@ class Api4ai:
             raise ApiError(503, "not_configured", "background removal is not configured on this server; use the local fallback")
         url = self.settings.api4ai_url.rstrip("/") + "/v1/results"
 
-        async def send() -> httpx.Response:
-            return await self.client.post(
-                url,
+        def build() -> httpx.Request:
+            return self.client.build_request(
+                "POST", url,
                 params={"mode": "fg-image"},
                 files={"image": (filename, image, content_type)},
                 headers=self._headers(),
                 timeout=self.settings.upstream_timeout,
             )
 
-        response = await self.upstream.call(OP, send, retry=True)
+        response = await self.upstream.call(OP, build, retry=True)
         if response.status_code >= 400:
             log.warning("api4ai answered HTTP %d", response.status_code)
             raise self.upstream.failed(OP, f"http_{response.status_code}", 502, "upstream_error",
@@ -71,6 +79,8 @@ class Api4ai:
             doc = response.json()
         except ValueError:
             raise malformed("not JSON") from None
+        except RecursionError:  # hostile nesting: json gives up deep in the C stack
+            raise malformed("JSON nested too deeply") from None
         try:
             result = doc["results"][0]
             status = result["status"]
@@ -78,7 +88,8 @@ class Api4ai:
             raise malformed("no results[0].status") from None
         code = status.get("code") if isinstance(status, dict) else None
         if code == "failure":
-            detail = str(status.get("message") or "image refused")[:200]
+            # Scrubbed: a partner that echoes a key must not pass it on to the client.
+            detail = scrub(status.get("message") or "image refused", self._secrets())
             raise self.upstream.failed(OP, "failure", 502, "upstream_failure", f"background removal failed: {detail}")
         if code != "ok":
             raise malformed(f"status {str(code)[:40]!r}")

@@ -10,7 +10,6 @@ import logging
 import time
 from contextlib import asynccontextmanager
 
-import httpx
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, JSONResponse, Response
@@ -22,12 +21,14 @@ from . import __version__, errors
 from .api4ai import Api4ai
 from .auth import Guard
 from .errors import ApiError
-from .limits import BodySizeLimit, RateLimiter
+from .headers import SecurityHeaders
+from .limits import BodyLimits, RateLimiter
 from .metrics import CONTENT_TYPE, Metrics, MetricsMiddleware
 from .paths import clean_object_path
 from .settings import Settings
-from .static import SiteFiles
+from .static import SiteFiles, unsafe_static_root
 from .storage import LocalStorage, SupabaseStorage
+from .upstream import partner_client
 
 log = logging.getLogger("pixelpress_server")
 
@@ -69,26 +70,36 @@ async def _read_image(request: Request, field: str) -> tuple[bytes, str, dict]:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
+    if settings.static_dir is not None:
+        why = unsafe_static_root(settings.static_dir,
+                                 upload_dir=None if settings.supabase_configured else settings.upload_dir)
+        if why:
+            raise ValueError(f"refusing to serve --static {settings.static_dir}: {why}")
     metrics = Metrics()
     started = time.monotonic()
-    # One pooled client per app: partner connections are reused across requests.
-    client = httpx.AsyncClient(follow_redirects=False, limits=httpx.Limits(max_connections=100))
-    api4ai = Api4ai(settings, client, metrics)
-    storage = SupabaseStorage(settings, client, metrics) if settings.supabase_configured else LocalStorage(settings)
-    guard = Guard(settings, RateLimiter(settings.rate_limit_per_minute), metrics)
+    # One pooled client per partner: hanging removals cannot take the connections uploads need.
+    api4ai_client = partner_client(settings.max_concurrent_removals)
+    storage_client = partner_client(50)
+    api4ai = Api4ai(settings, api4ai_client, metrics)
+    storage = (SupabaseStorage(settings, storage_client, metrics) if settings.supabase_configured
+               else LocalStorage(settings))
+    limiter = RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_storage, settings.rate_limit_max_clients)
+    guard = Guard(settings, limiter, metrics)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI):
         missing = settings.missing_fields()
         if missing:
             log.warning("partner half configured, treated as not configured; missing: %s", ", ".join(missing))
-        log.info("pixelpress-server %s: api4ai %s, storage %s, client keys %s", __version__,
+        log.info("pixelpress-server %s: api4ai %s, storage %s, client keys %s, rate limit %s", __version__,
                  "configured" if api4ai.configured else "not configured", storage.kind,
-                 "required" if guard.auth_required else "not required")
+                 "required" if guard.auth_required else "not required",
+                 "off" if not limiter.enabled else ("shared (redis)" if limiter.shared else "per process"))
         try:
             yield
         finally:
-            await client.aclose()
+            await api4ai_client.aclose()
+            await storage_client.aclose()
 
     app = FastAPI(title="pixelpress-server", version=__version__, lifespan=lifespan,
                   docs_url=None, redoc_url=None, openapi_url=None)
@@ -109,12 +120,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             "storage": storage.kind,
             "auth_required": guard.auth_required,
             "limits": {"max_body_bytes": settings.max_body_bytes,
-                       "rate_limit_per_minute": settings.rate_limit_per_minute},
+                       "rate_limit_per_minute": settings.rate_limit_per_minute,
+                       "rate_limit_shared": limiter.shared},
         }
 
     # The page probes same-origin /api/health; operators and load balancers use /health.
-    app.add_api_route("/health", health, methods=["GET"])
-    app.add_api_route("/api/health", health, methods=["GET"])
+    app.add_api_route("/health", health, methods=["GET", "HEAD"])
+    app.add_api_route("/api/health", health, methods=["GET", "HEAD"])
 
     @app.get("/metrics")
     async def prometheus() -> Response:
@@ -122,23 +134,27 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.post("/api/v1/remove-background")
     async def remove_background(request: Request) -> Response:
-        guard(request)
+        await guard(request)
         if not api4ai.configured:
             # Answer before reading the body: the client falls back locally anyway.
             raise ApiError(503, "not_configured",
                            "background removal is not configured on this server; use the local fallback")
-        data, fmt, _ = await _read_image(request, "image")
-        png = await api4ai.remove_background(data, f"image.{fmt.lower()}", FORMATS[fmt][0])
+        if api4ai.slots.locked():
+            # Refused before the body is read, so waiting removals cannot pile up 25 MiB bodies either.
+            raise ApiError(503, "busy", "too many background removals in progress; retry shortly or cut out locally",
+                           headers={"Retry-After": "5"})
+        async with api4ai.slots:
+            data, fmt, _ = await _read_image(request, "image")
+            png = await api4ai.remove_background(data, f"image.{fmt.lower()}", FORMATS[fmt][0])
         return Response(png, media_type="image/png",
                         headers={PROVIDER_HEADER: "api4ai", "Cache-Control": "no-store"})
 
     @app.post("/api/v1/uploads")
     async def upload(request: Request) -> JSONResponse:
-        guard(request)
+        await guard(request)
         data, fmt, fields = await _read_image(request, "file")
         path = clean_object_path(fields.get("path", ""))
-        base_url = str(request.base_url)
-        url = await storage.put(path, data, FORMATS[fmt][0], base_url)
+        url = await storage.put(path, data, FORMATS[fmt][0])
         return JSONResponse({"url": url, "path": path, "storage": storage.kind}, status_code=201)
 
     @app.api_route("/api/v1/uploads/{path:path}", methods=["GET", "HEAD"])
@@ -162,10 +178,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.mount("/", SiteFiles(directory=str(settings.static_dir), html=True), name="static")
 
     # Added innermost first: metrics see everything, including 413 and CORS answers.
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(BodyLimits, max_bytes=settings.max_body_bytes, idle_timeout=settings.idle_timeout,
+                       body_timeout=settings.body_timeout)
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_credentials=False,
                            allow_methods=["GET", "POST"], allow_headers=["Authorization", "Content-Type"],
                            expose_headers=["Retry-After", PROVIDER_HEADER], max_age=600)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
+    app.add_middleware(SecurityHeaders)  # outermost: also on 413, CORS and error answers
     return app

@@ -1,24 +1,41 @@
-"""Load limits: the request body cap (ASGI middleware) and a per-client rate limiter.
+"""Load limits: the request body cap (ASGI middleware) and the per-client rate limiter.
 
-Both are per process. Behind a load balancer each instance enforces its own
-limit; see docs/server.md for sharing one.
+The rate limiter is the `limits` library's moving window: in memory by
+default (per process), or in Redis when PIXELPRESS_RATE_LIMIT_STORAGE names
+one, so every instance shares one limit (docs/server.md).
 """
 
 from __future__ import annotations
 
+import ipaddress
 import json
+import logging
 import math
 import time
-from dataclasses import dataclass
-from threading import Lock
+from collections import OrderedDict
 
+import anyio
+from limits import RateLimitItemPerMinute, RateLimitItemPerSecond
+from limits.aio.storage import MemoryStorage, RedisStorage
+from limits.aio.strategies import MovingWindowRateLimiter
+from limits.errors import StorageError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .errors import error_body
 
+log = logging.getLogger("pixelpress_server.limits")
+
 
 class BodyTooLarge(Exception):
     """Raised from `receive` once the streamed body passes the cap."""
+
+
+class BodyTimeout(Exception):
+    """Raised from `receive` when the body stalls or takes too long in all."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
 
 
 def _too_large_message(cap: int) -> bytes:
@@ -26,28 +43,36 @@ def _too_large_message(cap: int) -> bytes:
     return json.dumps(body).encode()
 
 
-class BodySizeLimit:
-    """Rejects bodies over `max_bytes` with 413.
+class BodyLimits:
+    """Caps the request body at `max_bytes` (413) and bounds how long it may take to arrive (408).
 
     A declared Content-Length over the cap is refused before any byte is read.
     Chunked bodies (no Content-Length) are counted as they stream in, so a
-    client cannot make the server buffer more than the cap.
+    client cannot make the server buffer more than the cap. While the body is
+    incomplete, each wait for more of it is limited to `idle_timeout` seconds
+    of silence and all of it to `body_timeout` seconds from the request head,
+    so a body trickled a byte at a time is cut off.
     """
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, idle_timeout: float = 15.0, body_timeout: float = 120.0) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.idle_timeout = idle_timeout
+        self.body_timeout = body_timeout
 
-    async def _reject(self, send: Send) -> None:
-        payload = _too_large_message(self.max_bytes)
+    @staticmethod
+    async def _answer(send: Send, status: int, payload: bytes) -> None:
         await send({
             "type": "http.response.start",
-            "status": 413,
+            "status": status,
             # The client may still be sending; closing tells it to stop.
             "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode()),
                         (b"connection", b"close")],
         })
         await send({"type": "http.response.body", "body": payload})
+
+    async def _reject(self, send: Send) -> None:
+        await self._answer(send, 413, _too_large_message(self.max_bytes))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -66,14 +91,31 @@ class BodySizeLimit:
 
         received = 0
         started = False
+        body_done = False
+        deadline = anyio.current_time() + self.body_timeout
 
         async def counting_receive() -> Message:
-            nonlocal received
-            message = await receive()
+            nonlocal received, body_done
+            if body_done:  # later receives only wait for a disconnect while answering: no deadline
+                return await receive()
+            left = deadline - anyio.current_time()
+            if left <= 0:
+                raise BodyTimeout(f"the request body did not arrive within {self.body_timeout:g} s")
+            wait = min(self.idle_timeout, left)
+            with anyio.move_on_after(wait) as scope_:
+                message = await receive()
+            if scope_.cancelled_caught:
+                if wait < self.idle_timeout:
+                    raise BodyTimeout(f"the request body did not arrive within {self.body_timeout:g} s")
+                raise BodyTimeout(f"the request body stalled for {self.idle_timeout:g} s")
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
                     raise BodyTooLarge()
+                if not message.get("more_body", False):
+                    body_done = True
+            else:
+                body_done = True
             return message
 
         async def tracking_send(message: Message) -> None:
@@ -87,59 +129,114 @@ class BodySizeLimit:
         except BodyTooLarge:
             if not started:
                 await self._reject(tracking_send)
+        except BodyTimeout as exc:
+            log.info("%s %s: %s", scope.get("method"), scope.get("path"), exc.message)
+            if not started:
+                await self._answer(tracking_send, 408, json.dumps(error_body("request_timeout", exc.message)).encode())
 
 
-@dataclass
-class _Bucket:
-    tokens: float
-    stamp: float
+BodySizeLimit = BodyLimits  # the old name
+
+
+def ip_identity(host: str) -> str:
+    """The rate limiter's name for a client address; an IPv6 client is its /64 (one host's usual share)."""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return "ip:" + host[:64]
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped:
+            return f"ip:{address.ipv4_mapped}"
+        return f"ip:{ipaddress.ip_network(f'{address}/64', strict=False)}"
+    return f"ip:{address}"
+
+
+def _redis_uri(url: str) -> str:
+    return url if url.startswith("async+") else "async+" + url
 
 
 class RateLimiter:
-    """Token bucket per client: `per_minute` requests, refilled continuously.
+    """`per_minute` requests in any moving 60 s window, per identity (`limits`' moving window).
 
-    A bucket refills fully after a minute idle, so idle buckets carry no state
-    worth keeping and are pruned when the table grows.
+    Memory stays bounded without forgetting a client that is out of requests:
+    at most `max_clients` identities are tracked; when the table is full, an
+    identity whose window has passed goes first, then the least recently seen
+    one that still has requests left. Only when every tracked identity is out
+    of requests do newcomers share one `overflow` bucket, so a flood of fresh
+    identities can never reset anyone's limit.
+
+    With Redis, a storage outage falls back to this process's memory (logged),
+    so the limit weakens to per-process instead of failing every request.
     """
 
-    MAX_CLIENTS = 10_000
+    OVERFLOW = "overflow"
 
-    def __init__(self, per_minute: int, clock=time.monotonic) -> None:
-        self.capacity = float(per_minute)
-        self.rate = per_minute / 60.0
-        self.clock = clock
-        self._buckets: dict[str, _Bucket] = {}
-        self._lock = Lock()  # uvicorn runs one event loop, but the limiter stays correct if shared by threads
+    def __init__(self, per_minute: int, storage_url: str = "", max_clients: int = 10_000,
+                 window_seconds: int = 60) -> None:
+        self.window = window_seconds
+        if per_minute <= 0:
+            self.item = None
+        elif window_seconds == 60:
+            self.item = RateLimitItemPerMinute(per_minute)
+        else:  # shorter windows for tests
+            self.item = RateLimitItemPerSecond(per_minute, window_seconds)
+        self.max_clients = max_clients
+        self.shared = bool(storage_url)
+        memory = MemoryStorage()
+        self.fallback = MovingWindowRateLimiter(memory)
+        if storage_url:
+            storage = RedisStorage(_redis_uri(storage_url), implementation="redispy", wrap_exceptions=True,
+                                   key_prefix="pixelpress", socket_connect_timeout=1.0, socket_timeout=1.0)
+            self.limiter = MovingWindowRateLimiter(storage)
+        else:
+            self.limiter = self.fallback
+        self._seen: OrderedDict[str, tuple[float, float]] = OrderedDict()  # identity -> (last seen, exhausted until)
+        self._outage_logged = 0.0
 
     @property
     def enabled(self) -> bool:
-        return self.capacity > 0
+        return self.item is not None
 
-    def hit(self, client: str) -> int:
-        """Take one token; 0 if allowed, else the seconds to wait before retrying."""
-        if not self.enabled:
+    async def _admit(self, identity: str, now: float) -> str:
+        seen = self._seen
+        if identity in seen or len(seen) < self.max_clients:
+            return identity
+        while seen:  # oldest first: windows that have passed hold nothing worth keeping
+            oldest, (last, _) = next(iter(seen.items()))
+            if now - last < self.window:
+                break
+            del seen[oldest]
+        if len(seen) < self.max_clients:
+            return identity
+        for victim, (_, exhausted_until) in seen.items():
+            if exhausted_until <= now:
+                del seen[victim]
+                if not self.shared:  # Redis keys expire on their own and are shared with other instances
+                    await self.fallback.clear(self.item, victim)
+                return identity
+        return self.OVERFLOW
+
+    async def _hit(self, limiter: MovingWindowRateLimiter, identity: str) -> tuple[bool, float, int]:
+        allowed = await limiter.hit(self.item, identity)
+        stats = await limiter.get_window_stats(self.item, identity)
+        return allowed, stats.reset_time, stats.remaining
+
+    async def hit(self, client: str) -> int:
+        """Count one request; 0 if allowed, else the seconds to wait before retrying."""
+        if self.item is None:
             return 0
-        now = self.clock()
-        with self._lock:
-            bucket = self._buckets.get(client)
-            if bucket is None:
-                if len(self._buckets) >= self.MAX_CLIENTS:
-                    self._prune(now)
-                bucket = self._buckets[client] = _Bucket(self.capacity, now)
-            bucket.tokens = min(self.capacity, bucket.tokens + (now - bucket.stamp) * self.rate)
-            bucket.stamp = now
-            if bucket.tokens >= 1.0:
-                bucket.tokens -= 1.0
-                return 0
-            return max(1, math.ceil((1.0 - bucket.tokens) / self.rate))
-
-    def _prune(self, now: float) -> None:
-        full_after = self.capacity / self.rate
-        stale = [k for k, b in self._buckets.items() if now - b.stamp >= full_after]
-        for key in stale:
-            del self._buckets[key]
-        if len(self._buckets) >= self.MAX_CLIENTS:
-            # Under a flood of distinct clients, forget the oldest half rather than grow without bound.
-            oldest = sorted(self._buckets.items(), key=lambda kv: kv[1].stamp)[: len(self._buckets) // 2]
-            for key, _ in oldest:
-                del self._buckets[key]
+        now = time.time()
+        identity = await self._admit(client, now)
+        try:
+            allowed, reset, remaining = await self._hit(self.limiter, identity)
+        except StorageError as exc:
+            if now - self._outage_logged > 10:
+                self._outage_logged = now
+                log.warning("rate limit storage unavailable (%s); limiting per process until it is back",
+                            type(getattr(exc, "storage_error", exc)).__name__)
+            allowed, reset, remaining = await self._hit(self.fallback, identity)
+        self._seen[identity] = (now, reset if (not allowed or remaining <= 0) else 0.0)
+        self._seen.move_to_end(identity)
+        if allowed:
+            return 0
+        return max(1, math.ceil(reset - now))

@@ -46,6 +46,15 @@ class Metrics:
         return generate_latest(self.registry)
 
 
+# Any other method (clients can send invented ones) shares one label, so /metrics stays bounded.
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
+def method_label(scope: Scope) -> str:
+    method = scope.get("method", "")
+    return method if method in KNOWN_METHODS else "other"
+
+
 def route_label(scope: Scope) -> str:
     # Label by route template, never by raw path, so label cardinality stays bounded.
     route = scope.get("route")
@@ -80,6 +89,6 @@ class MetricsMiddleware:
             await self.app(scope, receive, send_wrapper)
         finally:
             route = route_label(scope)
-            method = scope["method"]
+            method = method_label(scope)
             self.metrics.requests.labels(method, route, str(status)).inc()
             self.metrics.duration.labels(method, route).observe(time.perf_counter() - start)

@@ -47,18 +47,57 @@ class Settings(BaseSettings):
     # Local uploads when Supabase is not configured
     upload_dir: Path = Path("./uploads")
 
+    # The server's own public origin (and URL prefix of local uploads), e.g. https://studio.example.
+    # Empty: same-origin checks use the request's Host, and local upload URLs are root-relative.
+    public_url: str = ""
+
     # Clients and load
     client_keys: Annotated[list[SecretStr], NoDecode] = []
     cors_origins: Annotated[list[str], NoDecode] = []
     max_body_bytes: int = Field(25 * MB, ge=1024)
     rate_limit_per_minute: int = Field(60, ge=0)  # 0 disables the limiter
+    rate_limit_storage: str = ""  # redis://host:port/db shares one limit across instances; empty: memory
+    rate_limit_max_clients: int = Field(10_000, ge=10)  # identities tracked per process
+    # Slow and huge clients (enforced by `pixelpress-server`'s HTTP protocol and the app)
+    max_connections: int = Field(1000, ge=1)  # open connections per process; more are closed at once
+    max_header_bytes: int = Field(32 * 1024, ge=1024)  # request line + headers
+    header_timeout: float = Field(10.0, gt=0)  # seconds for a whole request head (also a new idle socket)
+    idle_timeout: float = Field(15.0, gt=0)  # seconds of silence while a request body streams in
+    body_timeout: float = Field(120.0, gt=0)  # seconds for a whole request body
+    keep_alive_timeout: float = Field(5.0, gt=0)  # idle seconds between requests on one connection
+    # Trust X-Forwarded-For / X-Forwarded-Proto only when set, and only from these proxy addresses.
+    proxy_headers: bool = False
+    forwarded_allow_ips: str = "127.0.0.1"
     upstream_timeout: float = Field(30.0, gt=0)
     upstream_retry_backoff: float = Field(0.5, ge=0)
+    upstream_max_answer_bytes: int = Field(64 * MB, ge=1024)  # API4.ai answers are base64 PNGs
+    max_concurrent_removals: int = Field(32, ge=1)  # per process; more are 503 busy at once
 
     # Static site served at / (set by `pixelpress-server --static DIR`)
     static_dir: Path | None = None
 
     _split = field_validator("client_keys", "cors_origins", mode="before")(_split_list)
+
+    @field_validator("rate_limit_storage")
+    @classmethod
+    def _storage_url(cls, value: str) -> str:
+        value = value.strip()
+        if value in ("", "memory", "memory://"):
+            return ""
+        scheme = value.split("://", 1)[0].removeprefix("async+")
+        if scheme not in ("redis", "rediss", "redis+unix"):
+            raise ValueError("PIXELPRESS_RATE_LIMIT_STORAGE must be empty (memory) or a redis:// URL")
+        return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if value:
+            parts = urlsplit(value)
+            if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+                raise ValueError("PIXELPRESS_PUBLIC_URL must be an http(s) URL like https://studio.example")
+        return value
 
     @field_validator("static_dir", mode="before")
     @classmethod

@@ -1,11 +1,21 @@
-"""The static site at `/` on the same origin (so the page reaches `/api` without CORS)."""
+"""The static site at `/` on the same origin (so the page reaches `/api` without CORS).
+
+Only a built site belongs here: a path with any segment starting with `.`
+(`/.env`, `/.git/config`) is never served, and a folder that could hold the
+server's own secrets (the working folder, an ancestor of it, a folder with a
+`.env`, or one holding the upload folder) is refused at start-up.
+"""
 
 from __future__ import annotations
 
 import os
+import re
+from pathlib import Path
 
+from starlette.exceptions import HTTPException
 from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
+from starlette.types import Scope
 
 # Python's mimetypes table varies by platform and misses some of these;
 # a wrong type breaks WebAssembly streaming compilation and module workers.
@@ -22,16 +32,56 @@ MIME = {
     ".svg": "image/svg+xml",
 }
 
-# The page, scripts and manifest must revalidate so a redeploy is seen at once;
-# everything else (wheels, wasm, images) may be cached for a while.
-REVALIDATE = {".html", ".js", ".mjs", ".css", ".json", ".webmanifest"}
+# A file may be cached for good only when its name changes with its content (a hash in the
+# name, e.g. app.3f9a1c2e.js or model-5e2b...onnx). Everything else, including the engine wheel
+# whose name stays the same across builds, revalidates (a cheap 304 when unchanged).
+HASHED = re.compile(r"(?:^|[.\-_+])[0-9a-f]{8,}(?:[.\-_+]|$)", re.I)
+IMMUTABLE = "public, max-age=31536000, immutable"
+
+
+def _hidden(path: str) -> bool:
+    return any(part.startswith(".") for part in path.replace("\\", "/").split("/") if part not in ("", "."))
+
+
+def unsafe_static_root(directory: Path, *, upload_dir: Path | None = None, cwd: Path | None = None) -> str | None:
+    """Why `directory` must not be served at `/`, or None when it may be."""
+    root = Path(directory).resolve()
+    here = Path(cwd or os.getcwd()).resolve()
+    if here == root or here.is_relative_to(root):
+        return (f"{root} is the working folder or holds it; the server reads its settings (.env) from there. "
+                "Serve the built site instead, e.g. --static dist")
+    if (root / ".env").exists():
+        return f"{root} holds a .env file (server settings and keys); serve a folder with only the built site"
+    if upload_dir is not None:
+        uploads = Path(upload_dir).resolve()
+        if uploads == root or uploads.is_relative_to(root):
+            return (f"the upload folder {uploads} is inside {root}; uploads would be served as site files "
+                    "(by their names, not as images). Put PIXELPRESS_UPLOAD_DIR outside the site")
+    return None
 
 
 class SiteFiles(StaticFiles):
+    async def get_response(self, path: str, scope: Scope) -> Response:
+        # Checked on the path as sent (before `..` is folded away) and as normalised.
+        if _hidden(scope.get("path", "")) or _hidden(path):
+            raise HTTPException(status_code=404)
+        return await super().get_response(path, scope)
+
+    def lookup_path(self, path: str) -> tuple[str, os.stat_result | None]:
+        full_path, stat_result = super().lookup_path(path)
+        if full_path:
+            # A symlink inside the site may still point at a dotfile inside it.
+            for directory in self.all_directories:
+                real = os.path.realpath(directory)
+                if os.path.commonpath([full_path, real]) == real and _hidden(os.path.relpath(full_path, real)):
+                    return "", None
+        return full_path, stat_result
+
     def file_response(self, full_path, stat_result, scope, status_code: int = 200) -> Response:
         response = super().file_response(full_path, stat_result, scope, status_code)
         ext = os.path.splitext(str(full_path))[1].lower()
         if ext in MIME:
             response.headers["content-type"] = MIME[ext]
-        response.headers["cache-control"] = "no-cache" if ext in REVALIDATE else "public, max-age=3600"
+        name = os.path.basename(str(full_path))
+        response.headers["cache-control"] = IMMUTABLE if HASHED.search(name) else "no-cache"
         return response

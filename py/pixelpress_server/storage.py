@@ -6,6 +6,7 @@ sniffed MIME type, and return the URL a browser can load the object from.
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import tempfile
@@ -32,19 +33,20 @@ class SupabaseStorage:
         self.base = settings.supabase_url.rstrip("/") + "/storage/v1"
         self.bucket = quote(settings.supabase_bucket, safe="")
         # Uploads are not retried: a lost answer to a successful write would turn into a spurious conflict.
-        self.upstream = Upstream("supabase", metrics, settings.upstream_retry_backoff)
+        self.upstream = Upstream("supabase", metrics, settings.upstream_retry_backoff, client,
+                                 settings.upstream_timeout, 1024 * 1024)  # storage answers are small JSON
 
     def _headers(self) -> dict[str, str]:
         key = self.settings.supabase_key.get_secret_value()
         return {"Authorization": f"Bearer {key}", "apikey": key}
 
-    async def put(self, path: str, data: bytes, mime: str, base_url: str) -> str:
+    async def put(self, path: str, data: bytes, mime: str) -> str:
         key = quote(path, safe="/")
         timeout = self.settings.upstream_timeout
 
-        async def upload() -> httpx.Response:
-            return await self.client.post(
-                f"{self.base}/object/{self.bucket}/{key}", content=data,
+        def upload() -> httpx.Request:
+            return self.client.build_request(
+                "POST", f"{self.base}/object/{self.bucket}/{key}", content=data,
                 headers={**self._headers(), "Content-Type": mime, "x-upsert": "false"}, timeout=timeout,
             )
 
@@ -53,9 +55,9 @@ class SupabaseStorage:
         if self.settings.supabase_url_mode == "public":
             return f"{self.base}/object/public/{self.bucket}/{key}"
 
-        async def sign() -> httpx.Response:
-            return await self.client.post(
-                f"{self.base}/object/sign/{self.bucket}/{key}",
+        def sign() -> httpx.Request:
+            return self.client.build_request(
+                "POST", f"{self.base}/object/sign/{self.bucket}/{key}",
                 json={"expiresIn": self.settings.supabase_signed_ttl}, headers=self._headers(), timeout=timeout,
             )
 
@@ -63,7 +65,7 @@ class SupabaseStorage:
         self._check(response, "sign")
         try:
             signed = response.json()["signedURL"]
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, RecursionError):
             signed = None
         if not isinstance(signed, str) or not signed.startswith("/"):
             raise self.upstream.failed("sign", "malformed", 502, "upstream_malformed",
@@ -73,14 +75,15 @@ class SupabaseStorage:
 
     def _check(self, response: httpx.Response, operation: str) -> None:
         status = response.status_code
-        if status < 400:
+        if 200 <= status < 300:
             return
+        # Redirects are not followed (no SSRF), so a 3xx means nothing was stored or signed.
         duplicate = status == 409
         if status == 400:
             # Older Storage versions report a duplicate as HTTP 400 with statusCode "409" in the body.
             try:
                 duplicate = str(response.json().get("statusCode")) == "409"
-            except (ValueError, AttributeError):
+            except (ValueError, AttributeError, RecursionError):
                 pass
         if duplicate:
             raise self.upstream.failed(operation, "conflict", 409, "already_exists",
@@ -88,6 +91,10 @@ class SupabaseStorage:
         log.warning("supabase %s answered HTTP %d", operation, status)
         raise self.upstream.failed(operation, f"http_{status}", 502, "upstream_error",
                                    f"storage service answered HTTP {status}")
+
+
+def _conflict(message: str = "an object already exists at this path; choose another path") -> ApiError:
+    return ApiError(409, "already_exists", message)
 
 
 class LocalStorage:
@@ -98,6 +105,8 @@ class LocalStorage:
 
     def __init__(self, settings: Settings) -> None:
         self.root = Path(settings.upload_dir).resolve()
+        # Never the request's Host: a client could make the answer point anywhere.
+        self.public_url = settings.public_url
 
     def resolve(self, path: str) -> Path:
         """The file for a validated object path; refuses anything that lands outside the root (symlinks)."""
@@ -106,22 +115,46 @@ class LocalStorage:
             raise ApiError(400, "invalid_path", "object path leaves the upload folder")
         return target
 
-    async def put(self, path: str, data: bytes, mime: str, base_url: str) -> str:
+    def url(self, path: str) -> str:
+        """Absolute under PIXELPRESS_PUBLIC_URL when set, else root-relative (browsers resolve it)."""
+        return self.public_url + self.ROUTE + quote(path, safe="/")
+
+    async def put(self, path: str, data: bytes, mime: str) -> str:
         # Disk writes of up to the body cap would stall the event loop.
         await anyio.to_thread.run_sync(self._write, self.resolve(path), data)
-        return base_url.rstrip("/") + self.ROUTE + quote(path, safe="/")
+        return self.url(path)
 
     @staticmethod
     def _write(target: Path, data: bytes) -> None:
-        if target.exists():
-            raise ApiError(409, "already_exists", "an object already exists at this path; choose another path")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        # Write then rename, so a concurrent reader never sees half a file.
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+        except (FileExistsError, NotADirectoryError):
+            raise _conflict("an object already exists where this path needs a folder; choose another path") from None
+        # Write a temporary file, then hard-link it into place: the link is atomic and fails if
+        # anything (file or folder) holds the name, so of racing uploads exactly one wins,
+        # nothing is overwritten, and no reader ever sees half a file.
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".upload-")
         try:
             with os.fdopen(fd, "wb") as fh:
                 fh.write(data)
-            os.replace(tmp, target)
-        except BaseException:
+            try:
+                os.link(tmp, target, follow_symlinks=False)
+            except (FileExistsError, IsADirectoryError):
+                raise _conflict() from None
+            except NotADirectoryError:
+                raise _conflict("an object already exists where this path needs a folder; choose another path") from None
+            except OSError as exc:
+                if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV, errno.EMLINK):
+                    raise
+                _write_exclusive(target, data)  # a file system without hard links
+        finally:
             Path(tmp).unlink(missing_ok=True)
-            raise
+
+
+def _write_exclusive(target: Path, data: bytes) -> None:
+    try:
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    except (FileExistsError, IsADirectoryError):
+        raise _conflict() from None
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)

@@ -16,7 +16,7 @@ import secrets
 import uuid
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 from PIL import Image, ImageDraw
 
 
@@ -34,7 +34,7 @@ def cutout_png(data: bytes) -> bytes:
 
 
 class FakeApi4ai:
-    MODES = ("ok", "error500", "flaky", "slow", "malformed", "failure", "no_image")
+    MODES = ("ok", "error500", "flaky", "slow", "malformed", "failure", "no_image", "trickle", "nested", "echo_key")
 
     def __init__(self, key: str = "api4ai-test-key", header: str = "x-api-key", delay: float = 1.0) -> None:
         self.key = key
@@ -80,6 +80,20 @@ class FakeApi4ai:
                 await asyncio.sleep(self.delay)
             if mode == "malformed":
                 return Response("<html>gateway hiccup</html>", media_type="application/json")
+            if mode == "trickle":  # a byte at a time: every read is quick, the answer never ends in time
+                async def drip():
+                    for _ in range(int(self.delay * 10)):
+                        yield b" "
+                        await asyncio.sleep(0.1)
+                    yield b"{}"
+                return StreamingResponse(drip(), media_type="application/json")
+            if mode == "nested":
+                return Response('{"results": ' + "[" * 100_000 + "]" * 100_000 + "}", media_type="application/json")
+            if mode == "echo_key":  # a partner that quotes the key back in its message
+                message = (f"Invalid key {request.headers.get('x-api-key')} for this plan "
+                           "(request sk_live_4f9a8b7c6d5e4f3a2b1c0d9e)")
+                return JSONResponse({"results": [{"status": {"code": "failure", "message": message},
+                                                  "name": "image", "entities": []}]})
             if mode == "failure":
                 return JSONResponse({"results": [{"status": {"code": "failure", "message": "Image is broken."},
                                                   "name": "image", "entities": []}]})
@@ -132,6 +146,8 @@ class FakeSupabase:
         async def sign(bucket: str, path: str, request: Request) -> Response:
             if not self._authorised(request):
                 return self._error(403, "Unauthorized", "invalid signature", 400)
+            if self.mode == "redirect_sign":
+                return Response(status_code=301, headers={"Location": "https://moved.example/sign"})
             body = await request.json()
             if not isinstance(body.get("expiresIn"), int):
                 return self._error(400, "invalid_request", "expiresIn is required")
@@ -168,6 +184,8 @@ class FakeSupabase:
                 return self._error(404, "Bucket not found", "Bucket not found", 400)
             if self.mode == "error500":
                 return self._error(500, "internal", "database unavailable")
+            if self.mode == "redirect":  # e.g. a project moved behind a proxy: nothing is stored
+                return Response(status_code=302, headers={"Location": "https://moved.example/storage"})
             key = f"{bucket}/{path}"
             # Older Storage versions answer a duplicate with HTTP 400 and statusCode "409".
             if key in self.objects and request.headers.get("x-upsert") != "true":

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
+import os
 import select
 import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
 
+import httpx
 from PIL import Image
 from prometheus_client.parser import text_string_to_metric_families
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def decode(data: bytes) -> Image.Image:
@@ -62,3 +71,42 @@ def raw_request(base_url: str, head: bytes, chunks: list[bytes] = (), timeout: f
 
 def status_of(answer: bytes) -> int:
     return int(answer.split(b" ", 2)[1])
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def console_server(cwd, *args: str, env: dict[str, str] | None = None, start_timeout: float = 20):
+    """Run `pixelpress-server` (the console command users run) in a subprocess; yield (base URL, process)."""
+    port = free_port()
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("PIXELPRESS_")}
+    environ["PYTHONPATH"] = str(ROOT / "py")
+    environ.update(env or {})
+    log = open(Path(cwd) / f"server-{port}.log", "w+b")
+    proc = subprocess.Popen([sys.executable, "-m", "pixelpress_server", "--port", str(port), "--no-access-log", *args],
+                            cwd=cwd, env=environ, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + start_timeout
+        while True:
+            try:
+                httpx.get(base + "/health", timeout=1)
+                break
+            except httpx.TransportError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    log.seek(0)
+                    raise RuntimeError("pixelpress-server did not start:\n" + log.read().decode(errors="replace")) from None
+                time.sleep(0.1)
+        yield base, proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(10)
+        log.close()

@@ -108,3 +108,13 @@ def test_upload_rejects_non_images_and_empty_files(make_server, partners, supaba
     r = upload(client, base, b"", "empty.png")
     assert r.status_code == 400 and r.json()["error"]["code"] == "empty_body"
     assert supabase_fake.uploads == []
+
+
+@pytest.mark.parametrize("mode, url_mode", [("redirect", "public"), ("redirect_sign", "signed")])
+def test_a_storage_redirect_is_a_failure_not_a_url(make_server, partners, supabase_fake, client, png, mode, url_mode):
+    supabase_fake.mode = mode
+    base, _ = make_server(**partners, supabase_url_mode=url_mode)
+    r = upload(client, base, png, "moved.png")
+    assert r.status_code == 502, r.text
+    assert r.json()["error"]["code"] == "upstream_error"
+    assert "url" not in r.json()
