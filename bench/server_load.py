@@ -1,10 +1,14 @@
 """Bounded loopback load run of the thin server; stops by itself.
 
-Starts the API4.ai fake and `python -m pixelpress_server` as subprocesses on
-127.0.0.1, then sends 2,000 GET /health at concurrency 20 (two client
-processes x 10 keep-alive connections) and 200 background removals at
-concurrency 10 (httpx async). Prints throughput, p50/p95 latency,
-errors, and the server's peak RSS (VmHWM), with the goal alongside.
+Starts two `python -m pixelpress_server` instances, each with its own API4.ai
+fake, as subprocesses on 127.0.0.1. The first: 200 background removals at
+concurrency 10 against an answering fake. The second, the hostile mix, all at
+once: 2,000 GET /health at
+concurrency 50 (two client processes x 25 keep-alive connections) and 100
+local uploads at concurrency 5, while 20 removals hang on a fake partner that
+never answers in time (each is re-sent as soon as the server gives up on it).
+Prints throughput, p50/p95 latency and errors per kind, and the server's peak
+RSS (VmHWM), with the goal alongside: zero errors and /health p95 < 50 ms.
 
     .venv/bin/python bench/server_load.py
 """
@@ -30,9 +34,11 @@ sys.path[:0] = [str(ROOT / "py"), str(ROOT / "tests")]
 
 from samples import photo_bytes  # noqa: E402
 
-HEALTH_N, HEALTH_C = 2000, 20
+HEALTH_N, HEALTH_C = 2000, 50
 REMOVE_N, REMOVE_C = 200, 10
-CLIENT_PROCS = 2  # load-generator processes for /health (20 = 2 x 10 connections)
+UPLOAD_N, UPLOAD_C = 100, 5
+HANGING = 20  # removals kept waiting on a partner that does not answer
+CLIENT_PROCS = 2  # load-generator processes for /health (50 = 2 x 25 connections)
 HEALTH_P95_GOAL_MS = 50.0
 DEADLINE_S = 300  # the whole run, so a hang cannot keep it going
 KEY = "bench-api4ai-key"
@@ -141,42 +147,85 @@ async def removals(base: str, photo: bytes) -> dict:
     return await asyncio.wait_for(run(base, REMOVE_N, REMOVE_C, remove), DEADLINE_S)
 
 
-def load(base: str, photo: bytes) -> tuple[dict, dict]:
+async def while_hanging(base: str, photo: bytes, done) -> tuple[dict, int]:
+    """Uploads timed while HANGING removals wait on the silent partner, until `done()` says the health run ended.
+
+    Returns the uploads' run and how many hanging removals the server ended (with its own timeout answer).
+    """
+    ended = 0
+
+    async def hang(client: httpx.AsyncClient) -> None:
+        nonlocal ended
+        while not done():
+            try:
+                await client.post("/api/v1/remove-background", files={"image": ("p.jpg", photo, "image/jpeg")})
+            except httpx.HTTPError:
+                pass
+            ended += 1
+
+    async def upload(client: httpx.AsyncClient) -> bool:
+        r = await client.post("/api/v1/uploads", files={"file": ("x.jpg", photo, "image/jpeg")},
+                              data={"path": f"bench/{time.monotonic_ns()}.jpg"})
+        return r.status_code == 201
+
+    async with httpx.AsyncClient(base_url=base, timeout=60, limits=httpx.Limits(max_connections=HANGING)) as c:
+        hanging = [asyncio.create_task(hang(c)) for _ in range(HANGING)]
+        await asyncio.sleep(0.5)  # the removals are waiting before the rest starts
+        uploads = await run(base, UPLOAD_N, UPLOAD_C, upload)
+        while not done():
+            await asyncio.sleep(0.1)
+        for t in hanging:
+            t.cancel()
+    return uploads, ended
+
+
+def load(base: str, hanging_base: str, photo: bytes) -> tuple[dict, dict, dict, int]:
+    remove_result = summarise([asyncio.run(removals(base, photo))])
     # httpx costs the client about 5x what /health costs the server, so the
     # /health load comes from CLIENT_PROCS processes; one would saturate its
     # core and its own queueing would be reported as server latency.
     with multiprocessing.get_context("fork").Pool(CLIENT_PROCS) as pool:
-        per = [(base, HEALTH_N // CLIENT_PROCS, HEALTH_C // CLIENT_PROCS)] * CLIENT_PROCS
-        health_result = summarise(pool.starmap(health_shard, per))
-    return health_result, summarise([asyncio.run(removals(base, photo))])
+        per = [(hanging_base, HEALTH_N // CLIENT_PROCS, HEALTH_C // CLIENT_PROCS)] * CLIENT_PROCS
+        pending = pool.starmap_async(health_shard, per)
+        uploads, ended = asyncio.run(asyncio.wait_for(while_hanging(hanging_base, photo, pending.ready), DEADLINE_S))
+        health_result = summarise(pending.get(DEADLINE_S))
+    return health_result, remove_result, summarise([uploads]), ended
+
+
+def start(env: dict, tmp: str, mode: str, procs: list) -> tuple[str, subprocess.Popen]:
+    """A fake API4.ai in `mode` and a server using it; returns the server's base URL and process."""
+    fake_port, server_port = free_port(), free_port()
+    env = {**env, "PIXELPRESS_API4AI_URL": f"http://127.0.0.1:{fake_port}",
+           "PIXELPRESS_UPLOAD_DIR": str(Path(tmp) / f"uploads-{mode}")}
+    fake = subprocess.Popen([sys.executable, str(ROOT / "tests/server/partner_fakes.py"), "api4ai",
+                             "--port", str(fake_port), "--key", KEY, "--mode", mode, "--delay", "120"],
+                            env=env, cwd=tmp)
+    procs.append(fake)
+    server = subprocess.Popen([sys.executable, "-m", "pixelpress_server", "--port", str(server_port),
+                               "--no-access-log", "--log-level", "error"], env=env, cwd=tmp)
+    procs.append(server)
+    base = f"http://127.0.0.1:{server_port}"
+    wait_ready(f"http://127.0.0.1:{fake_port}/docs", fake)
+    wait_ready(base + "/health", server)
+    return base, server
 
 
 def main() -> int:
     photo = photo_bytes("astronaut.png", fmt="JPEG", quality=85)
-    fake_port, server_port = free_port(), free_port()
     procs: list[subprocess.Popen] = []
     with tempfile.TemporaryDirectory() as tmp:
         env = {k: v for k, v in os.environ.items() if not k.startswith("PIXELPRESS_")}
         env.update({
             "PYTHONPATH": os.pathsep.join([str(ROOT / "py"), str(ROOT / "tests")]),
-            "PIXELPRESS_API4AI_URL": f"http://127.0.0.1:{fake_port}",
             "PIXELPRESS_API4AI_KEY": KEY,
             "PIXELPRESS_RATE_LIMIT_PER_MINUTE": "0",  # one client IP here; the limiter would be the bottleneck
-            "PIXELPRESS_UPLOAD_DIR": str(Path(tmp) / "uploads"),
         })
         try:
-            fake = subprocess.Popen([sys.executable, str(ROOT / "tests/server/partner_fakes.py"), "api4ai",
-                                     "--port", str(fake_port), "--key", KEY], env=env, cwd=tmp)
-            procs.append(fake)
-            server = subprocess.Popen([sys.executable, "-m", "pixelpress_server", "--port", str(server_port),
-                                       "--no-access-log", "--log-level", "warning"], env=env, cwd=tmp)
-            procs.append(server)
-            base = f"http://127.0.0.1:{server_port}"
-            wait_ready(f"http://127.0.0.1:{fake_port}/docs", fake)
-            wait_ready(base + "/health", server)
-            health, remove = load(base, photo)
+            base, _ = start(env, tmp, "ok", procs)
+            hanging_base, server = start(env, tmp, "slow", procs)
+            health, remove, uploads, ended = load(base, hanging_base, photo)
             rss = peak_rss_mb(server.pid)
-            server_side = server_means(httpx.get(base + "/metrics").text)
+            server_side = server_means(httpx.get(hanging_base + "/metrics").text)
         finally:
             for proc in procs:
                 proc.terminate()
@@ -186,17 +235,19 @@ def main() -> int:
                 except subprocess.TimeoutExpired:
                     proc.kill()
 
-    print(f"pixelpress-server load on loopback ({os.cpu_count()} cores shared by clients, server and fake)")
-    report("GET /health", health)
+    print(f"pixelpress-server load on loopback ({os.cpu_count()} cores shared by clients, servers and fakes)")
     report("POST remove-background", remove)
+    print(f"then, while {HANGING} removals hang on a silent partner ({ended} ended by the server's deadline):")
+    report("GET /health", health)
+    report("POST uploads", uploads)
     print("mean time inside the server (its own histogram): "
           f"/health {server_side.get('/health', float('nan')):.2f} ms, "
-          f"remove-background {server_side.get('/api/v1/remove-background', float('nan')):.1f} ms")
-    print(f"server peak RSS (VmHWM) {rss:.1f} MB")
-    ok = health["errors"] == 0 and remove["errors"] == 0 and health["p95"] < HEALTH_P95_GOAL_MS
+          f"uploads {server_side.get('/api/v1/uploads', float('nan')):.1f} ms")
+    print(f"peak RSS (VmHWM) of the server under the hostile mix {rss:.1f} MB")
+    errors = health["errors"] + remove["errors"] + uploads["errors"]
+    ok = errors == 0 and health["p95"] < HEALTH_P95_GOAL_MS
     print(f"goal: zero errors, /health p95 < {HEALTH_P95_GOAL_MS:.0f} ms -> "
-          f"{'met' if ok else 'NOT met'} (errors {health['errors'] + remove['errors']}, "
-          f"/health p95 {health['p95']:.1f} ms)")
+          f"{'met' if ok else 'NOT met'} (errors {errors}, /health p95 {health['p95']:.1f} ms)")
     return 0 if ok else 1
 
 

@@ -203,10 +203,14 @@ def main() -> None:
     parser.add_argument("which", choices=["api4ai", "supabase"])
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--key", default=None)
+    parser.add_argument("--mode", default="ok", help="api4ai: one of FakeApi4ai.MODES (e.g. slow, to hang)")
+    parser.add_argument("--delay", type=float, default=1.0, help="api4ai: seconds a slow or trickled answer takes")
     args = parser.parse_args()
-    fake = FakeApi4ai() if args.which == "api4ai" else FakeSupabase()
+    fake = FakeApi4ai(delay=args.delay) if args.which == "api4ai" else FakeSupabase()
     if args.key:
         fake.key = args.key
+    if args.which == "api4ai":
+        fake.mode = args.mode
     uvicorn.run(fake.app, host="127.0.0.1", port=args.port, log_level="warning", access_log=False)
 
 
