@@ -83,6 +83,7 @@ def require(spec: OpSpec) -> None:
     if missing:
         raise dependency_error(spec.label, missing)
 
+
 # Working memory an op may need for one image, checked against
 # `work_bytes_per_pixel` x the header's pixel count before anything is decoded
 # (decode.Limits.check_work). In the worker, wasm memory never shrinks and
