@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import contextlib
 import io
 import os
@@ -17,6 +19,16 @@ from PIL import Image
 from prometheus_client.parser import text_string_to_metric_families
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+def run_coroutine(coro):
+    """`asyncio.run(coro)` on a thread of its own.
+
+    In the whole suite the browser tests' Playwright keeps an event loop running
+    on the main thread, where `asyncio.run` refuses to start another.
+    """
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
 
 
 def decode(data: bytes) -> Image.Image:

@@ -8,7 +8,7 @@ import pytest
 from conftest import CLIENT_KEY
 from pixelpress_server.limits import RateLimiter
 from samples import photo_bytes
-from server_helpers import raw_request, status_of
+from server_helpers import raw_request, run_coroutine, status_of
 
 URL = "/api/v1/remove-background"
 CAP = 64 * 1024
@@ -107,7 +107,7 @@ def test_limiter_refills_over_time():
         assert await limiter.hit("c") == 0
         assert await RateLimiter(per_minute=0).hit("c") == 0  # disabled
 
-    asyncio.run(scenario())
+    run_coroutine(scenario())
 
 
 def test_limiter_table_stays_bounded_and_keeps_exhausted_clients():
@@ -119,4 +119,4 @@ def test_limiter_table_stays_bounded_and_keeps_exhausted_clients():
         assert len(limiter._seen) <= 100
         assert await limiter.hit("ip:victim") >= 1, "a flood of identities must not reset an exhausted one"
 
-    asyncio.run(scenario())
+    run_coroutine(scenario())

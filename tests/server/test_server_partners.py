@@ -10,7 +10,7 @@ import time
 import httpx
 import pytest
 from conftest import API4AI_KEY, CLIENT_KEY
-from server_helpers import metric
+from server_helpers import metric, run_coroutine
 
 URL = "/api/v1/remove-background"
 
@@ -50,7 +50,7 @@ def test_hanging_removals_neither_starve_uploads_nor_pile_up(make_server, partne
             await asyncio.gather(*removals, return_exceptions=True)
             return upload, upload_s, health, busy
 
-    upload, upload_s, health, busy = asyncio.run(scenario())
+    upload, upload_s, health, busy = run_coroutine(scenario())
     assert upload.status_code == 201, upload.text
     assert upload_s < 5, f"an upload waited {upload_s:.1f} s behind hanging removals"
     assert health.status_code == 200
