@@ -394,6 +394,7 @@ def test_web_sizes_chosen_widths(page):
     start(page, "web-sizes")
     wait_rows(page, "web-sizes", rows_before + 1, timeout=90_000)
     assert "2 widths: 400, 800 px" in row(page, "web-sizes", "moto.jpg").inner_text()
+    widths.fill("320, 640, 960, 1280, 1920")  # the next tests start from the defaults
 
 
 def test_dark_theme_screenshot(page):
