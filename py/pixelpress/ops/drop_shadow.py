@@ -105,9 +105,9 @@ def floor_shadow_array(rgba: np.ndarray, blur_radius: int = 15, opacity: int = 5
     # column's gap is how far its lowest solid pixel sits above the ground line; the shadow there
     # fades with the gap and spreads with it, so a tyre, whose gap grows like d^2 / 2R from the
     # point it stands on, leaves a soft lens that is darkest and thinnest at the contact point.
-    solid_rows = np.where(a[y0:y1, x0:x1] > 0.5, np.arange(bh)[:, None], -1)
-    lowest = solid_rows.max(0).astype(np.float32)
-    gap = np.where(lowest >= 0, (bh - 1) - lowest, np.inf)
+    solid = a[y0:y1, x0:x1] > 0.5
+    # rows from the bottom to each column's lowest solid pixel; a bool plane, not an int64 one per pixel
+    gap = np.where(solid.any(0), np.argmax(solid[::-1], axis=0), np.inf).astype(np.float32)
     g0 = max(1.0, bh * 0.0075)
     strength = np.exp(-gap / g0)
     spread = max(1.0, bh * 0.006) + 0.5 * np.where(np.isfinite(gap), gap, 0.0)
