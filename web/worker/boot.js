@@ -1,6 +1,8 @@
 // Boot in named phases, run in order and each timed: the ready message's
 // timings are keyed by phase name (plus the total), and a failure in any
-// phase is the worker's one fatal message.
+// phase is the worker's one fatal message. Each phase and step is also a
+// User Timing measure named `pixelpress:<name>`, which devtools shows and
+// bench/page_load.py reads to say where a start's time went.
 
 import { engineOf } from './engine.js';
 import { BOOT_FILES, RUNTIME_URL, startInterpreter } from './interpreter.js';
@@ -15,7 +17,9 @@ const ENGINE_PACKAGES = ['pixelpress', 'pillow'];
 const PHASES = {
   // The manifest, then the interpreter, restored or started.
   async boot(state) {
+    const t = performance.now();
     state.manifest = await readManifest();
+    performance.measure('pixelpress:manifest', { start: t });
     countPhase('runtime', runtimeBytes(state.manifest, BOOT_FILES));
     const { py, interpreter, restoredFrom } = await startInterpreter(state.manifest);
     Object.assign(state, { py, interpreter, restoredFrom });
@@ -42,12 +46,14 @@ export async function boot() {
     for (const [name, phase] of Object.entries(PHASES)) {
       const t = performance.now();
       await phase(state);
-      timings[name] = performance.now() - t;
+      timings[name] = performance.measure(`pixelpress:${name}`, { start: t }).duration;
     }
     timings.total = performance.now() - t0;
     postMessage(ready({ versions: state.versions, interpreter: state.interpreter, timings }));
     // Jobs already wait on the boot, so this costs a waiting job nothing it would not pay anyway.
+    const t = performance.now();
     state.engine.warmUp();
+    performance.measure('pixelpress:warm-up', { start: t });
     return { engine: state.engine, loadPackages: state.loadPackages };
   } catch (e) {
     // A restored interpreter that cannot finish booting must not be restored again.

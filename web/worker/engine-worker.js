@@ -25,14 +25,17 @@ async function run({ engine, loadPackages }, { id, op, options, data }) {
   } catch (e) {
     return fail(id, { code: 'runtime_unavailable', message: `Could not load ${packages.join(', ')}: ${e.message}` });
   }
+  performance.measure(`pixelpress:packages-for-${op}`, { start: started });
   const onProgress = (fields) => postMessage(opProgress(id, fields));
   let res;
+  const called = performance.now();
   try {
     res = await engine.call({ op, input: new Uint8Array(data), options, onProgress, infer });
   } catch (e) {
     // Only a fault of the interpreter itself reaches here; report it and let the pool replace us.
     return fail(id, { code: 'internal_error', message: String(e?.message ?? e) });
   }
+  performance.measure(`pixelpress:call-${op}`, { start: called });
   const got = engine.answerOf(res);
   if (!got.ok) return fail(id, got.error);
   const { outputs, meta, transfer } = got;

@@ -68,6 +68,7 @@ async function restore(options, found) {
 }
 
 function snapshot(py, key) {
+  const t = performance.now();
   try {
     importAll(py, SNAPSHOT_IMPORTS);
     // Taken before any package or user file: the image holds only the bare interpreter.
@@ -75,6 +76,7 @@ function snapshot(py, key) {
   } catch (e) {
     console.warn('no interpreter snapshot this time:', e); // the engine works without one
   }
+  performance.measure('pixelpress:snapshot', { start: t });
 }
 
 // {py, interpreter: 'restored'|'started', restoredFrom: snapshot key or null}
@@ -85,7 +87,9 @@ export async function startInterpreter(manifest) {
   const found = key && await readSnapshot(key);
   if (found) {
     try {
+      const t = performance.now();
       current = await restore(options, found);
+      performance.measure('pixelpress:restore', { start: t });
       return { py: current, interpreter: 'restored', restoredFrom: key };
     } catch (e) {
       console.warn('interpreter snapshot rejected, starting afresh:', e);
@@ -93,7 +97,9 @@ export async function startInterpreter(manifest) {
       countPhase('runtime', runtimeBytes(manifest, BOOT_FILES));
     }
   }
+  const t = performance.now();
   const py = await loadPyodide({ ...options, _makeSnapshot: Boolean(key) });
+  performance.measure('pixelpress:start', { start: t });
   if (key) snapshot(py, key);
   current = py;
   return { py, interpreter: 'started', restoredFrom: null };
