@@ -22,6 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "py")]
 
 import composites  # noqa: E402
+import icc_profiles  # noqa: E402
 import logos  # noqa: E402
 import samples  # noqa: E402
 from browser_harness import BrowserEngine, launch, serve_dist  # noqa: E402
@@ -42,7 +43,13 @@ def cases() -> list[tuple[str, str, bytes, dict]]:
     cutout = samples.encode(samples.cutout("chelsea.png"), "PNG")
     logo = logos.noisy_jpeg(logos.shield(600, background=logos.OFF_WHITE))
     bike = samples.encode(samples.image("motorcycle_left.png").convert("RGB").resize((4000, 2700)), "JPEG", quality=90)
+    big = samples.large_photo(4000, 3000, "coffee.png").convert("RGB")
+    p3 = icc_profiles.DISPLAY_P3
     return [
+        ("convert 12 MP JPEG, untagged", "convert", samples.encode(big, "JPEG", quality=90), {}),
+        # A phone's photo: Display P3, converted to sRGB on the way (pixelpress.icc)
+        ("convert 12 MP JPEG, Display P3", "convert",
+         samples.encode(icc_profiles.in_profile(big, p3), "JPEG", quality=90, icc_profile=p3), {}),
         ("oil_paint 1600x1200", "oil_paint", photo, {}),
         ("oil_paint 12 MP (full-size export)", "oil_paint",
          samples.encode(samples.large_photo(4000, 3000, "coffee.png"), "JPEG", quality=90), {}),

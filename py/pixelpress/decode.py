@@ -19,7 +19,7 @@ from itertools import accumulate
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from . import codec, pillow_plugins  # noqa: F401  (pillow_plugins registers exactly the formats below)
+from . import codec, icc, pillow_plugins  # noqa: F401  (pillow_plugins registers exactly the formats below)
 from .errors import CorruptImage, DecompressionBomb, EmptyInput, TooLarge, UnsupportedFormat
 
 
@@ -88,6 +88,8 @@ class Decoded:
     icc_profile: bytes | None = None
     warnings: list[str] = field(default_factory=list)
     codec: str = codec.PILLOW  # who decoded the pixels: "pillow", or the provider's name ("browser")
+    profile: str | None = None  # the embedded colour profile's name
+    colour: str = icc.SRGB  # what was done about it: icc.SRGB, CONVERTED, KEPT or UNMANAGED
 
 
 def fit_size(width: int, height: int, max_width: int | None, max_height: int | None) -> tuple[int, int]:
@@ -131,6 +133,7 @@ def open_image(
     *,
     fit: tuple[int | None, int | None] | None = None,
     codecs: codec.Codecs | None = None,
+    keep_profile: bool = False,
 ) -> Decoded:
     """Decode `data` into an oriented image in one of the modes L, RGB or RGBA.
 
@@ -138,7 +141,8 @@ def open_image(
     scaling) when the result will be shrunk anyway; the caller still does the
     final high-quality resize. `codecs` may decode the pixels of a JPEG
     faster (see codec.py); the header, limits, orientation and metadata are
-    read here either way.
+    read here either way. Pixels with an embedded colour profile come out in
+    sRGB (icc.py), unless `keep_profile`: then as stored, the profile in `icc_profile`.
     """
     fmt = check_header(data, limits)
     out_warnings: list[str] = []
@@ -200,7 +204,7 @@ def open_image(
         what = "cut short" if "truncated" in str(exc) else "damaged"
         raise CorruptImage(f"The {fmt} file is {what} and its pixels cannot be decoded.") from exc
 
-    icc = im.info.get("icc_profile") or None
+    icc_bytes = im.info.get("icc_profile") or None
     if exif is not None and orientation != 1:
         try:
             im = ImageOps.exif_transpose(im)
@@ -216,11 +220,14 @@ def open_image(
         exif_bytes = None
 
     image = _normalise_mode(im, out_warnings, fmt=fmt, grey_bits=grey_bits)
+    image, profile, managed, trouble = icc.to_srgb(image, icc_bytes, keep=keep_profile)
+    if trouble:
+        out_warnings.append(trouble)
     # Metadata travels in Decoded (exif, icc_profile) only. Left on the image,
     # Pillow's writers would copy it into the output (the PNG writer takes the
     # ICC profile, the JPEG writer the comment) even when it was stripped.
     image.info = {}
-    return Decoded(image, fmt, ow, oh, exif_bytes, icc, out_warnings, decoded_by)
+    return Decoded(image, fmt, ow, oh, exif_bytes, icc_bytes, out_warnings, decoded_by, profile, managed)
 
 
 # ------------------------------------------------------------ header dimensions

@@ -12,7 +12,7 @@ import io
 
 from PIL import Image, ImageFile
 
-from . import codec, pillow_plugins  # noqa: F401  (pillow_plugins registers the output formats)
+from . import codec, icc, pillow_plugins  # noqa: F401  (pillow_plugins registers the output formats)
 from .errors import TooLarge
 
 MIME = {"jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
@@ -29,17 +29,17 @@ _NAMES = {"jpeg": "JPEG", "webp": "WebP", "png": "PNG"}
 JPEG_MAX_EXIF = 65_533
 
 
-def valid_icc(icc: bytes | None, warnings: list[str]) -> bytes | None:
-    """`icc` if it is an ICC profile by its own header (size field, 'acsp' signature), else None with a warning.
+def valid_icc(profile: bytes | None, warnings: list[str]) -> bytes | None:
+    """`profile` if it is an ICC profile by its own header (size field, 'acsp' signature), else None with a warning.
 
     A kept profile that is garbage (zeros, a fuzzed length) would only make
     the output fail in the next reader; a real one always passes.
     """
-    if not icc:
+    if not profile:
         return None
-    if len(icc) >= 132 and icc[36:40] == b"acsp" and int.from_bytes(icc[:4], "big") == len(icc):
-        return icc
-    warnings.append("The ICC profile is malformed, so it was dropped; colours are kept as stored.")
+    if len(profile) >= 132 and profile[36:40] == b"acsp" and int.from_bytes(profile[:4], "big") == len(profile):
+        return profile
+    warnings.append(icc.MALFORMED)
     return None
 
 

@@ -149,15 +149,16 @@ class Job:
         self.warnings += decoded.warnings
         self.codec["decode"] = decoded.codec
         self.input = {"input_format": decoded.format.lower(), "input_width": decoded.width,
-                      "input_height": decoded.height, "input_bytes": len(self.data)}
+                      "input_height": decoded.height, "input_bytes": len(self.data),
+                      "input_profile": decoded.profile, "colour": decoded.colour}
         return decoded
 
-    def open(self, *, fit: tuple[int | None, int | None] | None = None) -> Decoded:
-        """Decode the input (a Pillow image), timed as "decode"."""
+    def open(self, *, fit: tuple[int | None, int | None] | None = None, keep_profile: bool = False) -> Decoded:
+        """Decode the input (a Pillow image, in sRGB unless `keep_profile`), timed as "decode"."""
         from .decode import open_image
 
         with self.span("decode"):
-            return self.note(open_image(self.data, self.limits, fit=fit, codecs=self.codecs))
+            return self.note(open_image(self.data, self.limits, fit=fit, codecs=self.codecs, keep_profile=keep_profile))
 
     def open_rgba(self, *, fit: tuple[int | None, int | None] | None = None) -> tuple[Decoded, np.ndarray, bool]:
         """Decode the input as (decoded, HxWx4 uint8 RGBA, had_transparency); see imaging.decode_rgba."""

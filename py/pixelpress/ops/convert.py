@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from PIL import Image
 
+from .. import icc
 from ..decode import fit_size
 from ..encode import exif_that_fits, flatten, has_alpha, valid_icc
 from ..errors import InvalidOption
@@ -26,7 +27,10 @@ class ConvertOptions:
     flatten: bool = flag(False, "Flatten transparency even when the target keeps alpha (PNG, WebP).")
     max_width: int | None = integer(None, 1, 20000, "Fit inside this width; never upscales.", optional=True)
     max_height: int | None = integer(None, 1, 20000, "Fit inside this height; never upscales.", optional=True)
-    keep_metadata: bool = flag(False, "Keep EXIF and ICC profile (stripped by default for privacy).")
+    keep_metadata: bool = flag(False, "Keep EXIF, and an sRGB profile as it came (stripped by default for privacy).")
+    colour_profile: str = choice("srgb", ("srgb", "keep"), "srgb: a photo with another colour profile (Display P3, "
+                                 "Adobe RGB) is converted to sRGB, the web's default, so it looks the same everywhere; "
+                                 "keep: its pixels and profile are kept unchanged.")
     max_kb: int | None = integer(None, 1, 100_000, "At most this many kB: the highest quality up to `quality` "
                                  "that fits is searched for (JPEG and lossy WebP).", optional=True)
 
@@ -44,7 +48,7 @@ SPEC = OpSpec("convert", ConvertOptions, PILLOW, label="Conversion", work_bytes_
 def convert(job: Job) -> Result:
     opts = job.opts
     fit = (opts.max_width, opts.max_height) if (opts.max_width or opts.max_height) else None
-    src = job.open(fit=fit)
+    src = job.open(fit=fit, keep_profile=opts.colour_profile == "keep")
     im = src.image
 
     if fit is not None:
@@ -58,13 +62,13 @@ def convert(job: Job) -> Result:
             im = flatten(im, parse_colour(opts.background, "background"))
 
     exif = exif_that_fits(opts.format, src.exif, job.warnings) if opts.keep_metadata else None
-    icc = valid_icc(src.icc_profile, job.warnings) if opts.keep_metadata else None
-    if src.icc_profile and not opts.keep_metadata:
-        job.warnings.append("ICC profile dropped (metadata stripped); colours are kept as stored.")
+    # A kept profile travels with its pixels; a converted one no longer describes them (untagged is sRGB).
+    keeps_icc = src.colour == icc.KEPT or (src.colour == icc.SRGB and opts.keep_metadata)
+    profile = valid_icc(src.icc_profile, job.warnings) if keeps_icc else None
 
     def encode(quality: int) -> bytes:
         return job.encode(im, opts.format, quality=quality, progressive=opts.progressive, lossless=opts.lossless,
-                          method=opts.webp_method, compress_level=opts.compress_level, exif=exif, icc_profile=icc)
+                          method=opts.webp_method, compress_level=opts.compress_level, exif=exif, icc_profile=profile)
 
     lossy = opts.format == "jpeg" or (opts.format == "webp" and not opts.lossless)
     quality, out = opts.quality, encode(opts.quality)

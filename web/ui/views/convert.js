@@ -42,10 +42,14 @@ export default {
       help: 'Fills transparent areas (JPEG has no transparency).', when: (v) => v.format === 'jpeg' }),
     opt('keep_metadata', { label: 'Keep metadata', type: 'checkbox',
       help: 'Keeps camera data and location. Off by default for privacy.' }),
+    opt('colour_profile', { label: 'Colours', type: 'select',
+      options: [['srgb', 'Convert to sRGB · looks the same everywhere'], ['keep', 'Keep the photo’s own profile']],
+      help: 'Phone and camera photos in Display P3 or Adobe RGB are converted so no browser shows them washed out.' }),
   ],
   toOptions(v) {
     const o = { format: v.format, quality: v.quality, progressive: Boolean(v.progressive), lossless: Boolean(v.lossless),
-      compress_level: v.compress_level, background: v.background, keep_metadata: Boolean(v.keep_metadata) };
+      compress_level: v.compress_level, background: v.background, keep_metadata: Boolean(v.keep_metadata),
+      colour_profile: v.colour_profile };
     for (const k of ['max_width', 'max_height']) if (v[k] !== null && v[k] !== '' && v[k] !== undefined) o[k] = v[k];
     const lossy = v.format !== 'png' && !(v.format === 'webp' && v.lossless);
     if (lossy && v.max_kb !== null && v.max_kb !== '' && v.max_kb !== undefined) o.max_kb = v.max_kb;
@@ -64,6 +68,7 @@ export default {
     const change = pct === null ? '' : ` · ${pct >= 0 ? `${pct}% smaller` : `${-pct}% larger`}`;
     const target = m.target_kb === undefined ? ''
       : ` · ${m.target_met ? `under ${m.target_kb} kB at quality ${m.quality}` : `${m.target_kb} kB not reached`}`;
-    return `${m.width}×${m.height} ${FORMAT_LABEL[m.format] ?? m.format}${change}${target}`;
+    const colour = m.colour === 'converted' ? ` · ${m.input_profile} → sRGB` : '';
+    return `${m.width}×${m.height} ${FORMAT_LABEL[m.format] ?? m.format}${change}${target}${colour}`;
   },
 };
