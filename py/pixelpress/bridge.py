@@ -112,6 +112,12 @@ class JsCodecs:
         out = self._run_sync(self.js.encode(pixels, width, height, layout, mime, quality))
         return out.to_bytes() if out is not None else None
 
+    def transcode(self, data: bytes, width: int, height: int, mime: str, quality: float):
+        if not self.usable:
+            return None
+        out = self._run_sync(self.js.transcode(data, width, height, mime, quality))
+        return out.to_bytes() if out is not None else None
+
 
 def run(op: str, data, options_json: str = "{}", progress=None, codecs=None) -> dict:
     """Run `op` and return {"ok": True, "outputs": [...], "meta": json} or {"ok": False, "error": {...}}.

@@ -33,6 +33,8 @@ from typing import Protocol
 
 from PIL import Image
 
+from . import icc
+
 PILLOW = "pillow"
 # Chromium's canvas encodes WebP with libwebp at effort ("method") 3; at that
 # effort its bytes equal native Pillow's, at any other they differ (SSIM
@@ -50,6 +52,9 @@ class Codecs(Protocol):
 
     def encode(self, pixels: bytes, width: int, height: int, layout: str, mime: str, quality: float) -> bytes | None:
         """Opaque pixels (`layout` "RGBX": the 4th byte is ignored) as `mime` at `quality` (0-1), or None."""
+
+    def transcode(self, data: bytes, width: int, height: int, mime: str, quality: float) -> bytes | None:
+        """A JPEG's pixels as stored (no orientation, no colour conversion) encoded as `mime`, or None."""
 
 
 # ------------------------------------------------------------------ decoding
@@ -80,6 +85,56 @@ def _jpeg_complete(data: bytes) -> bool:
     return sos > 0 and data.find(b"\xff\xd9", sos) > 0
 
 
+# ------------------------------------------------------------------ transcoding
+
+def transcode(codecs: Codecs | None, head, fmt: str, *, quality: int, progressive: bool, lossless: bool,
+              method: int) -> bytes | None:
+    """A JPEG re-encoded by the provider without its pixels entering Python, when the engine would change none.
+
+    The caller has decided that nothing happens to the pixels (no resize, no
+    metadata kept); this adds what else that needs: one upright (orientation 1,
+    EXIF read cleanly) YCbCr frame, complete, untagged or sRGB (so no colour
+    conversion), and an output the provider writes as Pillow would. The
+    browser then decodes, draws and encodes in one go, as a page alone would:
+    its decode gives the same pixels as the JPEG decode above and its encoder
+    the same bytes, so only the copies in and out of Python are saved.
+    `head` is decode.Header.
+    """
+    im = head.image
+    if (codecs is None or head.format != "JPEG" or im.mode != "RGB" or getattr(im, "n_frames", 1) != 1
+            or head.orientation != 1 or head.warnings or not _jpeg_complete(head.data)):
+        return None
+    profile = im.info.get("icc_profile")
+    if profile and not getattr(icc.read_profile(profile), "is_srgb", False):
+        return None
+    mime = _browser_mime(fmt, progressive=progressive, lossless=lossless, method=method)
+    if mime is None:
+        return None
+    try:
+        out = codecs.transcode(head.data, *im.size, mime, quality / 100)
+    except Exception:  # noqa: BLE001 - any failure of the provider: Pillow decodes and encodes
+        return None
+    return _as_pillow_writes(out, mime) if out else None
+
+
+def _browser_mime(fmt: str, *, progressive: bool, lossless: bool, method: int) -> str | None:
+    """The provider's output type when its encoder writes `fmt` as Pillow does with these settings, else None."""
+    if fmt == "jpeg" and not progressive:
+        return "image/jpeg"
+    if fmt == "webp" and not lossless and method == BROWSER_WEBP_METHOD:
+        return "image/webp"
+    return None
+
+
+def _as_pillow_writes(data: bytes, mime: str) -> bytes | None:
+    """The browser's file without the sRGB profile it embeds: Pillow, stripping metadata, writes none."""
+    if mime == "image/jpeg":
+        return _jpeg_without_icc(data)
+    chunks = _chunks(data)
+    vp8 = chunks.get(b"VP8 ") if chunks else None
+    return _riff([(b"VP8 ", vp8)]) if vp8 is not None else None
+
+
 # ------------------------------------------------------------------ encoding
 
 def encode(codecs: Codecs | None, im: Image.Image, fmt: str, *, quality: int, progressive: bool, lossless: bool,
@@ -87,11 +142,12 @@ def encode(codecs: Codecs | None, im: Image.Image, fmt: str, *, quality: int, pr
     """`im` encoded by the provider when its encoder meets the contract, else None (Pillow encodes)."""
     if codecs is None or exif or icc_profile:
         return None
+    mime = _browser_mime(fmt, progressive=progressive, lossless=lossless, method=method)
     try:
-        if fmt == "jpeg" and im.mode == "RGB" and not progressive:
-            out = codecs.encode(im.tobytes("raw", "RGBX"), *im.size, "RGBX", "image/jpeg", quality / 100)
-            return _jpeg_without_icc(out) if out else None
-        if fmt == "webp" and not lossless and method == BROWSER_WEBP_METHOD and im.mode in ("RGB", "RGBA"):
+        if mime == "image/jpeg" and im.mode == "RGB":
+            out = codecs.encode(im.tobytes("raw", "RGBX"), *im.size, "RGBX", mime, quality / 100)
+            return _as_pillow_writes(out, mime) if out else None
+        if mime == "image/webp" and im.mode in ("RGB", "RGBA"):
             return _webp(codecs, im, quality)
     except Exception:  # noqa: BLE001 - any failure of the provider: Pillow encodes
         return None
@@ -127,11 +183,10 @@ def _webp(codecs: Codecs, im: Image.Image, quality: int) -> bytes | None:
     if im.mode == "RGBA" and im.getchannel("A").getextrema() != (255, 255):
         return None
     w, h = im.size
-    chunks = _chunks(codecs.encode(im.tobytes("raw", "RGBX" if im.mode == "RGB" else "RGBA"), w, h, "RGBX",
-                                   "image/webp", quality / 100))
-    vp8 = chunks.get(b"VP8 ") if chunks else None
+    out = codecs.encode(im.tobytes("raw", "RGBX" if im.mode == "RGB" else "RGBA"), w, h, "RGBX", "image/webp",
+                        quality / 100)
     # The VP8 frame alone, as libwebp writes an opaque picture: without the sRGB profile the browser adds.
-    return _riff([(b"VP8 ", vp8)]) if vp8 is not None else None
+    return _as_pillow_writes(out, "image/webp") if out else None
 
 
 def _chunks(data: bytes | None) -> dict[bytes, bytes] | None:

@@ -127,23 +127,27 @@ def check_header(data: bytes, limits: Limits = DEFAULT_LIMITS) -> str:
     return fmt
 
 
-def open_image(
-    data: bytes,
-    limits: Limits = DEFAULT_LIMITS,
-    *,
-    fit: tuple[int | None, int | None] | None = None,
-    codecs: codec.Codecs | None = None,
-    keep_profile: bool = False,
-) -> Decoded:
-    """Decode `data` into an oriented image in one of the modes L, RGB or RGBA.
+@dataclass
+class Header:
+    """What a file says about itself, read and checked (size, pixel cap, memory) before any pixel is decoded."""
+    format: str  # Pillow name, e.g. "JPEG"
+    image: Image.Image  # opened by Pillow, pixels not yet loaded
+    data: bytes  # the bytes Pillow reads (a TIFF may be rewritten for this build's libtiff)
+    orientation: int  # EXIF orientation, 1 when none or unreadable
+    exif: Image.Exif | None
+    warnings: list[str]
 
-    `fit` (max width, max height) lets JPEG decode at a reduced scale (DCT
-    scaling) when the result will be shrunk anyway; the caller still does the
-    final high-quality resize. `codecs` may decode the pixels of a JPEG
-    faster (see codec.py); the header, limits, orientation and metadata are
-    read here either way. Pixels with an embedded colour profile come out in
-    sRGB (icc.py), unless `keep_profile`: then as stored, the profile in `icc_profile`.
-    """
+    @property
+    def width(self) -> int:  # after orientation
+        return self.image.size[1] if self.orientation in _SWAPS_AXES else self.image.size[0]
+
+    @property
+    def height(self) -> int:
+        return self.image.size[0] if self.orientation in _SWAPS_AXES else self.image.size[1]
+
+
+def read_header(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Header:
+    """The header checks of `open_image`, without decoding: a hostile file is refused here, cheaply."""
     fmt = check_header(data, limits)
     out_warnings: list[str] = []
     if fmt == "TIFF":
@@ -183,7 +187,31 @@ def open_image(
         exif, orientation, exif_trouble = None, 1, True
     if exif_trouble:
         out_warnings.append(_BAD_EXIF)
-    ow, oh = (h, w) if orientation in _SWAPS_AXES else (w, h)
+    return Header(fmt, im, data, orientation, exif, out_warnings)
+
+
+def open_image(
+    data: bytes,
+    limits: Limits = DEFAULT_LIMITS,
+    *,
+    fit: tuple[int | None, int | None] | None = None,
+    codecs: codec.Codecs | None = None,
+    keep_profile: bool = False,
+) -> Decoded:
+    """Decode `data` into an oriented image in one of the modes L, RGB or RGBA.
+
+    `fit` (max width, max height) lets JPEG decode at a reduced scale (DCT
+    scaling) when the result will be shrunk anyway; the caller still does the
+    final high-quality resize. `codecs` may decode the pixels of a JPEG
+    faster (see codec.py); the header, limits, orientation and metadata are
+    read here either way. Pixels with an embedded colour profile come out in
+    sRGB (icc.py), unless `keep_profile`: then as stored, the profile in `icc_profile`.
+    """
+    head = read_header(data, limits)
+    fmt, im, data, orientation, exif = head.format, head.image, head.data, head.orientation, head.exif
+    out_warnings = list(head.warnings)
+    w, h = im.size
+    ow, oh = head.width, head.height
 
     if fit is not None and fmt == "JPEG":
         tw, th = fit_size(ow, oh, *fit)

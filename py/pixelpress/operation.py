@@ -153,6 +153,38 @@ class Job:
                       "input_profile": decoded.profile, "colour": decoded.colour}
         return decoded
 
+    def transcode(self, fmt: str, *, fit: tuple[int | None, int | None] | None = None, **kwargs) -> tuple | None:
+        """The input re-encoded as `fmt` by the codec provider, its pixels untouched: (bytes, size), or None.
+
+        For an op that would change no pixel (codec.transcode says when the
+        provider can do it as Pillow would); the header is read and checked
+        as for `open`, and a hostile file is refused here the same way.
+        """
+        from .codec import transcode
+        from .decode import fit_size, read_header
+
+        if self.codecs is None:
+            return None
+        with self.span("decode"):
+            head = read_header(self.data, self.limits)
+        size = (head.width, head.height)
+        if fit is not None and fit_size(*size, *fit) != size:
+            return None
+        with self.span("transcode"):
+            out = transcode(self.codecs, head, fmt, **kwargs)
+        if out is None:  # declined (a PNG, a rotation, ...): the op's own steps are what it timed
+            self.timings.ms.pop("transcode", None)
+            return None
+        self.codec = {"decode": self.codecs.name, "encode": self.codecs.name}
+        self.input = {"input_format": head.format.lower(), "input_width": size[0], "input_height": size[1],
+                      "input_bytes": len(self.data), "input_profile": None, "colour": "srgb"}
+        profile = head.image.info.get("icc_profile")
+        if profile:
+            from .icc import read_profile
+
+            self.input["input_profile"] = read_profile(profile).name
+        return out, size
+
     def open(self, *, fit: tuple[int | None, int | None] | None = None, keep_profile: bool = False) -> Decoded:
         """Decode the input (a Pillow image, in sRGB unless `keep_profile`), timed as "decode"."""
         from .decode import open_image

@@ -10,6 +10,7 @@ import io
 
 import numpy as np
 import pytest
+import icc_profiles
 import samples
 from PIL import Image
 from pixelpress import codec
@@ -32,10 +33,21 @@ class PillowBehindTheInterface:
         im.draft(None, None)
         return im.convert("RGB")
 
+    def transcode(self, data, width, height, mime, quality):
+        self.asked.append(f"transcode {mime}")
+        im = Image.open(io.BytesIO(data))
+        assert im.size == (width, height)
+        pixels = im.convert("RGB")
+        pixels.info = {}  # a canvas keeps nothing of the source file
+        return self._encode(pixels, mime, quality)
+
     def encode(self, pixels, width, height, layout, mime, quality):
         self.asked.append(mime)
         assert layout == "RGBX" and len(pixels) == width * height * 4
-        im = Image.frombytes("RGB", (width, height), pixels, "raw", "RGBX")
+        return self._encode(Image.frombytes("RGB", (width, height), pixels, "raw", "RGBX"), mime, quality)
+
+    @staticmethod
+    def _encode(im, mime, quality):
         buf = io.BytesIO()
         if mime == "image/jpeg":  # as the browser does: with an sRGB profile the engine must cut out
             im.save(buf, "JPEG", quality=round(quality * 100), optimize=True, icc_profile=b"\0" * 200)
@@ -55,11 +67,43 @@ def test_natively_everything_is_pillow():
 
 
 @pytest.mark.parametrize("fmt", ["jpeg", "webp"])
-def test_jpeg_in_lossy_out_goes_to_the_provider_and_gives_pillows_result(fmt):
+def test_jpeg_in_lossy_out_unchanged_is_transcoded_by_the_provider_and_gives_pillows_result(fmt):
     r, asked = run(JPEG, {"format": fmt})
     assert r.meta["codec"] == {"decode": "fake", "encode": "fake"}
-    assert asked == ["decode", f"image/{fmt}"]
-    assert r.data == convert(JPEG, {"format": fmt}).data  # the profile the encoder adds is cut out
+    assert asked == [f"transcode image/{fmt}"]  # the pixels never came into Python
+    native = convert(JPEG, {"format": fmt})
+    assert r.data == native.data  # the profile the encoder adds is cut out
+    assert {k: v for k, v in r.meta.items() if k not in ("codec", "timings_ms")} == \
+        {k: v for k, v in native.meta.items() if k not in ("codec", "timings_ms")}
+
+
+P3_JPEG = samples.encode(icc_profiles.in_profile(Image.open(io.BytesIO(JPEG)).convert("RGB"), icc_profiles.DISPLAY_P3),
+                         "JPEG", quality=92, icc_profile=icc_profiles.DISPLAY_P3)
+
+
+def _oriented(n: int) -> bytes:
+    exif = Image.Exif()
+    exif[0x0112] = n
+    return samples.encode(Image.open(io.BytesIO(JPEG)), "JPEG", quality=92, exif=exif.tobytes())
+
+
+@pytest.mark.parametrize("data,opts,why", [
+    (JPEG, {"format": "jpeg", "max_width": 400}, "a resize"),
+    (JPEG, {"format": "jpeg", "max_kb": 30}, "a size target: several encodes of one decode"),
+    (JPEG, {"format": "jpeg", "keep_metadata": True}, "kept metadata"),
+    (_oriented(3), {"format": "jpeg"}, "an EXIF rotation the engine applies"),
+    (P3_JPEG, {"format": "jpeg"}, "a Display P3 profile the engine converts"),
+    (P3_JPEG, {"format": "jpeg", "colour_profile": "keep"}, "a profile to write"),
+])
+def test_what_the_provider_never_transcodes(data, opts, why):
+    r, asked = run(data, opts)
+    assert not any(a.startswith("transcode") for a in asked), why
+    assert r.data == convert(data, opts).data or r.meta["codec"]["encode"] == "fake", why
+
+
+def test_a_jpeg_that_does_not_need_a_resize_to_fit_is_transcoded():
+    r, asked = run(JPEG, {"format": "jpeg", "max_width": 2000})  # 640 px wide: fits already
+    assert asked == ["transcode image/jpeg"] and r.meta["width"] == 640
 
 
 def test_opaque_rgba_goes_to_the_provider_but_transparency_stays_pillow():
@@ -117,6 +161,9 @@ def test_a_failing_or_declining_provider_means_pillow():
 
         def encode(self, *a):
             return None
+
+        def transcode(self, *a):
+            raise RuntimeError("no canvas")
 
     r = convert(JPEG, {"format": "jpeg"}, codecs=Broken())
     assert r.meta["codec"] == {"decode": "pillow", "encode": "pillow"}

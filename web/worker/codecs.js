@@ -137,4 +137,29 @@ async function encode(pixels, width, height, layout, mime, quality) {
   return blob.type === mime ? new Uint8Array(await blob.arrayBuffer()) : null;
 }
 
-export const codecs = supported ? { decodeJpeg, encode } : null;
+// A JPEG decoded and encoded as `mime` at `quality` in one go, as a page alone would, for when the
+// engine changes no pixel: a bitmap drawn on a canvas. The bitmap decode gives libjpeg-turbo's pixels, as
+// decodeJpeg does; the stored profile is ignored ('none'): the engine sends only untagged or sRGB files.
+// Resolves null when the browser sees another size or cannot write `mime`: the engine then does the work.
+async function transcode(data, width, height, mime, quality) {
+  if (!supported) return null;
+  const src = data.getBuffer('u8');
+  let blob;
+  try {
+    blob = new Blob([src.data], { type: 'image/jpeg' }); // copies the bytes
+  } finally {
+    src.release();
+  }
+  const bitmap = await createImageBitmap(blob, { colorSpaceConversion: 'none' });
+  const canvas = new OffscreenCanvas(width, height);
+  try {
+    if (bitmap.width !== width || bitmap.height !== height) return null;
+    canvas.getContext('2d').drawImage(bitmap, 0, 0);
+  } finally {
+    bitmap.close();
+  }
+  const out = await canvas.convertToBlob({ type: mime, quality });
+  return out.type === mime ? new Uint8Array(await out.arrayBuffer()) : null;
+}
+
+export const codecs = supported ? { decodeJpeg, encode, transcode } : null;

@@ -48,6 +48,15 @@ SPEC = OpSpec("convert", ConvertOptions, PILLOW, label="Conversion", work_bytes_
 def convert(job: Job) -> Result:
     opts = job.opts
     fit = (opts.max_width, opts.max_height) if (opts.max_width or opts.max_height) else None
+    # Nothing to do to the pixels (no resize, no metadata to write, no size target): the browser may
+    # transcode the file whole, several times faster than bringing its pixels into Python and back.
+    if not opts.keep_metadata and opts.colour_profile == "srgb" and opts.max_kb is None:
+        done = job.transcode(opts.format, fit=fit, quality=opts.quality, progressive=opts.progressive,
+                             lossless=opts.lossless, method=opts.webp_method)
+        if done is not None:
+            out, size = done
+            return job.finish(out, opts.format, size, converted=True, mode="RGB", quality=opts.quality,
+                              metadata_kept=False)
     src = job.open(fit=fit, keep_profile=opts.colour_profile == "keep")
     im = src.image
 
