@@ -112,6 +112,23 @@ class JsCodecs:
         out = self._run_sync(self.js.encode(pixels, width, height, layout, mime, quality))
         return out.to_bytes() if out is not None else None
 
+    def decode_avif(self, data: bytes):
+        from PIL import Image
+
+        if not self.usable:
+            return None
+        got = self._run_sync(self.js.decodeAvif(data))
+        if got is None:
+            return None
+        image = Image.frombytes("RGBA", (got.width, got.height), got.pixels.to_bytes())
+        return image, int(got.orientation), int(got.frames)
+
+    def encode_avif(self, pixels: bytes, width: int, height: int, quality: int, speed: int):
+        if not self.usable:
+            return None
+        out = self._run_sync(self.js.encodeAvif(pixels, width, height, quality, speed))
+        return out.to_bytes() if out is not None else None
+
 
 def run(op: str, data, options_json: str = "{}", progress=None, codecs=None) -> dict:
     """Run `op` and return {"ok": True, "outputs": [...], "meta": json} or {"ok": False, "error": {...}}.
