@@ -114,11 +114,12 @@ class JsCodecs:
 
     def decode_avif(self, data: bytes):
         from PIL import Image
+        from pyodide.ffi import jsnull
 
         if not self.usable:
             return None
         got = self._run_sync(self.js.decodeAvif(data))
-        if got is None:
+        if got is None or got is jsnull:  # JS null: this browser has no AVIF decoder
             return None
         image = Image.frombytes("RGBA", (got.width, got.height), got.pixels.to_bytes())
         return image, int(got.orientation), int(got.frames)
