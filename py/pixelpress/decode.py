@@ -19,7 +19,7 @@ from itertools import accumulate
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from . import codec, icc, pillow_plugins  # noqa: F401  (pillow_plugins registers exactly the formats below)
+from . import avif, codec, icc, pillow_plugins  # pillow_plugins registers exactly the formats below
 from .errors import CorruptImage, DecompressionBomb, EmptyInput, TooLarge, UnsupportedFormat
 
 
@@ -57,7 +57,10 @@ FORMATS: dict[str, tuple[str, object]] = {
     "GIF": ("image/gif", lambda b: b[:6] in (b"GIF87a", b"GIF89a")),
     "BMP": ("image/bmp", lambda b: b[:2] == b"BM"),
     "TIFF": ("image/tiff", lambda b: b[:4] in (b"II*\x00", b"MM\x00*")),
+    "AVIF": ("image/avif", avif.is_avif),
 }
+# Enough of the file for every magic-byte test: AVIF's brands follow in its `ftyp` box.
+_HEAD = 64
 
 # Orientations 5-8 swap width and height.
 _SWAPS_AXES = {5, 6, 7, 8}
@@ -71,7 +74,7 @@ _BAD_EXIF = "EXIF metadata is malformed and was ignored."
 
 def sniff(data: bytes) -> str | None:
     """The Pillow format name of `data` by its magic bytes, or None."""
-    head = bytes(data[:16])
+    head = bytes(data[:_HEAD])
     for name, (_mime, test) in FORMATS.items():
         if test(head):
             return name
@@ -115,15 +118,17 @@ def check_header(data: bytes, limits: Limits = DEFAULT_LIMITS) -> str:
     fmt = sniff(data)
     if fmt is None:
         raise UnsupportedFormat(
-            "This is not a supported image. pixelpress reads JPEG, PNG, WebP, GIF, BMP and TIFF."
+            "This is not a supported image. pixelpress reads JPEG, PNG, WebP, AVIF, GIF, BMP and TIFF."
         )
     # Before any Pillow opener: the WebP opener allocates the whole canvas, and
     # the GIF and APNG openers allocate a disposal canvas, all from header claims.
     size = header_size(data, fmt)
-    if size is None and fmt == "WEBP":  # libwebp would not read it either
-        raise CorruptImage("The WEBP file is damaged: its header cannot be read.")
+    if size is None and fmt in ("WEBP", "AVIF"):  # libwebp and libavif would not read it either
+        raise CorruptImage(f"The {fmt} file is damaged: its header cannot be read.")
     if size is not None and size[0] * size[1] > limits.max_pixels:
         raise DecompressionBomb(_bomb_message(*size, limits))
+    if fmt == "AVIF" and not pillow_plugins.AVIF:
+        limits.check_work(*size)  # the browser decodes the whole picture at once, before open_image's check
     return fmt
 
 
@@ -146,14 +151,20 @@ class Header:
         return self.image.size[0] if self.orientation in _SWAPS_AXES else self.image.size[1]
 
 
-def read_header(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Header:
-    """The header checks of `open_image`, without decoding: a hostile file is refused here, cheaply."""
+def read_header(data: bytes, limits: Limits = DEFAULT_LIMITS, codecs: codec.Codecs | None = None) -> Header:
+    """The header checks of `open_image`, without decoding: a hostile file is refused here, cheaply.
+
+    (Except an AVIF where Pillow has no AVIF: the provider decodes it whole, so `image` is loaded.)
+    """
     fmt = check_header(data, limits)
     out_warnings: list[str] = []
     if fmt == "TIFF":
         data = _tiff_for_this_libtiff(data)
     try:
-        im, exif_trouble = _exif_quietly(fmt, _open_header, data, fmt)
+        if fmt == "AVIF" and not pillow_plugins.AVIF:
+            im, exif_trouble = _exif_quietly(fmt, codec.decode_avif, codecs, data)
+        else:
+            im, exif_trouble = _exif_quietly(fmt, _open_header, data, fmt)
     except _DAMAGED as exc:
         # Pillow parses a JPEG's EXIF while opening it (for the DPI); a broken
         # EXIF block must cost the metadata, never the picture.
@@ -175,7 +186,7 @@ def read_header(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Header:
 
     frames = getattr(im, "n_frames", 1)
     if frames > 1:
-        kind = "animated GIF" if fmt == "GIF" else f"{fmt} with {frames} pages" if fmt == "TIFF" else fmt
+        kind = f"animated {fmt}" if fmt in ("GIF", "AVIF") else f"{fmt} with {frames} pages" if fmt == "TIFF" else fmt
         out_warnings.append(f"Input is an {kind}; only the first frame was used." if kind.startswith("animated")
                             else f"Input is a {kind}; only the first frame was used.")
 
@@ -207,7 +218,7 @@ def open_image(
     read here either way. Pixels with an embedded colour profile come out in
     sRGB (icc.py), unless `keep_profile`: then as stored, the profile in `icc_profile`.
     """
-    head = read_header(data, limits)
+    head = read_header(data, limits, codecs)
     fmt, im, data, orientation, exif = head.format, head.image, head.data, head.orientation, head.exif
     out_warnings = list(head.warnings)
     w, h = im.size
@@ -219,7 +230,7 @@ def open_image(
             req = (th, tw) if orientation in _SWAPS_AXES else (tw, th)
             im.draft(im.mode if im.mode in ("L", "RGB") else None, req)
 
-    decoded_by = codec.PILLOW
+    decoded_by = codecs.name if fmt == "AVIF" and not pillow_plugins.AVIF else codec.PILLOW
     fast = codec.decode_jpeg(codecs, data, im) if fmt == "JPEG" and im.size == (w, h) else None
     if fast is not None:
         fast.info = im.info  # the EXIF and profile the header gave, for the orientation below
@@ -266,7 +277,7 @@ def open_image(
 # a disposal canvas, all from what the header claims. None means "cannot
 # tell": a GIF without a frame, or a PNG, JPEG, BMP or TIFF header the
 # reader cannot follow, which Pillow's opener then fails on or sizes without
-# allocating (its figure is checked again after opening); an unreadable WebP
+# allocating (its figure is checked again after opening); an unreadable WebP or AVIF
 # header is refused as damaged instead (see check_header).
 
 
@@ -389,7 +400,7 @@ def _tiff_size(data: bytes) -> tuple[int, int] | None:
 
 
 _SIZE_READERS = {"JPEG": _jpeg_size, "PNG": _png_size, "GIF": _gif_size, "BMP": _bmp_size,
-                 "WEBP": _webp_size, "TIFF": _tiff_size}
+                 "WEBP": _webp_size, "TIFF": _tiff_size, "AVIF": avif.header_size}
 
 
 # --------------------------------------------------------------- TIFF directory

@@ -1,4 +1,4 @@
-"""Encoders for the three output formats, and alpha flattening.
+"""Encoders for the output formats (JPEG, PNG, WebP, AVIF), and alpha flattening.
 
 Every encoder writes exactly the metadata it is handed and nothing else:
 Pillow's writers otherwise fall back to what the image still holds from its
@@ -12,17 +12,19 @@ import io
 
 from PIL import Image, ImageFile
 
-from . import codec, icc, pillow_plugins  # noqa: F401  (pillow_plugins registers the output formats)
-from .errors import TooLarge
+from . import codec, icc, pillow_plugins  # pillow_plugins registers the output formats; AVIF says if it can
+from .errors import TooLarge, UnsupportedFormat
 
-MIME = {"jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
+MIME = {"jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp", "avif": "image/avif"}
 
 # The longest side each format can store: libjpeg's JPEG_MAX_DIMENSION and
 # libwebp's WEBP_MAX_DIMENSION (PNG's 2^31 - 1 is far beyond the pixel cap).
 # Past them the libraries fail mid-encode with messages such as "encoding
-# error 5" or "broken data stream", so the size is checked up front.
-MAX_SIDE = {"jpeg": 65500, "webp": 16383, "png": 2**31 - 1}
-_NAMES = {"jpeg": "JPEG", "webp": "WebP", "png": "PNG"}
+# error 5" or "broken data stream", so the size is checked up front. AV1
+# itself allows 65,536, but libavif's readers (browsers, Pillow) refuse a
+# side over 32,768 by default: a longer AVIF is written and cannot be opened.
+MAX_SIDE = {"jpeg": 65500, "webp": 16383, "png": 2**31 - 1, "avif": 32768}
+_NAMES = {"jpeg": "JPEG", "webp": "WebP", "png": "PNG", "avif": "AVIF"}
 
 # A JPEG holds EXIF in one APP1 segment, at most 65,533 bytes; Pillow raises
 # a bare ValueError past it. (ICC profiles are split over several segments.)
@@ -57,7 +59,7 @@ def check_fits(fmt: str, width: int, height: int) -> None:
     limit = MAX_SIDE[fmt]
     if width <= limit and height <= limit:
         return
-    fits = [_NAMES[f] for f in ("png", "jpeg", "webp") if f != fmt and max(width, height) <= MAX_SIDE[f]]
+    fits = [_NAMES[f] for f in ("png", "jpeg", "avif", "webp") if f != fmt and max(width, height) <= MAX_SIDE[f]]
     raise TooLarge(
         f"The result is {width}x{height} pixels, but a {_NAMES[fmt]} image can be at most {limit:,} pixels "
         f"wide or tall. Save it as {' or '.join(fits)} instead, or make it smaller.")
@@ -123,10 +125,25 @@ def encode_webp(im: Image.Image, *, quality: int, lossless: bool = False, method
     return buf.getvalue()
 
 
+def encode_avif(im: Image.Image, *, quality: int, speed: int = codec.AVIF_SPEED,
+                exif: bytes | None = None, icc_profile: bytes | None = None) -> bytes:
+    """AVIF through Pillow's plugin (libavif with libaom), set up as the worker's encoder is (see codec.py)."""
+    check_fits("avif", *im.size)
+    if not pillow_plugins.AVIF:
+        raise UnsupportedFormat(codec.no_avif(reading=False))
+    if im.mode not in ("RGB", "RGBA"):
+        im = im.convert("RGBA" if has_alpha(im) else "RGB")
+    buf = io.BytesIO()
+    im.save(buf, "AVIF", quality=quality, speed=speed, subsampling=codec.AVIF_SUBSAMPLING, range="full",
+            autotiling=False, **_metadata_kwargs(exif, icc_profile))
+    return buf.getvalue()
+
+
 def encode(im, fmt: str, *, quality: int = 85, progressive: bool = False, lossless: bool = False,
            method: int = 3, compress_level: int = 6, background: tuple[int, int, int] = (255, 255, 255),
-           exif: bytes | None = None, icc_profile: bytes | None = None, codecs: codec.Codecs | None = None) -> bytes:
-    """The one encoder switch: a Pillow image or an HxWxC uint8 array as `fmt` ("jpeg", "png", "webp").
+           avif_speed: int = codec.AVIF_SPEED, exif: bytes | None = None, icc_profile: bytes | None = None,
+           codecs: codec.Codecs | None = None) -> bytes:
+    """The one encoder switch: a Pillow image or an HxWxC uint8 array as `fmt` ("jpeg", "png", "webp", "avif").
 
     JPEG has no transparency: an image with alpha is flattened onto `background`.
     WebP's default effort is 3, the browser encoder's: on the sample photos it
@@ -135,13 +152,13 @@ def encode(im, fmt: str, *, quality: int = 85, progressive: bool = False, lossle
     `codecs` may encode faster where its result meets the same contract (see codec.py).
     """
     return encode_by(im, fmt, quality=quality, progressive=progressive, lossless=lossless, method=method,
-                     compress_level=compress_level, background=background, exif=exif, icc_profile=icc_profile,
-                     codecs=codecs)[0]
+                     compress_level=compress_level, background=background, avif_speed=avif_speed, exif=exif,
+                     icc_profile=icc_profile, codecs=codecs)[0]
 
 
 def encode_by(im, fmt: str, *, quality: int = 85, progressive: bool = False, lossless: bool = False,
               method: int = 3, compress_level: int = 6, background: tuple[int, int, int] = (255, 255, 255),
-              exif: bytes | None = None, icc_profile: bytes | None = None,
+              avif_speed: int = codec.AVIF_SPEED, exif: bytes | None = None, icc_profile: bytes | None = None,
               codecs: codec.Codecs | None = None) -> tuple[bytes, str]:
     """`encode`, and who encoded: "pillow" or the provider's name."""
     if not isinstance(im, Image.Image):
@@ -168,6 +185,12 @@ def encode_by(im, fmt: str, *, quality: int = 85, progressive: bool = False, los
             return fast, codecs.name
         return encode_webp(im, quality=quality, lossless=lossless, method=method, exif=exif,
                            icc_profile=icc_profile), codec.PILLOW
+    if fmt == "avif":
+        check_fits("avif", *im.size)
+        fast = codec.encode_avif(codecs, im, quality=quality, speed=avif_speed, exif=exif, icc_profile=icc_profile)
+        if fast is not None:
+            return fast, codecs.name
+        return encode_avif(im, quality=quality, speed=avif_speed, exif=exif, icc_profile=icc_profile), codec.PILLOW
     raise ValueError(f"no encoder for {fmt!r}")
 
 

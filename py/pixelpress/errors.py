@@ -32,15 +32,17 @@ class EmptyInput(PixelpressError):
 
 class UnsupportedFormat(PixelpressError):
     code = "unsupported_format"
-    when = ("magic bytes not on the allowlist (JPEG, PNG, WebP, GIF, BMP, TIFF); in the browser, a TIFF "
-            "compressed with JPEG or LZMA (Deflate TIFFs are decoded), in words that say the file is not damaged")
+    when = ("magic bytes not on the allowlist (JPEG, PNG, WebP, AVIF, GIF, BMP, TIFF); in the browser, a TIFF "
+            "compressed with JPEG or LZMA (Deflate TIFFs are decoded), in words that say the file is not damaged, "
+            "or AVIF where the browser has no AVIF decoder (WebCodecs `ImageDecoder`) or no stack switching; "
+            "natively, AVIF with a Pillow built without it")
 
 
 class TooLarge(PixelpressError):
     code = "too_large"
     when = ("over the file-size cap ({max_mb} MB), checked before decoding; over the operation's own "
             "working-memory budget ({budget_gb} GB: {op_caps}), checked from the header before decoding; or a "
-            "result longer than the output format can store (JPEG 65,500 px, WebP 16,383 px a side), checked "
+            "result longer than the output format can store (JPEG 65,500 px, AVIF 32,768 px, WebP 16,383 px a side), checked "
             "before encoding, with the formats that can hold it named")
 
 

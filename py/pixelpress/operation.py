@@ -161,9 +161,9 @@ class Job:
         as for `open`, and a hostile file is refused here the same way.
         """
         from .codec import transcode
-        from .decode import fit_size, read_header
+        from .decode import fit_size, read_header, sniff
 
-        if self.codecs is None:
+        if self.codecs is None or sniff(self.data) != "JPEG":  # the one format transcoded: no other header read
             return None
         with self.span("decode"):
             head = read_header(self.data, self.limits)

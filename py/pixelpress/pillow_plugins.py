@@ -9,6 +9,7 @@ and `Image.save(..., format)` find it without a full init.
 """
 
 from PIL import (  # noqa: F401  (imported for their registration side effect)
+    AvifImagePlugin,
     BmpImagePlugin,
     GifImagePlugin,
     IcoImagePlugin,
@@ -17,3 +18,7 @@ from PIL import (  # noqa: F401  (imported for their registration side effect)
     TiffImagePlugin,
     WebPImagePlugin,
 )
+
+# Pillow 11.3 always ships the plugin, but only builds with libavif can use it:
+# native wheels can, Pyodide's cannot (there the browser decodes and encodes AVIF).
+AVIF = AvifImagePlugin.SUPPORTED

@@ -8,9 +8,9 @@ equal native Pillow's.
 
 import io
 
+import icc_profiles
 import numpy as np
 import pytest
-import icc_profiles
 import samples
 from PIL import Image
 from pixelpress import codec

@@ -96,7 +96,7 @@ def photo_with_metadata(fmt: str) -> bytes:
 
 
 def metadata_blocks(data: bytes) -> set[str]:
-    """Names of the metadata containers in JPEG, PNG or WebP bytes, read from the file structure."""
+    """Names of the metadata containers in JPEG, PNG, WebP or AVIF bytes, read from the file structure."""
     found = set()
     if data[:2] == b"\xff\xd8":
         i = 2
@@ -120,6 +120,12 @@ def metadata_blocks(data: bytes) -> set[str]:
             if kind in names:
                 found.add(names[kind])
             i += 12 + n
+    elif data[4:8] == b"ftyp":
+        from pixelpress import avif
+
+        exif, icc = avif.metadata(data)
+        found |= {name for name, block in (("exif", exif), ("icc", icc)) if block}
+        found |= {"xmp"} if b"application/rdf+xml" in data else set()
     else:
         assert data[:4] == b"RIFF" and data[8:12] == b"WEBP"
         i = 12

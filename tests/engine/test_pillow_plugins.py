@@ -17,7 +17,7 @@ from pixelpress.decode import FORMATS
 
 ROOT = Path(__file__).resolve().parents[2]
 # Ours, plus PPM: Pillow's preinit() always imports its five most common formats.
-ALLOWED = {f"PIL.{n}ImagePlugin" for n in ("Bmp", "Gif", "Ico", "Jpeg", "Png", "Tiff", "WebP", "Ppm")}
+ALLOWED = {f"PIL.{n}ImagePlugin" for n in ("Avif", "Bmp", "Gif", "Ico", "Jpeg", "Png", "Tiff", "WebP", "Ppm")}
 
 CHILD = r"""
 import json, sys
@@ -25,7 +25,7 @@ from pathlib import Path
 from pixelpress.ops.convert import convert
 out = {}
 for path in sorted(Path(sys.argv[1]).iterdir()):
-    for fmt in ("jpeg", "png", "webp"):
+    for fmt in ("jpeg", "png", "webp", "avif"):
         r = convert(path.read_bytes(), {"format": fmt})
         out[f"{path.stem}->{fmt}"] = [r.mime, [r.meta["width"], r.meta["height"]]]
 plugins = sorted(m for m in sys.modules if m.startswith("PIL.") and m.endswith("ImagePlugin"))
@@ -41,7 +41,7 @@ def test_converting_every_format_imports_only_the_allowlisted_plugins(tmp_path):
     proc = subprocess.run([sys.executable, "-c", CHILD, str(tmp_path)], env=env,
                           capture_output=True, text=True, timeout=120, check=True)
     report = json.loads(proc.stdout)
-    assert len(report["results"]) == len(FORMATS) * 3
+    assert len(report["results"]) == len(FORMATS) * 4
     for key, (mime, size) in report["results"].items():
         assert mime == "image/" + key.split("->")[1], key
         assert size == list(src.size), key

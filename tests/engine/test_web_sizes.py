@@ -22,17 +22,18 @@ def test_large_photo_gets_every_width():
     meta, files = _all(r)
     assert r.meta["widths"] == [320, 640, 960, 1280, 1920]
     assert r.mime == "image/webp" and r.meta["name"] == "hero-1920.webp"
-    assert len(r.extras) == 9
+    assert len(r.extras) == 14  # AVIF, WebP and JPEG at each of the five widths, the main file being one
     seen = {r.meta["name"]: r.data} | {x.name: x.data for x in r.extras}
     for name, blob in seen.items():
         im = Image.open(io.BytesIO(blob))
         w = int(name.split("-")[1].split(".")[0])
         assert im.size == (w, round(1600 * w / 2400))
-        assert im.format == ("WEBP" if name.endswith(".webp") else "JPEG")
+        assert im.format == {"webp": "WEBP", "jpg": "JPEG", "avif": "AVIF"}[name.rsplit(".", 1)[1]]
         assert meta[name]["bytes"] == len(blob)
     html = r.meta["picture_html"]
     assert html.startswith("<picture>") and html.endswith("</picture>")
-    assert 'type="image/webp"' in html and "/img/hero-1920.webp 1920w" in html and "/img/hero-320.jpg 320w" in html
+    assert html.index('type="image/avif"') < html.index('type="image/webp"') and "/img/hero-1920.avif 1920w" in html
+    assert "/img/hero-1920.webp 1920w" in html and "/img/hero-320.jpg 320w" in html
     assert 'alt="Team &quot;photo&quot;"' in html
 
 
@@ -75,14 +76,15 @@ def test_the_source_width_is_one_of_the_sizes(width):
     im = samples.image("astronaut.png").resize((width, width))
     r = web_sizes(samples.encode(im, "PNG"))
     assert r.meta["widths"] == [320, width] and r.meta["width"] == width
-    assert {f["name"] for f in r.meta["files"]} == {f"image-{w}.{x}" for w in (320, width) for x in ("webp", "jpg")}
+    assert {f["name"] for f in r.meta["files"]} == {f"image-{w}.{x}" for w in (320, width) for x in ("avif", "webp", "jpg")}
 
 
 def test_chosen_widths():
     im = samples.image("astronaut.png")  # 512 px
     r = web_sizes(samples.encode(im, "PNG"), {"widths": [400, 200, 400]})
     assert r.meta["widths"] == [200, 400]  # sorted, once each; 512 is over the largest chosen, so not added
-    assert [samples.decode(x.data).width for x in r.extras] == [200, 200, 400]  # the largest WebP is the main file
+    # AVIF, WebP, JPEG at each width; the largest WebP is the main file
+    assert [samples.decode(x.data).width for x in r.extras] == [200, 200, 200, 400, 400]
     with pytest.raises(InvalidOption) as e:
         web_sizes(samples.encode(im, "PNG"), {"widths": [320, 5000]})
     assert e.value.field == "widths[1]"

@@ -31,8 +31,8 @@ export const fmtBytes = (n) => {
 
 export const fmtMs = (ms) => (ms >= 1000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms)} ms`);
 
-export const EXT = { 'image/jpeg': 'jpg', 'image/png': 'png', 'image/webp': 'webp', 'application/zip': 'zip',
-  'image/x-icon': 'ico', 'text/html': 'html' };
+export const EXT = { 'image/jpeg': 'jpg', 'image/png': 'png', 'image/webp': 'webp', 'image/avif': 'avif',
+  'application/zip': 'zip', 'image/x-icon': 'ico', 'text/html': 'html' };
 
 export function baseName(name) {
   return String(name ?? 'image').split(/[\\/]/).pop().replace(/\.[^.]+$/, '') || 'image';

@@ -183,7 +183,8 @@ def _card(pack: _Pack, label: str, size: tuple[int, int]) -> _Pack:
 
 
 def _web_sizes(pack: _Pack) -> _Pack:
-    outs, snippet = make_sizes(pack.hero, WebSizesOptions(base_name="hero", url_prefix="web/",
+    # WebP and JPEG only: the pack's file list stays what it was before web_sizes made AVIF.
+    outs, snippet = make_sizes(pack.hero, WebSizesOptions(base_name="hero", url_prefix="web/", avif=False,
                                                           alt=f"{pack.job.opts.team_name} roster"))
     for o in outs:
         pack.add(f"web/{o.name}", o.data, o.mime, o.meta["width"], o.meta["height"])

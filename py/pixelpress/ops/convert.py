@@ -1,4 +1,4 @@
-"""Format conversion: any supported input to JPEG, PNG or WebP."""
+"""Format conversion: any supported input to JPEG, PNG, WebP or AVIF."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from PIL import Image
 
-from .. import icc
+from .. import codec, icc
 from ..decode import fit_size
 from ..encode import exif_that_fits, flatten, has_alpha, valid_icc
 from ..errors import InvalidOption
@@ -17,12 +17,14 @@ from ..result import Result
 
 @dataclass(frozen=True)
 class ConvertOptions:
-    format: str = choice("jpeg", ("jpeg", "png", "webp"), "Output format.")
-    quality: int = integer(85, 1, 100, "JPEG and lossy WebP quality.")
+    format: str = choice("jpeg", ("jpeg", "png", "webp", "avif"), "Output format.")
+    quality: int = integer(85, 1, 100, "JPEG, lossy WebP and AVIF quality (AVIF: libavif's scale, where 70 "
+                           "has JPEG 85's SSIM).")
     progressive: bool = flag(False, "Write a progressive JPEG.")
     lossless: bool = flag(False, "Lossless WebP (quality then sets the effort of compression).")
     compress_level: int = integer(6, 0, 9, "PNG zlib level: 0 fastest, 9 smallest.")
     webp_method: int = integer(3, 0, 6, "WebP encoder effort: 0 fastest, 6 smallest.")
+    avif_speed: int = integer(codec.AVIF_SPEED, 0, 10, "AVIF encoder speed: 0 slowest and smallest, 10 fastest.")
     background: str = colour("#ffffff", "Colour that transparency is flattened onto.")
     flatten: bool = flag(False, "Flatten transparency even when the target keeps alpha (PNG, WebP).")
     max_width: int | None = integer(None, 1, 20000, "Fit inside this width; never upscales.", optional=True)
@@ -32,7 +34,7 @@ class ConvertOptions:
                                  "Adobe RGB) is converted to sRGB, the web's default, so it looks the same everywhere; "
                                  "keep: its pixels and profile are kept unchanged.")
     max_kb: int | None = integer(None, 1, 100_000, "At most this many kB: the highest quality up to `quality` "
-                                 "that fits is searched for (JPEG and lossy WebP).", optional=True)
+                                 "that fits is searched for (JPEG, lossy WebP and AVIF).", optional=True)
 
     def validate(self) -> None:
         if self.max_kb is not None and (self.format == "png" or (self.format == "webp" and self.lossless)):
@@ -74,12 +76,18 @@ def convert(job: Job) -> Result:
     # A kept profile travels with its pixels; a converted one no longer describes them (untagged is sRGB).
     keeps_icc = src.colour == icc.KEPT or (src.colour == icc.SRGB and opts.keep_metadata)
     profile = valid_icc(src.icc_profile, job.warnings) if keeps_icc else None
+    dropped = opts.format == "avif" and bool(exif or profile) and codec.avif_drops_metadata(job.codecs)
+    if dropped:
+        job.warnings.append("The browser's AVIF encoder cannot store EXIF or ICC profiles, so they were dropped; "
+                            "WebP, JPEG and PNG keep them.")
+        exif = profile = None
 
     def encode(quality: int) -> bytes:
         return job.encode(im, opts.format, quality=quality, progressive=opts.progressive, lossless=opts.lossless,
-                          method=opts.webp_method, compress_level=opts.compress_level, exif=exif, icc_profile=profile)
+                          method=opts.webp_method, compress_level=opts.compress_level, avif_speed=opts.avif_speed,
+                          exif=exif, icc_profile=profile)
 
-    lossy = opts.format == "jpeg" or (opts.format == "webp" and not opts.lossless)
+    lossy = opts.format in ("jpeg", "avif") or (opts.format == "webp" and not opts.lossless)
     quality, out = opts.quality, encode(opts.quality)
     target = {}
     if opts.max_kb is not None:
@@ -89,7 +97,7 @@ def convert(job: Job) -> Result:
             job.warnings.append(f"At most {opts.max_kb} kB could not be reached: at quality 1 the file is "
                                 f"{len(out) / 1000:.0f} kB. A smaller width gets there.")
     return job.finish(out, opts.format, im.size, converted=True, mode=im.mode,
-                      quality=quality if lossy else None, metadata_kept=opts.keep_metadata, **target)
+                      quality=quality if lossy else None, metadata_kept=opts.keep_metadata and not dropped, **target)
 
 
 def fit_size_target(encode, top: int, limit: int, first: bytes) -> tuple[int, bytes, bool]:

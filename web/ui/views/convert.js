@@ -5,7 +5,7 @@ import { fieldFor } from './schema-fields.js';
 
 const opt = (name, ui) => fieldFor('convert', name, ui);
 
-const FORMAT_LABEL = { jpeg: 'JPEG', png: 'PNG', webp: 'WebP' };
+const FORMAT_LABEL = { jpeg: 'JPEG', png: 'PNG', webp: 'WebP', avif: 'AVIF' };
 
 export default {
   id: 'convert',
@@ -20,16 +20,20 @@ export default {
     // Deliberate studio defaults: WebP (the smallest files for the web, which is what most people convert
     // for) and progressive JPEG (shows early on slow connections). The engine's own are JPEG and baseline.
     opt('format', { label: 'Format', type: 'select', studioDefault: 'webp',
-      options: [['webp', 'WebP · smallest files'], ['jpeg', 'JPEG · works everywhere'], ['png', 'PNG · lossless, transparency']],
-      help: 'WebP for the web, JPEG for anywhere, PNG for exact pixels.' }),
+      options: [['webp', 'WebP · small files, fast'], ['avif', 'AVIF · smallest files, slower'],
+        ['jpeg', 'JPEG · works everywhere'], ['png', 'PNG · lossless, transparency']],
+      help: 'WebP for the web, AVIF for the smallest files (current browsers), JPEG for anywhere, PNG for exact pixels.' }),
     opt('quality', { label: 'Quality', type: 'range',
-      help: 'Lower is smaller; 75–85 looks the same as the original for most photos.',
+      help: 'Lower is smaller; 75–85 looks the same as the original for most photos (AVIF: 60–70).',
       when: (v) => v.format !== 'png' && !(v.format === 'webp' && v.lossless) }),
     opt('max_kb', { label: 'Target size (kB)', type: 'number', placeholder: 'No limit',
       help: 'At most this size: the quality is lowered only as far as needed.',
       when: (v) => v.format !== 'png' && !(v.format === 'webp' && v.lossless) }),
     opt('lossless', { label: 'Lossless WebP', type: 'checkbox',
       help: 'Exact pixels, bigger files; good for screenshots and graphics.', when: (v) => v.format === 'webp' }),
+    opt('avif_speed', { label: 'AVIF speed', type: 'range',
+      help: 'Higher is faster; lower makes slightly smaller files but can take many seconds per photo.',
+      when: (v) => v.format === 'avif' }),
     opt('progressive', { label: 'Progressive JPEG', type: 'checkbox', studioDefault: true,
       help: 'Shows a rough version first while it loads on slow connections.', when: (v) => v.format === 'jpeg' }),
     opt('compress_level', { label: 'PNG compression', type: 'range',
@@ -50,6 +54,7 @@ export default {
     const o = { format: v.format, quality: v.quality, progressive: Boolean(v.progressive), lossless: Boolean(v.lossless),
       compress_level: v.compress_level, background: v.background, keep_metadata: Boolean(v.keep_metadata),
       colour_profile: v.colour_profile };
+    if (v.format === 'avif') o.avif_speed = v.avif_speed;
     for (const k of ['max_width', 'max_height']) if (v[k] !== null && v[k] !== '' && v[k] !== undefined) o[k] = v[k];
     const lossy = v.format !== 'png' && !(v.format === 'webp' && v.lossless);
     if (lossy && v.max_kb !== null && v.max_kb !== '' && v.max_kb !== undefined) o.max_kb = v.max_kb;

@@ -31,7 +31,7 @@ export default {
   title: 'Web sizes',
   nav: 'Web sizes',
   op: 'web_sizes',
-  lead: 'Make every width a responsive web page needs, in WebP and JPEG, with the <picture> HTML to paste.',
+  lead: 'Make every width a responsive web page needs, in AVIF, WebP and JPEG, with the <picture> HTML to paste.',
   dropLabel: 'Drop images for the web',
   action: (n) => (n ? `Make web sizes for ${n} ${n === 1 ? 'image' : 'images'}` : 'Make web sizes'),
   queueTitle: 'Web-ready images',
@@ -43,19 +43,24 @@ export default {
       help: 'Where the files will live on your site, used in the HTML.' }),
     opt('sizes', { label: 'Sizes attribute', type: 'text',
       help: 'How wide the image shows on the page, e.g. "(min-width: 60em) 50vw, 100vw".' }),
+    opt('avif', { label: 'AVIF files', type: 'checkbox',
+      help: 'The smallest files, offered first; browsers without AVIF take the WebP. About a second more per photo.' }),
+    opt('avif_quality', { label: 'AVIF quality', type: 'range', help: 'AVIF’s own scale: 60 is about as faithful as WebP at 80.',
+      when: (v) => v.avif }),
     opt('webp_quality', { label: 'WebP quality', type: 'range', help: 'WebP is served to modern browsers.' }),
     opt('jpeg_quality', { label: 'JPEG quality', type: 'range', help: 'JPEG is the fallback for old browsers.' }),
   ],
   toOptions(v, job) {
     // Alt text is per image (in each result's row), so the engine writes it empty.
     const o = { widths: parseWidths(v.widths), url_prefix: v.url_prefix, sizes: v.sizes || '100vw',
-      webp_quality: v.webp_quality, jpeg_quality: v.jpeg_quality };
+      avif: Boolean(v.avif), avif_quality: v.avif_quality, webp_quality: v.webp_quality, jpeg_quality: v.jpeg_quality };
     if (job) o.base_name = slug(baseName(job.name), 'image');
     return o;
   },
   fileName: (job, out) => (out.name === 'main' ? out.meta.name ?? job.meta?.name ?? 'image.webp' : out.name),
   summarize: (job) => (job.meta
-    ? `${plural(job.meta.widths.length, 'width', 'widths')}: ${job.meta.widths.join(', ')} px · WebP + JPEG` : ''),
+    ? `${plural(job.meta.widths.length, 'width', 'widths')}: ${job.meta.widths.join(', ')} px · `
+      + `${job.meta.files.some((f) => f.mime === 'image/avif') ? 'AVIF + ' : ''}WebP + JPEG` : ''),
   renderExtra(job, el) {
     if (!job.meta?.picture_html) return;
     let html = withAlt(job.meta.picture_html, job.alt ?? '');

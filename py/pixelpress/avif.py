@@ -1,0 +1,235 @@
+"""What an AVIF file says about itself, read from its boxes (ISO BMFF, HEIF) without decoding.
+
+AVIF is an AV1 frame inside a HEIF container. Two readers need its boxes
+before (or instead of) a decoder:
+
+- decode.check_header: the picture's size, so that a file claiming a huge
+  picture in its `ispe` (image spatial extent) or track header is refused
+  before any decoder allocates for it;
+- the browser worker, whose Pillow has no AVIF: the browser decodes the
+  pixels, and the EXIF item and ICC profile (what native Pillow's plugin
+  hands over) are taken from the boxes here.
+
+Every read is bounds-checked; a box that runs past its parent or the file
+ends the walk at that level, so damaged or hostile files give "nothing
+found" rather than an exception.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Iterator
+
+# Brands that promise an AV1 image (avif) or image sequence (avis); libavif requires one of them.
+BRANDS = (b"avif", b"avis")
+
+_MAX_BOXES = 10_000  # per level: a real file has a handful
+
+
+def is_avif(head: bytes) -> bool:
+    """An `ftyp` box first, naming an AVIF brand as its major brand or among its compatible ones."""
+    if head[4:8] != b"ftyp" or len(head) < 16:
+        return False
+    end = min(len(head), int.from_bytes(head[:4], "big"))
+    brands = [head[8:12]] + [head[i:i + 4] for i in range(16, end - 3, 4)]
+    return any(b in BRANDS for b in brands)
+
+
+def _boxes(data: bytes, start: int, end: int) -> Iterator[tuple[bytes, int, int]]:
+    """(type, payload start, payload end) of each box in data[start:end]."""
+    i, n = start, 0
+    while i + 8 <= end and n < _MAX_BOXES:
+        size, kind = struct.unpack_from(">L4s", data, i)
+        head = 8
+        if size == 1:
+            if i + 16 > end:
+                return
+            size, head = struct.unpack_from(">Q", data, i + 8)[0], 16
+        elif size == 0:
+            size = end - i
+        if size < head or i + size > end:
+            return
+        yield kind, i + head, i + size
+        i += size
+        n += 1
+
+
+def _child(data: bytes, start: int, end: int, kind: bytes) -> tuple[int, int] | None:
+    return next(((s, e) for k, s, e in _boxes(data, start, end) if k == kind), None)
+
+
+def _meta(data: bytes) -> tuple[int, int] | None:
+    """The payload of the top-level `meta` box, after its version and flags."""
+    found = _child(data, 0, len(data), b"meta")
+    return (found[0] + 4, found[1]) if found and found[1] - found[0] >= 4 else None
+
+
+def _properties(data: bytes, meta: tuple[int, int]) -> list[tuple[bytes, int, int]]:
+    iprp = _child(data, *meta, b"iprp")
+    ipco = _child(data, *iprp, b"ipco") if iprp else None
+    return list(_boxes(data, *ipco)) if ipco else []
+
+
+def header_size(data: bytes) -> tuple[int, int] | None:
+    """The largest picture the file claims: every `ispe` (the primary image, a grid's
+    canvas, its tiles, the alpha plane) and every track header of an image sequence.
+
+    None when it claims none, which libavif refuses too (an AV1 item must have an `ispe`).
+    """
+    sizes = []
+    meta = _meta(data)
+    if meta:
+        for kind, s, e in _properties(data, meta):
+            if kind == b"ispe" and e - s >= 12:
+                sizes.append(struct.unpack_from(">LL", data, s + 4))
+    moov = _child(data, 0, len(data), b"moov")
+    for kind, s, e in _boxes(data, *moov) if moov else ():
+        tkhd = _child(data, s, e, b"tkhd") if kind == b"trak" else None
+        if tkhd:
+            at = tkhd[0] + (88 if data[tkhd[0]] == 1 else 76)  # width, height: 16.16 fixed point
+            if at + 8 <= tkhd[1]:
+                w, h = struct.unpack_from(">LL", data, at)
+                sizes.append((w >> 16, h >> 16))
+    if not sizes:
+        return None
+    return max(w for w, _ in sizes), max(h for _, h in sizes)
+
+
+_ALPHA = b"urn:mpeg:mpegB:cicp:systems:auxiliary:alpha"
+
+
+def has_alpha(data: bytes) -> bool:
+    """Whether an alpha plane comes with the picture: an auxiliary item (or track) of the alpha type.
+
+    What libavif (and so native Pillow, which then opens it as RGBA) goes by.
+    """
+    return any(_ALPHA in data[s:e] for kind, s, e in _boxes(data, 0, len(data)) if kind in (b"meta", b"moov"))
+
+
+def metadata(data: bytes) -> tuple[bytes | None, bytes | None]:
+    """(EXIF as a TIFF block, ICC profile) of the primary image, as native Pillow reads them; None where absent."""
+    meta = _meta(data)
+    if meta is None:
+        return None, None
+    try:
+        primary = _primary(data, meta)
+        return _exif(data, meta), _icc(data, meta, primary)
+    except (struct.error, IndexError):
+        return None, None
+
+
+def _primary(data: bytes, meta: tuple[int, int]) -> int | None:
+    pitm = _child(data, *meta, b"pitm")
+    if pitm is None:
+        return None
+    return struct.unpack_from(">H" if data[pitm[0]] == 0 else ">L", data, pitm[0] + 4)[0]
+
+
+def _icc(data: bytes, meta: tuple[int, int], primary: int | None) -> bytes | None:
+    """The `colr` profile (type prof or rICC) associated with the primary item."""
+    props = _properties(data, meta)
+    iprp = _child(data, *meta, b"iprp")
+    ipma = _child(data, *iprp, b"ipma") if iprp else None
+    wanted = set(range(1, len(props) + 1))
+    if ipma and primary is not None:
+        wanted = _associations(data, ipma, primary)
+    for index, (kind, s, e) in enumerate(props, 1):
+        if kind == b"colr" and index in wanted and data[s:s + 4] in (b"prof", b"rICC"):
+            return bytes(data[s + 4:e]) or None
+    return None
+
+
+def _associations(data: bytes, ipma: tuple[int, int], item: int) -> set[int]:
+    """The 1-based `ipco` indices of `item`'s properties."""
+    start, end = ipma
+    version, flags = data[start], int.from_bytes(data[start + 1:start + 4], "big")
+    count = struct.unpack_from(">L", data, start + 4)[0]
+    i = start + 8
+    for _ in range(min(count, _MAX_BOXES)):
+        if i >= end:
+            break
+        item_id = struct.unpack_from(">H" if version < 1 else ">L", data, i)[0]
+        i += 2 if version < 1 else 4
+        n = data[i]
+        i += 1
+        wide = flags & 1
+        indices = set()
+        for _ in range(n):
+            value = struct.unpack_from(">H" if wide else ">B", data, i)[0]
+            indices.add(value & (0x7FFF if wide else 0x7F))
+            i += 2 if wide else 1
+        if item_id == item:
+            return indices
+    return set()
+
+
+def _exif(data: bytes, meta: tuple[int, int]) -> bytes | None:
+    """The `Exif` item's TIFF block: its payload starts with the offset of the TIFF header."""
+    item = _item_of_type(data, meta, b"Exif")
+    payload = _item_data(data, meta, item) if item is not None else None
+    if not payload or len(payload) < 4:
+        return None
+    skip = 4 + struct.unpack_from(">L", payload)[0]
+    return payload[skip:] or None
+
+
+def _item_of_type(data: bytes, meta: tuple[int, int], kind: bytes) -> int | None:
+    iinf = _child(data, *meta, b"iinf")
+    if iinf is None:
+        return None
+    first = iinf[0] + (6 if data[iinf[0]] == 0 else 8)  # version, flags and the entry count
+    for box, s, _end in _boxes(data, first, iinf[1]):
+        version = data[s]
+        if box == b"infe" and version >= 2:
+            id_size = 2 if version == 2 else 4
+            item_id = int.from_bytes(data[s + 4:s + 4 + id_size], "big")
+            if data[s + 6 + id_size:s + 10 + id_size] == kind:
+                return item_id
+    return None
+
+
+def _item_data(data: bytes, meta: tuple[int, int], item: int) -> bytes | None:
+    """An item's bytes by its `iloc` extents: in the file (construction method 0) or in `idat` (1)."""
+    iloc = _child(data, *meta, b"iloc")
+    if iloc is None:
+        return None
+    s = iloc[0]
+    version = data[s]
+    offset_size, length_size = data[s + 4] >> 4, data[s + 4] & 15
+    base_size, index_size = data[s + 5] >> 4, (data[s + 5] & 15) if version in (1, 2) else 0
+    count_at = s + 6
+    count = struct.unpack_from(">H" if version < 2 else ">L", data, count_at)[0]
+    i = count_at + (2 if version < 2 else 4)
+
+    def read(size: int) -> int:
+        nonlocal i
+        value = int.from_bytes(data[i:i + size], "big")
+        if i + size > iloc[1]:
+            raise IndexError("iloc runs past its box")
+        i += size
+        return value
+
+    for _ in range(min(count, _MAX_BOXES)):
+        item_id = read(2 if version < 2 else 4)
+        method = read(2) & 15 if version in (1, 2) else 0
+        read(2)  # data reference index: 0, this file
+        base = read(base_size)
+        extents = []
+        for _ in range(read(2)):
+            read(index_size)
+            extents.append((base + read(offset_size), read(length_size)))
+        if item_id != item:
+            continue
+        if method == 1:
+            idat = _child(data, *meta, b"idat")
+            if idat is None:
+                return None
+            origin, limit = idat
+        elif method == 0:
+            origin, limit = 0, len(data)
+        else:
+            return None
+        parts = [data[origin + off:origin + off + length] for off, length in extents
+                 if origin + off + length <= limit]
+        return b"".join(parts) if len(parts) == len(extents) else None
+    return None
