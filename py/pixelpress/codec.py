@@ -96,8 +96,10 @@ class Codecs(Protocol):
     def encode(self, pixels: bytes, width: int, height: int, layout: str, mime: str, quality: float) -> bytes | None:
         """Opaque pixels (`layout` "RGBX": the 4th byte is ignored) as `mime` at `quality` (0-1), or None."""
 
-    def transcode(self, data: bytes, width: int, height: int, mime: str, quality: float) -> bytes | None:
-        """A JPEG's pixels as stored (no orientation, no colour conversion) encoded as `mime`, or None."""
+    def transcode(self, data: bytes, width: int, height: int, mime: str, quality: float, tagged: bool) -> bytes | None:
+        """A JPEG's pixels as stored (no orientation, no colour conversion) encoded as `mime`, or None.
+
+        `tagged`: the file embeds a profile (always an sRGB one), which must not be applied."""
 
     def decode_avif(self, data: bytes) -> tuple[Image.Image, int, int] | None:
         """(RGB or RGBA image as stored, EXIF orientation of its irot/imir, frame count), or None
@@ -161,7 +163,7 @@ def transcode(codecs: Codecs | None, head, fmt: str, *, quality: int, progressiv
     if mime is None:
         return None
     try:
-        out = codecs.transcode(head.data, *im.size, mime, quality / 100)
+        out = codecs.transcode(head.data, *im.size, mime, quality / 100, bool(profile))
     except Exception:  # noqa: BLE001 - any failure of the provider: Pillow decodes and encodes
         return None
     return _as_pillow_writes(out, mime) if out else None

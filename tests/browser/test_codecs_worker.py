@@ -123,3 +123,22 @@ def test_a_cut_short_jpeg_still_fails_as_corrupt(browser_engine):
     data = JPEGS["rocket-420"]
     res = browser_engine.run("convert", data[: len(data) // 2], {"format": "png"})
     assert not res["ok"] and res["error"]["code"] == "corrupt_image"
+
+
+def test_an_srgb_tagged_jpeg_is_transcoded_with_its_pixels_as_stored(browser_engine):
+    """The profile an sRGB file carries is not applied by the browser either: the same bytes as natively."""
+    from hostile_corpus import PILLOW_IMAGES
+
+    hp_srgb = Image.open(PILLOW_IMAGES / "hopper.iccprofile.tif").info["icc_profile"]
+    data = samples.encode(samples.image("coffee.png").convert("RGB"), "JPEG", quality=90, icc_profile=hp_srgb)
+    native, worker, meta = both(browser_engine, data, {"format": "jpeg"})
+    assert "transcode" in meta["timings_ms"] and meta["input_profile"] == "sRGB IEC61966-2.1"
+    assert worker == native.data
+
+
+def test_a_wide_gamut_jpeg_is_not_transcoded_but_converted(browser_engine):
+    """rocket.jpg as scikit-image ships it embeds Adobe RGB: the pixels must go through the engine."""
+    data = samples.path("rocket.jpg").read_bytes()
+    native, worker, meta = both(browser_engine, data, {"format": "jpeg"})
+    assert "transcode" not in meta["timings_ms"] and meta["colour"] == native.meta["colour"] == "converted"
+    assert_parity(native.data, worker)

@@ -33,7 +33,7 @@ class PillowBehindTheInterface:
         im.draft(None, None)
         return im.convert("RGB")
 
-    def transcode(self, data, width, height, mime, quality):
+    def transcode(self, data, width, height, mime, quality, tagged):
         self.asked.append(f"transcode {mime}")
         im = Image.open(io.BytesIO(data))
         assert im.size == (width, height)

@@ -26,7 +26,7 @@ export function createInput({ multiple = true, accept = 'image/*', label = 'Drop
     h('div.drop-icon', { 'aria-hidden': 'true' }, '⬆'),
     h('p.drop-title', {}, label),
     h('p.drop-hint', { id: `${id}-hint` }, hint ?? (multiple
-      ? 'Drag files here, choose them, or paste from the clipboard (Ctrl+V). JPEG, PNG, WebP, GIF, TIFF, BMP.'
+      ? 'Drag files here, choose them, or paste from the clipboard (Ctrl+V). JPEG, PNG, WebP, AVIF, GIF, TIFF, BMP.'
       : 'Drag a file here, choose it, or paste from the clipboard (Ctrl+V).')),
     fileInput,
     h('label.button.secondary', { for: id, role: 'button', tabindex: '0',

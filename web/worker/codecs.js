@@ -138,10 +138,12 @@ async function encode(pixels, width, height, layout, mime, quality) {
 }
 
 // A JPEG decoded and encoded as `mime` at `quality` in one go, as a page alone would, for when the
-// engine changes no pixel: a bitmap drawn on a canvas. The bitmap decode gives libjpeg-turbo's pixels, as
-// decodeJpeg does; the stored profile is ignored ('none'): the engine sends only untagged or sRGB files.
-// Resolves null when the browser sees another size or cannot write `mime`: the engine then does the work.
-async function transcode(data, width, height, mime, quality) {
+// engine changes no pixel: a bitmap handed to a canvas. The bitmap decode gives libjpeg-turbo's pixels, as
+// decodeJpeg does. An untagged file takes the browser's fastest path (its default conversion is sRGB to
+// sRGB, nothing); a `tagged` one, an sRGB profile by the engine's reading, is not converted at all ('none'):
+// measured 150 against 190 ms for 12 MP, the same bytes. Resolves null when the browser sees another size
+// or cannot write `mime`: the engine then does the work.
+async function transcode(data, width, height, mime, quality, tagged) {
   if (!supported) return null;
   const src = data.getBuffer('u8');
   let blob;
@@ -150,14 +152,13 @@ async function transcode(data, width, height, mime, quality) {
   } finally {
     src.release();
   }
-  const bitmap = await createImageBitmap(blob, { colorSpaceConversion: 'none' });
-  const canvas = new OffscreenCanvas(width, height);
-  try {
-    if (bitmap.width !== width || bitmap.height !== height) return null;
-    canvas.getContext('2d').drawImage(bitmap, 0, 0);
-  } finally {
+  const bitmap = await createImageBitmap(blob, tagged ? { colorSpaceConversion: 'none' } : {});
+  if (bitmap.width !== width || bitmap.height !== height) {
     bitmap.close();
+    return null;
   }
+  const canvas = new OffscreenCanvas(width, height);
+  canvas.getContext('bitmaprenderer').transferFromImageBitmap(bitmap); // hands the pixels over, no copy
   const out = await canvas.convertToBlob({ type: mime, quality });
   return out.type === mime ? new Uint8Array(await out.arrayBuffer()) : null;
 }

@@ -47,7 +47,7 @@ export default {
     opt('keep_metadata', { label: 'Keep metadata', type: 'checkbox',
       help: 'Keeps camera data and location. Off by default for privacy.' }),
     opt('colour_profile', { label: 'Colours', type: 'select',
-      options: [['srgb', 'Convert to sRGB · looks the same everywhere'], ['keep', 'Keep the photo’s own profile']],
+      options: [['srgb', 'sRGB · same colours everywhere'], ['keep', 'Keep the photo’s profile']],
       help: 'Phone and camera photos in Display P3 or Adobe RGB are converted so no browser shows them washed out.' }),
   ],
   toOptions(v) {
