@@ -34,7 +34,7 @@ import struct
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from PIL import Image, ImageMath
+from PIL import Image
 
 SRGB = "srgb"  # the pixels are sRGB: untagged, tagged sRGB, or converted
 CONVERTED = "converted"
@@ -319,6 +319,8 @@ def convert_matrix(im: Image.Image, icc: bytes) -> Image.Image:
     3x3 matrix in float, then a 65536-entry lookup back to 8-bit sRGB. Within
     one unit of Little CMS on every pixel measured (tests/engine/test_icc.py).
     """
+    from PIL import ImageMath  # its C module loads only for a picture that needs converting
+
     matrix, halves = _prepared(icc)
     w, h = im.size
     channels = [Image.new("L", im.size) for _ in range(3)]
