@@ -112,10 +112,10 @@ class JsCodecs:
         out = self._run_sync(self.js.encode(pixels, width, height, layout, mime, quality))
         return out.to_bytes() if out is not None else None
 
-    def transcode(self, data: bytes, width: int, height: int, mime: str, quality: float, tagged: bool):
+    def transcode(self, data: bytes, width: int, height: int, mime: str, quality: float, colour: str):
         if not self.usable:
             return None
-        out = self._run_sync(self.js.transcode(data, width, height, mime, quality, tagged))
+        out = self._run_sync(self.js.transcode(data, width, height, mime, quality, colour))
         return out.to_bytes() if out is not None else None
 
     def decode_avif(self, data: bytes):

@@ -96,10 +96,11 @@ class Codecs(Protocol):
     def encode(self, pixels: bytes, width: int, height: int, layout: str, mime: str, quality: float) -> bytes | None:
         """Opaque pixels (`layout` "RGBX": the 4th byte is ignored) as `mime` at `quality` (0-1), or None."""
 
-    def transcode(self, data: bytes, width: int, height: int, mime: str, quality: float, tagged: bool) -> bytes | None:
-        """A JPEG's pixels as stored (no orientation, no colour conversion) encoded as `mime`, or None.
+    def transcode(self, data: bytes, width: int, height: int, mime: str, quality: float, colour: str) -> bytes | None:
+        """A JPEG's pixels (no orientation applied) encoded as `mime`, or None.
 
-        `tagged`: the file embeds a profile (always an sRGB one), which must not be applied."""
+        `colour` "untagged": the file has no profile; "none": its profile is not
+        applied (pixels as stored); "srgb": it is, the pixels come out in sRGB."""
 
     def decode_avif(self, data: bytes) -> tuple[Image.Image, int, int] | None:
         """(RGB or RGBA image as stored, EXIF orientation of its irot/imir, frame count), or None
@@ -140,33 +141,88 @@ def _jpeg_complete(data: bytes) -> bool:
 # ------------------------------------------------------------------ transcoding
 
 def transcode(codecs: Codecs | None, head, fmt: str, *, quality: int, progressive: bool, lossless: bool,
-              method: int) -> bytes | None:
-    """A JPEG re-encoded by the provider without its pixels entering Python, when the engine would change none.
+              method: int) -> tuple[bytes, str] | None:
+    """A JPEG re-encoded by the provider without its pixels entering Python, when the engine would change none
+    (or only convert its colours to sRGB): (bytes, what was done about colour: icc.SRGB or icc.CONVERTED).
 
     The caller has decided that nothing happens to the pixels (no resize, no
     metadata kept); this adds what else that needs: one upright (orientation 1,
-    EXIF read cleanly) YCbCr frame, complete, untagged or sRGB (so no colour
-    conversion), and an output the provider writes as Pillow would. The
-    browser then decodes, draws and encodes in one go, as a page alone would:
-    its decode gives the same pixels as the JPEG decode above and its encoder
-    the same bytes, so only the copies in and out of Python are saved.
+    EXIF read cleanly) YCbCr frame, complete, and an output the provider writes
+    as Pillow would. The browser then decodes, draws and encodes in one go, as
+    a page alone would: its decode gives the same pixels as the JPEG decode
+    above, its encoder the same bytes. A matrix/TRC profile (a phone's Display
+    P3) is converted by the browser's own colour management, once it has shown
+    on a probe that it converts that profile as the engine does.
     `head` is decode.Header.
     """
     im = head.image
     if (codecs is None or head.format != "JPEG" or im.mode != "RGB" or getattr(im, "n_frames", 1) != 1
             or head.orientation != 1 or head.warnings or not _jpeg_complete(head.data)):
         return None
-    profile = im.info.get("icc_profile")
-    if profile and not getattr(icc.read_profile(profile), "is_srgb", False):
-        return None
     mime = _browser_mime(fmt, progressive=progressive, lossless=lossless, method=method)
     if mime is None:
         return None
+    colour, done = _colour_plan(codecs, im.info.get("icc_profile"))
+    if colour is None:
+        return None
     try:
-        out = codecs.transcode(head.data, *im.size, mime, quality / 100, bool(profile))
+        out = codecs.transcode(head.data, *im.size, mime, quality / 100, colour)
     except Exception:  # noqa: BLE001 - any failure of the provider: Pillow decodes and encodes
         return None
-    return _as_pillow_writes(out, mime) if out else None
+    out = _as_pillow_writes(out, mime) if out else None
+    return (out, done) if out else None
+
+
+def _colour_plan(codecs: Codecs, profile: bytes | None) -> tuple[str | None, str]:
+    """How the provider treats the file's profile ("untagged", "none", "srgb"; None: it cannot), and what that does."""
+    if not profile:
+        return "untagged", icc.SRGB
+    read = icc.read_profile(profile)
+    if read is None or read.space != "RGB":
+        return None, icc.UNMANAGED
+    if read.is_srgb:
+        return "none", icc.SRGB
+    if read.colorants is not None and converts_like_the_engine(codecs, profile):
+        return "srgb", icc.CONVERTED
+    return None, icc.UNMANAGED
+
+
+_PROBED: dict[tuple[str, bytes], bool] = {}
+# Probe colours: a 6x6x6 cube of the RGB space and the darkest greys, where a wrong curve shows most.
+_PROBE_COLOURS = [(r, g, b) for r in range(0, 256, 51) for g in range(0, 256, 51) for b in range(0, 256, 51)] + [
+    (v, v, v) for v in range(2, 34, 4)]
+_PROBE_ROW = 16  # blocks per row of the probe picture
+
+
+def converts_like_the_engine(codecs: Codecs, profile: bytes) -> bool:
+    """Whether the provider converts this profile to sRGB within 1 level of pixelpress.icc, on a probe.
+
+    A browser whose colour management differs, or that ignores the profile,
+    would otherwise change colours silently; one probe per profile (a batch
+    from one camera shares it) costs a 128x112 JPEG, a few ms.
+    """
+    key = (codecs.name, profile)
+    if key not in _PROBED:
+        import io
+
+        patch = Image.new("RGB", (8 * _PROBE_ROW, 8 * -(-len(_PROBE_COLOURS) // _PROBE_ROW)))
+        for i, c in enumerate(_PROBE_COLOURS):
+            x, y = 8 * (i % _PROBE_ROW), 8 * (i // _PROBE_ROW)
+            patch.paste(c, (x, y, x + 8, y + 8))
+        buf = io.BytesIO()
+        patch.save(buf, "JPEG", quality=100, subsampling=0, icc_profile=profile)
+        stored = Image.open(io.BytesIO(buf.getvalue())).convert("RGB")
+        stored.info.pop("icc_profile", None)
+        expected = icc.convert_matrix(stored, profile)
+        try:
+            got = codecs.transcode(buf.getvalue(), *patch.size, "image/png", 1.0, "srgb")
+            seen = Image.open(io.BytesIO(got)).convert("RGB") if got else None
+        except Exception:  # noqa: BLE001 - a provider that fails the probe is not used for colour
+            seen = None
+        _PROBED[key] = seen is not None and seen.size == patch.size and max(
+            abs(a - b) for pa, pb in zip(seen.getdata(), expected.getdata(), strict=True)
+            for a, b in zip(pa, pb, strict=True)) <= 1
+    return _PROBED[key]
 
 
 def _browser_mime(fmt: str, *, progressive: bool, lossless: bool, method: int) -> str | None:

@@ -171,18 +171,19 @@ class Job:
         if fit is not None and fit_size(*size, *fit) != size:
             return None
         with self.span("transcode"):
-            out = transcode(self.codecs, head, fmt, **kwargs)
-        if out is None:  # declined (a PNG, a rotation, ...): the op's own steps are what it timed
+            done = transcode(self.codecs, head, fmt, **kwargs)
+        if done is None:  # declined (a PNG, a rotation, ...): the op's own steps are what it timed
             self.timings.ms.pop("transcode", None)
             return None
+        out, colour = done
         self.codec = {"decode": self.codecs.name, "encode": self.codecs.name}
-        self.input = {"input_format": head.format.lower(), "input_width": size[0], "input_height": size[1],
-                      "input_bytes": len(self.data), "input_profile": None, "colour": "srgb"}
         profile = head.image.info.get("icc_profile")
         if profile:
             from .icc import read_profile
 
-            self.input["input_profile"] = read_profile(profile).name
+            profile = read_profile(profile).name
+        self.input = {"input_format": head.format.lower(), "input_width": size[0], "input_height": size[1],
+                      "input_bytes": len(self.data), "input_profile": profile, "colour": colour}
         return out, size
 
     def open(self, *, fit: tuple[int | None, int | None] | None = None, keep_profile: bool = False) -> Decoded:

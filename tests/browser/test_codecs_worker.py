@@ -136,9 +136,10 @@ def test_an_srgb_tagged_jpeg_is_transcoded_with_its_pixels_as_stored(browser_eng
     assert worker == native.data
 
 
-def test_a_wide_gamut_jpeg_is_not_transcoded_but_converted(browser_engine):
-    """rocket.jpg as scikit-image ships it embeds Adobe RGB: the pixels must go through the engine."""
+def test_a_wide_gamut_jpeg_is_transcoded_with_the_browser_converting_its_colours(browser_engine):
+    """rocket.jpg as scikit-image ships it embeds Adobe RGB: the browser converts it, as Little CMS does natively."""
     data = samples.path("rocket.jpg").read_bytes()
     native, worker, meta = both(browser_engine, data, {"format": "jpeg"})
-    assert "transcode" not in meta["timings_ms"] and meta["colour"] == native.meta["colour"] == "converted"
+    assert "transcode" in meta["timings_ms"] and meta["colour"] == native.meta["colour"] == "converted"
+    assert meta["input_profile"] == native.meta["input_profile"] == "Adobe RGB (1998)"
     assert_parity(native.data, worker)

@@ -42,8 +42,12 @@ def test_a_wide_gamut_photo_comes_out_in_the_colours_it_does_natively(browser_en
     de = delta_e(worker, native.data)
     if out_fmt == "png":
         assert np.abs(rgb(worker) - rgb(native.data)).max() <= 1 and de.max() < 2, de.max()
-    else:  # JPEG coding spreads unit differences over blocks: held to the browser-codec contract
-        assert meta["codec"] == {"decode": "browser", "encode": "browser"}  # the profile is converted, not written
+    else:  # held to the browser-codec contract
+        assert meta["codec"] == {"decode": "browser", "encode": "browser"}
+        # A phone's Display P3 photo is transcoded whole, the browser converting its colours; a profile the
+        # browser converts differently from the engine fails the probe (ProPhoto: by up to 3 levels here).
+        if space == "display-p3":
+            assert "transcode" in meta["timings_ms"]
         ssim = structural_similarity(*(np.asarray(samples.decode(x)) for x in (worker, native.data)), channel_axis=2)
         assert ssim >= 0.99 and abs(len(worker) - len(native.data)) / len(native.data) <= 0.05
 

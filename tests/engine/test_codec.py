@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import samples
 from PIL import Image
-from pixelpress import codec
+from pixelpress import codec, icc
 from pixelpress.ops.convert import convert
 
 JPEG = samples.photo_bytes("rocket.jpg", "JPEG", quality=92)
@@ -33,11 +33,13 @@ class PillowBehindTheInterface:
         im.draft(None, None)
         return im.convert("RGB")
 
-    def transcode(self, data, width, height, mime, quality, tagged):
+    def transcode(self, data, width, height, mime, quality, colour):
         self.asked.append(f"transcode {mime}")
         im = Image.open(io.BytesIO(data))
-        assert im.size == (width, height)
+        assert im.size == (width, height) and colour in ("untagged", "none", "srgb")
         pixels = im.convert("RGB")
+        if colour == "srgb":  # a browser's colour management: Little CMS here
+            pixels = icc.to_srgb(pixels, im.info.get("icc_profile"))[0]
         pixels.info = {}  # a canvas keeps nothing of the source file
         return self._encode(pixels, mime, quality)
 
@@ -49,7 +51,9 @@ class PillowBehindTheInterface:
     @staticmethod
     def _encode(im, mime, quality):
         buf = io.BytesIO()
-        if mime == "image/jpeg":  # as the browser does: with an sRGB profile the engine must cut out
+        if mime == "image/png":
+            im.save(buf, "PNG")
+        elif mime == "image/jpeg":  # as the browser does: with an sRGB profile the engine must cut out
             im.save(buf, "JPEG", quality=round(quality * 100), optimize=True, icc_profile=b"\0" * 200)
         else:
             im.save(buf, "WEBP", quality=round(quality * 100), method=3, icc_profile=b"\0" * 200)
@@ -92,13 +96,37 @@ def _oriented(n: int) -> bytes:
     (JPEG, {"format": "jpeg", "max_kb": 30}, "a size target: several encodes of one decode"),
     (JPEG, {"format": "jpeg", "keep_metadata": True}, "kept metadata"),
     (_oriented(3), {"format": "jpeg"}, "an EXIF rotation the engine applies"),
-    (P3_JPEG, {"format": "jpeg"}, "a Display P3 profile the engine converts"),
     (P3_JPEG, {"format": "jpeg", "colour_profile": "keep"}, "a profile to write"),
 ])
 def test_what_the_provider_never_transcodes(data, opts, why):
     r, asked = run(data, opts)
     assert not any(a.startswith("transcode") for a in asked), why
     assert r.data == convert(data, opts).data or r.meta["codec"]["encode"] == "fake", why
+
+
+def test_a_display_p3_jpeg_is_transcoded_with_its_colours_converted_once_the_provider_passes_the_probe():
+    codec._PROBED.clear()
+    r, asked = run(P3_JPEG, {"format": "jpeg"})
+    assert asked == ["transcode image/png", "transcode image/jpeg"]  # the probe, then the file
+    assert r.meta["colour"] == "converted" and r.meta["input_profile"] == "Display P3"
+    native = samples.decode(convert(P3_JPEG, {"format": "jpeg"}).data)
+    assert np.abs(np.asarray(samples.decode(r.data), int) - np.asarray(native, int)).mean() < 1
+    r, asked = run(P3_JPEG, {"format": "webp"})
+    assert asked == ["transcode image/webp"]  # probed once per profile
+
+
+def test_a_provider_that_ignores_profiles_fails_the_probe_and_the_engine_converts():
+    class Unmanaged(PillowBehindTheInterface):
+        name = "unmanaged"
+
+        def transcode(self, data, width, height, mime, quality, colour):
+            return super().transcode(data, width, height, mime, quality, "none")
+
+    fake = Unmanaged()
+    r = convert(P3_JPEG, {"format": "jpeg"}, codecs=fake)
+    assert fake.asked == ["transcode image/png", "decode", "image/jpeg"]
+    assert r.meta["colour"] == "converted" and "transcode" not in r.meta["timings_ms"]
+    assert r.data == convert(P3_JPEG, {"format": "jpeg"}).data
 
 
 def test_a_jpeg_that_does_not_need_a_resize_to_fit_is_transcoded():
