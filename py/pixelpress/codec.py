@@ -170,7 +170,10 @@ def transcode(codecs: Codecs | None, head, fmt: str, *, quality: int, progressiv
     except Exception:  # noqa: BLE001 - any failure of the provider: Pillow decodes and encodes
         return None
     out = _as_pillow_writes(out, mime) if out else None
-    return (out, done) if out else None
+    from .decode import header_size  # decode imports this module
+
+    # What came back must be the picture asked for: a browser may clamp where Pillow would refuse.
+    return (out, done) if out and header_size(out, "JPEG" if mime == "image/jpeg" else "WEBP") == im.size else None
 
 
 def _colour_plan(codecs: Codecs, profile: bytes | None) -> tuple[str | None, str]:

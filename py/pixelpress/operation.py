@@ -162,6 +162,7 @@ class Job:
         """
         from .codec import transcode
         from .decode import fit_size, read_header, sniff
+        from .encode import check_fits
 
         if self.codecs is None or sniff(self.data) != "JPEG":  # the one format transcoded: no other header read
             return None
@@ -170,6 +171,7 @@ class Job:
         size = (head.width, head.height)
         if fit is not None and fit_size(*size, *fit) != size:
             return None
+        check_fits(fmt, *size)  # the browser would clamp a 1x20000 WebP to 16383 rows, not refuse it
         with self.span("transcode"):
             done = transcode(self.codecs, head, fmt, **kwargs)
         if done is None:  # declined (a PNG, a rotation, ...): the op's own steps are what it timed

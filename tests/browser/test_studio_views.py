@@ -68,7 +68,8 @@ def test_keyboard_only_convert(page):
         page.keyboard.press("Enter")
     fc.value.set_files([file_payload("keyboard.png", photo_bytes("coffee.png", "PNG"), "image/png")])
     tab_to(page, "el.matches('#view-convert select[name=format]')")
-    page.keyboard.press("ArrowDown")  # WebP -> JPEG
+    page.keyboard.press("ArrowDown")  # WebP -> AVIF
+    page.keyboard.press("ArrowDown")  # AVIF -> JPEG
     assert page.eval_on_selector("#view-convert select[name=format]", "el => el.value") == "jpeg"
     tab_to(page, "el.matches('#view-convert form.options button[type=submit]')")
     page.keyboard.press("Enter")
@@ -369,14 +370,13 @@ def test_web_sizes_flow(page):
     assert 'alt=""' in small.locator(".snippet").inner_text()
     _, data = download(page, lambda: r.get_by_role("button", name="Download Moto Bike.jpg").click())
     files = unzip(data)
-    webp = sorted(n for n in files if n.endswith(".webp"))
-    jpg = sorted(n for n in files if n.endswith(".jpg"))
-    assert webp and len(webp) == len(jpg) == 5
+    kinds = {ext: sorted(n for n in files if n.endswith(f".{ext}")) for ext in ("avif", "webp", "jpg")}
+    assert all(len(names) == 5 for names in kinds.values()) and len(files) == 15
     for n in files:
         assert n.startswith("moto-bike-")
         width = int(n.rsplit("-", 1)[1].split(".")[0])
         im = decode(files[n])
-        assert im.width == width and im.format == ("WEBP" if n.endswith(".webp") else "JPEG")
+        assert im.width == width and im.format == {"avif": "AVIF", "webp": "WEBP", "jpg": "JPEG"}[n.rsplit(".", 1)[1]]
     shot(page, "studio-web-sizes")
 
 

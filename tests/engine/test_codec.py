@@ -213,3 +213,22 @@ def test_the_jpeg_icc_cut_leaves_a_valid_file():
     Image.new("RGB", (16, 16), (200, 10, 10)).save(buf, "JPEG", icc_profile=b"\1" * 300)
     out = codec._jpeg_without_icc(buf.getvalue())
     assert b"ICC_PROFILE" not in out and samples.decode(out).getpixel((8, 8))[0] > 180
+
+
+def test_a_transcode_of_another_size_is_not_taken():
+    """A browser clamps where Pillow refuses (a 1x20000 WebP came back 1x16383): the answer's size is checked."""
+    class Clamping(PillowBehindTheInterface):
+        def transcode(self, data, width, height, mime, quality, colour):
+            out = super().transcode(data, width, height, mime, quality, colour)
+            return self._encode(samples.decode(out).crop((0, 0, width, height - 1)), mime, quality)
+
+    r = convert(JPEG, {"format": "webp"}, codecs=Clamping())
+    assert "transcode" not in r.meta["timings_ms"] and r.data == convert(JPEG, {"format": "webp"}).data
+
+
+def test_too_large_for_the_format_is_refused_before_the_provider_is_asked():
+    fake = PillowBehindTheInterface()
+    data = samples.encode(Image.new("RGB", (1, 20_000), (90, 120, 30)), "JPEG")
+    with pytest.raises(Exception) as err:
+        convert(data, {"format": "webp"}, codecs=fake)
+    assert getattr(err.value, "code", None) == "too_large" and fake.asked == []
