@@ -14,7 +14,10 @@ resizing, metadata) stays the engine's:
 - encode JPEG: RGB, not progressive, no metadata kept;
 - encode lossy WebP: RGB, or RGBA whose alpha is all opaque, at effort 3
   (the browser's, and the default), no metadata kept (a canvas would
-  premultiply any transparency).
+  premultiply any transparency);
+- transcode: a JPEG the op changes in no way (or only in colour, to sRGB)
+  goes to JPEG or lossy WebP in the browser whole, its pixels never
+  entering Python (`transcode`).
 
 The browser's JPEG decoder hands over its YCbCr planes and the worker
 upsamples and converts them exactly as libjpeg-turbo does, so a JPEG decodes
@@ -222,6 +225,8 @@ def converts_like_the_engine(codecs: Codecs, profile: bytes) -> bool:
             seen = Image.open(io.BytesIO(got)).convert("RGB") if got else None
         except Exception:  # noqa: BLE001 - a provider that fails the probe is not used for colour
             seen = None
+        if len(_PROBED) >= 64:  # profiles are a few kB each; a long batch of distinct ones starts over
+            _PROBED.clear()
         _PROBED[key] = seen is not None and seen.size == patch.size and max(
             abs(a - b) for pa, pb in zip(seen.getdata(), expected.getdata(), strict=True)
             for a, b in zip(pa, pb, strict=True)) <= 1
