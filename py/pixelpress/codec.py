@@ -75,6 +75,17 @@ AVIF_SPEED = 9
 AVIF_SUBSAMPLING = "4:2:0"
 
 
+def avif_quality(quality: int) -> int:
+    """libavif's quality for a quality on JPEG's scale: twice as far from lossless (85 -> 70, 80 -> 60).
+
+    One quality slider for every format must mean about the same picture:
+    AVIF 70 had JPEG 85's SSIM (within 0.01) and AVIF 60 WebP 80's on the
+    sample photos. At libavif's own 85 an AVIF came out larger than the JPEG
+    at 85, where a user picks AVIF for smaller files.
+    """
+    return max(1, 100 - 2 * (100 - quality))
+
+
 def no_avif(reading: bool) -> str:
     """Why AVIF cannot be read or written here, in words that say what to do instead."""
     if sys.platform == "emscripten":

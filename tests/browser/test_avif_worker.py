@@ -51,7 +51,7 @@ def worker(browser_engine, data, opts):
 def test_avif_out_matches_native_fidelity_and_size(browser_engine, name):
     src = samples.image(name).convert("RGB")
     data = samples.encode(src, "PNG")
-    opts = {"format": "avif", "quality": 60}
+    opts = {"format": "avif", "quality": 80}
     native = convert(data, opts).data
     out, meta = worker(browser_engine, data, opts)
     assert meta["codec"]["encode"] == "browser" and meta["format"] == "avif"
@@ -64,8 +64,8 @@ def test_avif_out_matches_native_fidelity_and_size(browser_engine, name):
 
 def test_a_12mp_photo_encodes_in_seconds(browser_engine):
     data = samples.encode(samples.large_photo(), "JPEG", quality=90)
-    out, meta = worker(browser_engine, data, {"format": "avif", "quality": 60})
-    native = convert(data, {"format": "avif", "quality": 60}).data
+    out, meta = worker(browser_engine, data, {"format": "avif", "quality": 80})
+    native = convert(data, {"format": "avif", "quality": 80}).data
     assert meta["timings_ms"]["encode"] < 15_000  # measured 2.1-3.2 s on this 2-core machine
     assert abs(len(out) - len(native)) / len(native) <= 0.05
 

@@ -24,7 +24,7 @@ export default {
         ['jpeg', 'JPEG · works everywhere'], ['png', 'PNG · lossless, transparency']],
       help: 'WebP for the web, AVIF for the smallest files (current browsers), JPEG for anywhere, PNG for exact pixels.' }),
     opt('quality', { label: 'Quality', type: 'range',
-      help: 'Lower is smaller; 75–85 looks the same as the original for most photos (AVIF: 60–70).',
+      help: 'Lower is smaller; 75–85 looks the same as the original for most photos, in every format.',
       when: (v) => v.format !== 'png' && !(v.format === 'webp' && v.lossless) }),
     opt('max_kb', { label: 'Target size (kB)', type: 'number', placeholder: 'No limit',
       help: 'At most this size: the quality is lowered only as far as needed.',
