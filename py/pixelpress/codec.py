@@ -155,9 +155,10 @@ def _jpeg_complete(data: bytes) -> bool:
 # ------------------------------------------------------------------ transcoding
 
 def transcode(codecs: Codecs | None, head, fmt: str, *, quality: int, progressive: bool, lossless: bool,
-              method: int) -> tuple[bytes, str] | None:
+              method: int) -> tuple[bytes, str, str | None] | None:
     """A JPEG re-encoded by the provider without its pixels entering Python, when the engine would change none
-    (or only convert its colours to sRGB): (bytes, what was done about colour: icc.SRGB or icc.CONVERTED).
+    (or only convert its colours to sRGB): (bytes, what was done about colour: icc.SRGB or icc.CONVERTED,
+    the profile's name).
 
     The caller has decided that nothing happens to the pixels (no resize, no
     metadata kept); this adds what else that needs: one upright (orientation 1,
@@ -176,7 +177,7 @@ def transcode(codecs: Codecs | None, head, fmt: str, *, quality: int, progressiv
     mime = _browser_mime(fmt, progressive=progressive, lossless=lossless, method=method)
     if mime is None:
         return None
-    colour, done = _colour_plan(codecs, im.info.get("icc_profile"))
+    colour, done, name = _colour_plan(codecs, im.info.get("icc_profile"))
     if colour is None:
         return None
     try:
@@ -187,21 +188,24 @@ def transcode(codecs: Codecs | None, head, fmt: str, *, quality: int, progressiv
     from .decode import header_size  # decode imports this module
 
     # What came back must be the picture asked for: a browser may clamp where Pillow would refuse.
-    return (out, done) if out and header_size(out, "JPEG" if mime == "image/jpeg" else "WEBP") == im.size else None
+    if not out or header_size(out, "JPEG" if mime == "image/jpeg" else "WEBP") != im.size:
+        return None
+    return out, done, name
 
 
-def _colour_plan(codecs: Codecs, profile: bytes | None) -> tuple[str | None, str]:
-    """How the provider treats the file's profile ("untagged", "none", "srgb"; None: it cannot), and what that does."""
+def _colour_plan(codecs: Codecs, profile: bytes | None) -> tuple[str | None, str, str | None]:
+    """How the provider treats the file's profile ("untagged", "none", "srgb"; None: it cannot), what that
+    does (icc.SRGB, CONVERTED), and the profile's name."""
     if not profile:
-        return "untagged", icc.SRGB
+        return "untagged", icc.SRGB, None
     read = icc.read_profile(profile)
     if read is None or read.space != "RGB":
-        return None, icc.UNMANAGED
+        return None, icc.UNMANAGED, None
     if read.is_srgb:
-        return "none", icc.SRGB
+        return "none", icc.SRGB, read.name
     if read.colorants is not None and converts_like_the_engine(codecs, profile):
-        return "srgb", icc.CONVERTED
-    return None, icc.UNMANAGED
+        return "srgb", icc.CONVERTED, read.name
+    return None, icc.UNMANAGED, read.name
 
 
 _PROBED: dict[tuple[str, bytes], bool] = {}

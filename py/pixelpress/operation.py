@@ -148,10 +148,12 @@ class Job:
         """Record a decoded input's facts and warnings (for ops that decode inside their own steps)."""
         self.warnings += decoded.warnings
         self.codec["decode"] = decoded.codec
-        self.input = {"input_format": decoded.format.lower(), "input_width": decoded.width,
-                      "input_height": decoded.height, "input_bytes": len(self.data),
-                      "input_profile": decoded.profile, "colour": decoded.colour}
+        self._record_input(decoded.format, (decoded.width, decoded.height), decoded.profile, decoded.colour)
         return decoded
+
+    def _record_input(self, fmt: str, size: tuple[int, int], profile: str | None, colour: str) -> None:
+        self.input = {"input_format": fmt.lower(), "input_width": size[0], "input_height": size[1],
+                      "input_bytes": len(self.data), "input_profile": profile, "colour": colour}
 
     def transcode(self, fmt: str, *, fit: tuple[int | None, int | None] | None = None, **kwargs) -> tuple | None:
         """The input re-encoded as `fmt` by the codec provider, its pixels untouched: (bytes, size), or None.
@@ -177,15 +179,9 @@ class Job:
         if done is None:  # declined (a PNG, a rotation, ...): the op's own steps are what it timed
             self.timings.ms.pop("transcode", None)
             return None
-        out, colour = done
+        out, colour, profile = done
         self.codec = {"decode": self.codecs.name, "encode": self.codecs.name}
-        profile = head.image.info.get("icc_profile")
-        if profile:
-            from .icc import read_profile
-
-            profile = read_profile(profile).name
-        self.input = {"input_format": head.format.lower(), "input_width": size[0], "input_height": size[1],
-                      "input_bytes": len(self.data), "input_profile": profile, "colour": colour}
+        self._record_input(head.format, size, profile, colour)
         return out, size
 
     def open(self, *, fit: tuple[int | None, int | None] | None = None, keep_profile: bool = False) -> Decoded:

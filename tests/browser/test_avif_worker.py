@@ -21,7 +21,7 @@ from browser_harness import DIST, BrowserEngine, serve_static
 from PIL import Image
 from pixelpress.ops.convert import convert
 from skimage.metrics import structural_similarity
-from test_studio_support import download, file_payload, open_studio, row, stage, start, view, wait_rows
+from test_studio_support import download, file_payload, open_studio, row, stage, start, studio_context, view, wait_rows
 
 PILLOW_AVIF = Path(__file__).resolve().parents[2] / ".cache" / "pillow-tests" / "avif"
 
@@ -122,7 +122,7 @@ def test_broken_avif_fails_typed(browser_engine):
 
 
 def test_studio_converts_to_avif_and_downloads_a_file_that_decodes(browser, site_url):
-    context = browser.new_context(accept_downloads=True, viewport={"width": 1280, "height": 900})
+    context = studio_context(browser)
     page = open_studio(context, f"{site_url}?nosw#convert")
     view(page, "convert")
     page.select_option("#view-convert select[name=format]", "avif")

@@ -11,14 +11,14 @@ import json
 
 import pytest
 from samples import photo_bytes
-from test_studio_support import decode, download, file_payload, open_studio, row, stage, start, wait_rows
+from test_studio_support import decode, download, file_payload, open_studio, row, stage, start, studio_context, wait_rows
 
 STALE = 64  # a planted result is a 64x64 WebP: the real one is 512x512, so a download tells them apart
 
 
 @pytest.fixture
 def context(browser):
-    ctx = browser.new_context(accept_downloads=True, viewport={"width": 1280, "height": 900})
+    ctx = studio_context(browser)
     yield ctx
     ctx.close()
 

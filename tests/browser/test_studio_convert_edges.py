@@ -6,12 +6,24 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from samples import photo_bytes
-from test_studio_support import decode, download, file_payload, open_studio, row, stage, start, unzip, view, wait_rows
+from test_studio_support import (
+    decode,
+    download,
+    file_payload,
+    open_studio,
+    row,
+    stage,
+    start,
+    studio_context,
+    unzip,
+    view,
+    wait_rows,
+)
 
 
 @pytest.fixture(scope="module")
 def context(browser):
-    ctx = browser.new_context(accept_downloads=True, viewport={"width": 1280, "height": 900})
+    ctx = studio_context(browser)
     yield ctx
     ctx.close()
 

@@ -7,14 +7,14 @@ import base64
 
 import pytest
 from samples import photo_bytes
-from test_studio_support import decode, download, file_payload, open_studio, row, stage, start, wait_rows
+from test_studio_support import decode, download, file_payload, open_studio, row, stage, start, studio_context, wait_rows
 
 DAY_MS = 24 * 3600 * 1000
 
 
 @pytest.fixture
 def context(browser):
-    ctx = browser.new_context(accept_downloads=True, viewport={"width": 1280, "height": 900})
+    ctx = studio_context(browser)
     yield ctx
     ctx.close()
 

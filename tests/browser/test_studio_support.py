@@ -17,6 +17,11 @@ def file_payload(name: str, data: bytes, mime: str = "image/jpeg") -> dict:
     return {"name": name, "mimeType": mime, "buffer": data}
 
 
+def studio_context(browser):
+    """A browser context as a person at a desktop has one: downloads allowed, a 1280x900 window."""
+    return browser.new_context(accept_downloads=True, viewport={"width": 1280, "height": 900})
+
+
 def open_studio(context, url: str, view: str = "convert", wait_ready: bool = True):
     page = context.new_page()
     page.goto(f"{url}#{view}" if "#" not in url else url)

@@ -21,6 +21,7 @@ from test_studio_support import (
     shot,
     stage,
     start,
+    studio_context,
     unzip,
     view,
     wait_rows,
@@ -29,7 +30,7 @@ from test_studio_support import (
 
 @pytest.fixture(scope="module")
 def context(browser):
-    ctx = browser.new_context(accept_downloads=True, viewport={"width": 1280, "height": 900})
+    ctx = studio_context(browser)
     yield ctx
     ctx.close()
 
@@ -446,7 +447,7 @@ def test_server_path_and_fallback(browser, site_url):
         else:
             route.fulfill(status=200, content_type="image/png", body=cut_png, headers={"X-Pixelpress-Provider": "api4ai"})
 
-    context = browser.new_context(accept_downloads=True, viewport={"width": 1280, "height": 900})
+    context = studio_context(browser)
     context.route("**/api/health", health)
     context.route("**/api/v1/remove-background", remove_bg)
     context.route("**/api/v1/uploads", lambda route: route.fulfill(
