@@ -4,11 +4,11 @@
 
 T1 4000x3000 JPEG -> JPEG q85; T2 the same -> 1067x800 thumbnail (JPEG q85);
 T3 2000x1500 RGBA PNG -> WebP q80, once with all-opaque alpha (the browser's
-encoder) and once a real cut-out with soft transparency (Pillow: a canvas
-would premultiply it); T4 the 12 MP JPEG -> AVIF at libavif's quality 60 (the worker's wasm libavif
-at speed 9, native Pillow's libavif, wasm-vips' heifsave at effort 0, its
-fastest; a canvas cannot write AVIF), with each output's size and SSIM
-against the source. Runs are interleaved (each round runs every
+encoder) and once a real cut-out with soft transparency (wasm libwebp from
+npm @jsquash/webp: a canvas would premultiply it); T4 the 12 MP JPEG -> AVIF
+at libavif's quality 60 (the worker's wasm libavif at speed 9, native
+Pillow's libavif, wasm-vips' heifsave at effort 0, its fastest; a canvas
+cannot write AVIF), with each output's size and SSIM against the source. Runs are interleaved (each round runs every
 contender once per task) and medians are printed with ratios; nothing is
 asserted. wasm-vips is the pinned npm devDependency, used by this bench only;
 it needs cross-origin isolation, so the site is served here with COOP/COEP.

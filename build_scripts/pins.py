@@ -77,6 +77,13 @@ ORT_WEB_FILES = ("ort.wasm.min.mjs", "ort-wasm-simd-threaded.mjs", "ort-wasm-sim
 # single-threaded build: threads need a cross-origin-isolated page, which a static host rarely gives.
 AVIF_ENC_FILES = ("avif_enc.js", "avif_enc.wasm")
 
+# The worker's WebP encoder for what a canvas cannot write as libwebp does (transparency, which a canvas
+# premultiplies; any effort but 3): libwebp 1.1.0 compiled to wasm with SIMD, from npm @jsquash/webp
+# (Apache-2.0; libwebp is BSD-3-Clause, pinned with its integrity in package-lock.json), self-hosted under
+# dist/vendor/webp/. Only the SIMD build, which every current browser runs; one without wasm SIMD fails
+# to compile it and Pyodide's own libwebp encodes, as before.
+WEBP_ENC_FILES = ("webp_enc_simd.js", "webp_enc_simd.wasm")
+
 # Test data only, never shipped: Pillow's own test images (odd modes, fuzz crashers, bombs) for the
 # hostile-input corpus, taken from the Pillow source distribution on PyPI and checked against its hash.
 PILLOW_TEST_IMAGES = {"spec": f"pillow=={PILLOW}", "file": f"pillow-{PILLOW}.tar.gz",

@@ -136,6 +136,11 @@ class JsCodecs:
         out = self._run_sync(self.js.encodeAvif(pixels, width, height, quality, speed))
         return out.to_bytes() if out is not None else None
 
+    def encode_webp(self, pixels: bytes, width: int, height: int, quality: int, method: int):
+        if not self.usable:
+            return None
+        return self._run_sync(self.js.encodeWebp(pixels, width, height, quality, method)).to_bytes()
+
 
 def run(op: str, data, options_json: str = "{}", progress=None, codecs=None) -> dict:
     """Run `op` and return {"ok": True, "outputs": [...], "meta": json} or {"ok": False, "error": {...}}.

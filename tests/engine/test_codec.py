@@ -48,6 +48,13 @@ class PillowBehindTheInterface:
         assert layout == "RGBX" and len(pixels) == width * height * 4
         return self._encode(Image.frombytes("RGB", (width, height), pixels, "raw", "RGBX"), mime, quality)
 
+    def encode_webp(self, pixels, width, height, quality, method):
+        self.asked.append(f"libwebp q{quality} m{method}")
+        assert len(pixels) == width * height * 4
+        buf = io.BytesIO()  # libwebp set up as Pillow's, as the worker's wasm build is
+        Image.frombytes("RGBA", (width, height), pixels).save(buf, "WEBP", quality=quality, method=method)
+        return buf.getvalue()
+
     @staticmethod
     def _encode(im, mime, quality):
         buf = io.BytesIO()
@@ -134,18 +141,47 @@ def test_a_jpeg_that_does_not_need_a_resize_to_fit_is_transcoded():
     assert asked == ["transcode image/jpeg"] and r.meta["width"] == 640
 
 
-def test_opaque_rgba_goes_to_the_provider_but_transparency_stays_pillow():
+def test_lossy_webp_goes_to_the_canvas_when_opaque_at_effort_3_and_else_to_the_providers_libwebp():
     r, asked = run(OPAQUE_RGBA_PNG, {"format": "webp"})
     assert r.meta["codec"] == {"decode": "pillow", "encode": "fake"} and asked == ["image/webp"]
+    # Transparency, which a canvas would premultiply: libwebp with the op's quality and effort, alpha kept.
+    r, asked = run(RGBA_PNG, {"format": "webp", "quality": 70})
+    assert r.meta["codec"]["encode"] == "fake" and asked == ["libwebp q70 m3"]
+    assert np.array_equal(np.asarray(samples.decode(r.data)),
+                          np.asarray(samples.decode(convert(RGBA_PNG, {"format": "webp", "quality": 70}).data)))
+    # An effort the canvas does not run, on an opaque photo: libwebp too, and still no alpha plane.
+    r, asked = run(JPEG, {"format": "webp", "webp_method": 6})
+    assert asked == ["decode", "libwebp q85 m6"] and samples.decode(r.data).mode == "RGB"
+
+
+def test_a_picture_too_big_for_wasm_libwebps_own_memory_is_encoded_by_pillow(monkeypatch):
+    w, h = samples.decode(RGBA_PNG).size
+    monkeypatch.setattr(codec, "WASM_WEBP_MAX_PIXELS", w * h - 1)
     r, asked = run(RGBA_PNG, {"format": "webp"})
     assert r.meta["codec"]["encode"] == "pillow" and asked == []
-    assert samples.decode(r.data).mode == "RGBA"
+    monkeypatch.setattr(codec, "WASM_WEBP_MAX_PIXELS", w * h)
+    assert run(RGBA_PNG, {"format": "webp"})[0].meta["codec"]["encode"] == "fake"
+
+
+def test_a_wrong_answer_from_the_providers_libwebp_means_pillow():
+    class Cropping(PillowBehindTheInterface):
+        def encode_webp(self, pixels, width, height, quality, method):
+            out = super().encode_webp(pixels, width, height, quality, method)
+            return samples.encode(samples.decode(out).crop((0, 0, width - 1, height)), "WEBP")
+
+    class Failing(PillowBehindTheInterface):
+        def encode_webp(self, *a):
+            raise RuntimeError("CompileError: no wasm SIMD")
+
+    native = convert(RGBA_PNG, {"format": "webp"})
+    for provider in (Cropping(), Failing()):
+        r = convert(RGBA_PNG, {"format": "webp"}, codecs=provider)
+        assert r.meta["codec"]["encode"] == "pillow" and r.data == native.data
 
 
 @pytest.mark.parametrize("opts,why", [
     ({"format": "png"}, "PNG is Pillow's"),
     ({"format": "webp", "lossless": True}, "lossless WebP"),
-    ({"format": "webp", "webp_method": 4}, "an effort the browser's encoder does not run"),
     ({"format": "jpeg", "progressive": True}, "progressive JPEG"),
     ({"format": "jpeg", "keep_metadata": True}, "kept metadata"),
 ])
