@@ -74,8 +74,9 @@ PILLOW = "pillow"
 BROWSER_WEBP_METHOD = 3
 
 # libwebp in wasm takes its own memory beside the interpreter's: about 26 bytes a pixel (95 MB for a
-# 2000x1500 cut-out), let go after each picture. Past this many pixels Pyodide's Pillow encodes instead,
-# in the heap the op's memory budget already counts, so one big picture cannot take the tab down.
+# 2000x1500 cut-out; web/worker/codecs.js lets a big picture's go). Past this many pixels Pyodide's Pillow
+# encodes instead, in the heap the op's memory budget already counts, so one big picture cannot take
+# the tab down.
 WASM_WEBP_MAX_PIXELS = 24_000_000
 
 AVIF_SPEED = 9

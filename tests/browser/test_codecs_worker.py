@@ -117,6 +117,28 @@ def test_an_opaque_picture_at_another_effort_goes_to_wasm_libwebp(browser_engine
     assert np.array_equal(rgb(worker), rgb(native.data))
 
 
+def test_without_wasm_libwebp_a_cutout_is_still_encoded_by_pillow(browser, site_url):
+    """A browser that cannot load the encoder (no wasm SIMD, offline before it was cached) loses speed, not files."""
+    from browser_harness import BrowserEngine
+
+    context = browser.new_context()
+    try:
+        context.route("**/vendor/webp/**", lambda route: route.abort())
+        page = context.new_page()
+        page.goto(site_url)
+        engine = BrowserEngine(page)
+        engine.wait_ready()
+        data = CUTOUTS["chelsea.png"]
+        for _ in range(2):  # the failed load is not remembered as a broken encoder: each picture tries, and falls back
+            res = engine.run("convert", data, {"format": "webp"})
+            assert res["ok"] and res["meta"]["codec"] == {"decode": "pillow", "encode": "pillow"}, res
+            worker = res["outputs"][0]["data"]
+            assert samples.decode(worker).mode == "RGBA"
+            assert_parity(convert(data, {"format": "webp"}).data, worker)
+    finally:
+        context.close()
+
+
 @pytest.mark.parametrize("data,opts,codec", [
     (JPEGS["rocket-420"], {"format": "webp", "lossless": True}, {"decode": "browser", "encode": "pillow"}),
     (JPEGS["rocket-420"], {"format": "jpeg", "progressive": True}, {"decode": "browser", "encode": "pillow"}),
