@@ -79,6 +79,9 @@ BROWSER_WEBP_METHOD = 3
 # the tab down.
 WASM_WEBP_MAX_PIXELS = 24_000_000
 
+# The name of the error web/worker/codecs.js rejects with when a wasm encoder cannot be loaded at all.
+ENCODER_UNAVAILABLE = "EncoderUnavailable"
+
 AVIF_SPEED = 9
 AVIF_SUBSAMPLING = "4:2:0"
 
@@ -320,7 +323,7 @@ def encode_avif(codecs: Codecs | None, im: Image.Image, *, quality: int, speed: 
     """`im` as AVIF by the provider, where Pillow has no AVIF or nothing but pixels is asked for; else None."""
     if codecs is None or ((exif or icc_profile) and pillow_plugins.AVIF):
         return None
-    from .errors import InternalError, OutOfMemory
+    from .errors import InternalError, OutOfMemory, UnsupportedFormat
 
     rgba = im if im.mode == "RGBA" else im.convert("RGBA")
     try:
@@ -329,6 +332,9 @@ def encode_avif(codecs: Codecs | None, im: Image.Image, *, quality: int, speed: 
         if pillow_plugins.AVIF:
             return None
         message = str(getattr(exc, "message", exc))
+        if getattr(exc, "name", None) == ENCODER_UNAVAILABLE:
+            raise UnsupportedFormat(f"AVIF cannot be written right now: {message}. Try again once online, "
+                                    "or choose WebP, JPEG or PNG.") from None
         if "memory" in message.lower():
             raise OutOfMemory("The browser's AVIF encoder ran out of memory; make the picture smaller "
                               "or choose WebP.") from None

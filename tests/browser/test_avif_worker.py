@@ -153,3 +153,24 @@ def test_without_imagedecoder_avif_in_is_a_clear_unsupported_format(browser):
         out = engine.run("convert", samples.photo_bytes("chelsea.png", "PNG"), {"format": "avif"})
         assert out["ok"] and samples.decode(out["outputs"][0]["data"]).format == "AVIF"
         page.context.close()
+
+
+def test_an_avif_encoder_that_cannot_load_is_a_clear_error_and_is_tried_again(browser, site_url):
+    """Offline before vendor/avif was cached: a typed answer saying what to do, and AVIF works once it loads."""
+    context = browser.new_context()
+    try:
+        context.route("**/vendor/avif/**", lambda route: route.abort())
+        page = context.new_page()
+        page.goto(site_url)
+        engine = BrowserEngine(page)
+        engine.wait_ready()
+        data = samples.photo_bytes("chelsea.png", "PNG")
+        res = engine.run("convert", data, {"format": "avif"})
+        assert not res["ok"] and res["error"]["code"] == "unsupported_format", res
+        assert "AVIF cannot be written right now" in res["error"]["message"]
+        assert "WebP, JPEG or PNG" in res["error"]["message"]
+        context.unroute("**/vendor/avif/**")
+        out = engine.run("convert", data, {"format": "avif"})
+        assert out["ok"] and samples.decode(out["outputs"][0]["data"]).format == "AVIF"
+    finally:
+        context.close()

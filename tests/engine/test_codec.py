@@ -268,3 +268,26 @@ def test_too_large_for_the_format_is_refused_before_the_provider_is_asked():
     with pytest.raises(Exception) as err:
         convert(data, {"format": "webp"}, codecs=fake)
     assert getattr(err.value, "code", None) == "too_large" and fake.asked == []
+
+
+@pytest.mark.parametrize("name,message,code", [
+    ("EncoderUnavailable", "the AVIF encoder could not be loaded: Failed to fetch", "unsupported_format"),
+    ("RuntimeError", "Aborted(Cannot enlarge memory arrays)", "out_of_memory"),
+])
+def test_where_only_the_provider_writes_avif_its_failures_are_typed(monkeypatch, name, message, code):
+    """As in the worker, whose Pillow has no AVIF: a load failure or an abort is an answer a person can act on."""
+    from pixelpress import pillow_plugins
+
+    class Failure(Exception):
+        pass
+
+    class NoAvif(PillowBehindTheInterface):
+        def encode_avif(self, *a):
+            exc = Failure(message)
+            exc.name, exc.message = name, message  # as Pyodide's JsException carries the JS error's
+            raise exc
+
+    monkeypatch.setattr(pillow_plugins, "AVIF", False)
+    with pytest.raises(Exception) as err:
+        convert(JPEG, {"format": "avif"}, codecs=NoAvif())
+    assert getattr(err.value, "code", None) == code

@@ -172,6 +172,55 @@ async function transcode(data, width, height, mime, quality, colour) {
   return out.type === mime ? new Uint8Array(await out.arrayBuffer()) : null;
 }
 
+// ---------------------------------------------------------------------------- wasm encoders
+// The encoders compiled to wasm from npm (vendor/avif/, vendor/webp/), shared by one pattern:
+// - compiled once per worker, streamed, so the browser may cache the code, on first use;
+// - a failed load (offline before the file was cached, no wasm SIMD) is not remembered, so the next
+//   picture tries again, and rejects as EncoderUnavailable, which the engine tells apart from the
+//   encoder failing on a picture (py/pixelpress/codec.py);
+// - one instance is kept between pictures while its heap is under KEPT_HEAP: a heap only grows, so
+//   a big picture's instance is let go after it, as is one that failed (an abort leaves it unusable).
+//   A fresh instance per picture instead left garbage heaps the collector took its time over:
+//   Chromium's memory swung by 600 MB over 40 cut-outs, where a kept one held it flat.
+
+const ENCODER_UNAVAILABLE = 'EncoderUnavailable'; // read by name in py/pixelpress/codec.py
+const KEPT_HEAP = 256 << 20;
+
+function wasmEncoder(dir, name) {
+  let code = null;
+  let kept = null;
+  const compile = () => (code ??= Promise.all([
+    import(new URL(`../vendor/${dir}/${name}.js`, import.meta.url).href),
+    WebAssembly.compileStreaming(fetch(new URL(`../vendor/${dir}/${name}.wasm`, import.meta.url))),
+  ]).catch((e) => {
+    code = null;
+    const error = new Error(`the ${dir.toUpperCase()} encoder could not be loaded: ${e?.message ?? e}`);
+    error.name = ENCODER_UNAVAILABLE;
+    throw error;
+  }));
+  const instantiate = async () => {
+    const [glue, wasm] = await compile();
+    return new Promise((resolve, reject) => {
+      glue.default({ noInitialRun: true, instantiateWasm(imports, receive) {
+        WebAssembly.instantiate(wasm, imports).then(receive, reject);
+        return {};
+      } }).then(resolve, reject);
+    });
+  };
+  // Resolves with what `encode(module)` returns.
+  return async (encode) => {
+    kept ??= instantiate();
+    let keep = false;
+    try {
+      const out = encode(await kept);
+      keep = (await kept).HEAPU8.length <= KEPT_HEAP;
+      return out;
+    } finally {
+      if (!keep) kept = null;
+    }
+  };
+}
+
 // ---------------------------------------------------------------------------- AVIF
 // Pyodide's Pillow has no AVIF, so these are the worker's only AVIF codecs: the browser's decoder,
 // and libavif + libaom compiled to wasm (npm @jsquash/avif, self-hosted under vendor/avif/).
@@ -267,22 +316,21 @@ async function decodeAvif(data) {
   }
 }
 
-let avifEncoder = null;
+const avifEncoder = wasmEncoder('avif', 'avif_enc');
 
 // Straight-alpha RGBA pixels as AVIF, set up as native Pillow's encoder is (py/pixelpress/codec.py):
 // libavif's quality and speed, 4:2:0, one tile, alpha at the same quality, libavif's tuning.
 async function encodeAvif(pixels, width, height, quality, speed) {
-  avifEncoder ??= import(new URL('../vendor/avif/avif_enc.js', import.meta.url).href)
-    .then((m) => m.default({ noInitialRun: true }));
-  const module = await avifEncoder;
-  const src = pixels.getBuffer('u8');
-  try {
-    return module.encode(src.data, width, height, { quality, qualityAlpha: -1, speed, subsample: 1,
-      tileRowsLog2: 0, tileColsLog2: 0, chromaDeltaQ: false, sharpness: 0, tune: 0, denoiseLevel: 0,
-      enableSharpYUV: false, bitDepth: 8 });
-  } finally {
-    src.release();
-  }
+  return avifEncoder((module) => {
+    const src = pixels.getBuffer('u8');
+    try {
+      return module.encode(src.data, width, height, { quality, qualityAlpha: -1, speed, subsample: 1,
+        tileRowsLog2: 0, tileColsLog2: 0, chromaDeltaQ: false, sharpness: 0, tune: 0, denoiseLevel: 0,
+        enableSharpYUV: false, bitDepth: 8 });
+    } finally {
+      src.release();
+    }
+  });
 }
 
 // ---------------------------------------------------------------------------- WebP with libwebp
@@ -292,49 +340,20 @@ async function encodeAvif(pixels, width, height, quality, speed) {
 // same pixels as native Pillow's at every effort measured. A browser without wasm SIMD fails to
 // compile it, and the engine then encodes with Pyodide's libwebp.
 
-// Compiled once per worker (streamed, so the browser may cache the code). One instance is kept
-// between pictures while its heap stays small: a heap only grows (95 MB after a 2000x1500 cut-out),
-// and a fresh instance per picture left garbage heaps that the collector took its time over
-// (the tab's memory swung by 600 MB over 40 cut-outs, where a kept one held steady).
-let webpCode = null;
-let webpKept = null;
-const WEBP_HEAP_KEPT = 256 << 20;
-
-function webpInstance() {
-  webpCode ??= Promise.all([
-    import(new URL('../vendor/webp/webp_enc_simd.js', import.meta.url).href),
-    WebAssembly.compileStreaming(fetch(new URL('../vendor/webp/webp_enc_simd.wasm', import.meta.url))),
-  ]).catch((e) => {
-    webpCode = null; // no SIMD, or offline before it was cached: the next picture tries again
-    throw e;
-  });
-  return webpCode.then(([glue, wasm]) => new Promise((resolve, reject) => {
-    glue.default({ noInitialRun: true, instantiateWasm(imports, receive) {
-      WebAssembly.instantiate(wasm, imports).then(receive, reject);
-      return {};
-    } }).then(resolve, reject);
-  }));
-}
+const webpEncoder = wasmEncoder('webp', 'webp_enc_simd');
 
 // Straight-alpha RGBA pixels as lossy WebP at `quality` (0-100) and `method` (0-6).
 async function encodeWebp(pixels, width, height, quality, method) {
-  webpKept ??= webpInstance();
-  let keep = false;
-  try {
-    const module = await webpKept;
+  return webpEncoder((module) => {
     const src = pixels.getBuffer('u8');
     try {
       const out = module.encode(src.data, width, height, { ...WEBP_CONFIG, quality, method });
       if (!out) throw new Error('libwebp could not encode the picture');
-      keep = module.HEAPU8.length <= WEBP_HEAP_KEPT;
       return out;
     } finally {
       src.release();
     }
-  } finally {
-    // A big picture's heap is let go, and an instance that failed (out of memory) is never used again.
-    if (!keep) webpKept = null;
-  }
+  });
 }
 
 // libwebp's WebPConfigInit defaults, which Pillow's WebP writer keeps for all but quality and method.
