@@ -171,6 +171,22 @@ class BrowserEngine:
         return res
 
 
+@contextmanager
+def engine_blocking(browser, url: str, pattern: str):
+    """A ready engine on a fresh page whose requests matching `pattern` fail, as offline before they were
+    cached: (engine, context); the context is closed after."""
+    context = browser.new_context()
+    try:
+        context.route(pattern, lambda route: route.abort())
+        page = context.new_page()
+        page.goto(url)
+        engine = BrowserEngine(page)
+        engine.wait_ready()
+        yield engine, context
+    finally:
+        context.close()
+
+
 def engine_test_module(name: str):
     """An engine test module (tests/engine/NAME.py), loaded for its seeded file generators.
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import samples
-from browser_harness import DIST, BrowserEngine, serve_static
+from browser_harness import DIST, BrowserEngine, engine_blocking, serve_static
 from PIL import Image
 from pixelpress.ops.convert import convert
 from skimage.metrics import structural_similarity
@@ -157,13 +157,7 @@ def test_without_imagedecoder_avif_in_is_a_clear_unsupported_format(browser):
 
 def test_an_avif_encoder_that_cannot_load_is_a_clear_error_and_is_tried_again(browser, site_url):
     """Offline before vendor/avif was cached: a typed answer saying what to do, and AVIF works once it loads."""
-    context = browser.new_context()
-    try:
-        context.route("**/vendor/avif/**", lambda route: route.abort())
-        page = context.new_page()
-        page.goto(site_url)
-        engine = BrowserEngine(page)
-        engine.wait_ready()
+    with engine_blocking(browser, site_url, "**/vendor/avif/**") as (engine, context):
         data = samples.photo_bytes("chelsea.png", "PNG")
         res = engine.run("convert", data, {"format": "avif"})
         assert not res["ok"] and res["error"]["code"] == "unsupported_format", res
@@ -172,5 +166,3 @@ def test_an_avif_encoder_that_cannot_load_is_a_clear_error_and_is_tried_again(br
         context.unroute("**/vendor/avif/**")
         out = engine.run("convert", data, {"format": "avif"})
         assert out["ok"] and samples.decode(out["outputs"][0]["data"]).format == "AVIF"
-    finally:
-        context.close()

@@ -11,6 +11,7 @@ import io
 import numpy as np
 import pytest
 import samples
+from browser_harness import engine_blocking
 from PIL import Image
 from pixelpress.ops.convert import convert
 from skimage.metrics import structural_similarity
@@ -119,15 +120,7 @@ def test_an_opaque_picture_at_another_effort_goes_to_wasm_libwebp(browser_engine
 
 def test_without_wasm_libwebp_a_cutout_is_still_encoded_by_pillow(browser, site_url):
     """A browser that cannot load the encoder (no wasm SIMD, offline before it was cached) loses speed, not files."""
-    from browser_harness import BrowserEngine
-
-    context = browser.new_context()
-    try:
-        context.route("**/vendor/webp/**", lambda route: route.abort())
-        page = context.new_page()
-        page.goto(site_url)
-        engine = BrowserEngine(page)
-        engine.wait_ready()
+    with engine_blocking(browser, site_url, "**/vendor/webp/**") as (engine, _):
         data = CUTOUTS["chelsea.png"]
         for _ in range(2):  # the failed load is not remembered as a broken encoder: each picture tries, and falls back
             res = engine.run("convert", data, {"format": "webp"})
@@ -135,8 +128,6 @@ def test_without_wasm_libwebp_a_cutout_is_still_encoded_by_pillow(browser, site_
             worker = res["outputs"][0]["data"]
             assert samples.decode(worker).mode == "RGBA"
             assert_parity(convert(data, {"format": "webp"}).data, worker)
-    finally:
-        context.close()
 
 
 @pytest.mark.parametrize("data,opts,codec", [

@@ -207,14 +207,20 @@ function wasmEncoder(dir, name) {
       } }).then(resolve, reject);
     });
   };
-  // Resolves with what `encode(module)` returns.
-  return async (encode) => {
+  // Resolves with what `encode(module, pixels)` returns, `pixels` read in place from Python's buffer.
+  return async (pixels, encode) => {
     kept ??= instantiate();
     let keep = false;
     try {
-      const out = encode(await kept);
-      keep = (await kept).HEAPU8.length <= KEPT_HEAP;
-      return out;
+      const module = await kept;
+      const src = pixels.getBuffer('u8');
+      try {
+        const out = encode(module, src.data);
+        keep = module.HEAPU8.length <= KEPT_HEAP;
+        return out;
+      } finally {
+        src.release();
+      }
     } finally {
       if (!keep) kept = null;
     }
@@ -321,16 +327,9 @@ const avifEncoder = wasmEncoder('avif', 'avif_enc');
 // Straight-alpha RGBA pixels as AVIF, set up as native Pillow's encoder is (py/pixelpress/codec.py):
 // libavif's quality and speed, 4:2:0, one tile, alpha at the same quality, libavif's tuning.
 async function encodeAvif(pixels, width, height, quality, speed) {
-  return avifEncoder((module) => {
-    const src = pixels.getBuffer('u8');
-    try {
-      return module.encode(src.data, width, height, { quality, qualityAlpha: -1, speed, subsample: 1,
-        tileRowsLog2: 0, tileColsLog2: 0, chromaDeltaQ: false, sharpness: 0, tune: 0, denoiseLevel: 0,
-        enableSharpYUV: false, bitDepth: 8 });
-    } finally {
-      src.release();
-    }
-  });
+  return avifEncoder(pixels, (module, data) => module.encode(data, width, height, { quality, qualityAlpha: -1,
+    speed, subsample: 1, tileRowsLog2: 0, tileColsLog2: 0, chromaDeltaQ: false, sharpness: 0, tune: 0,
+    denoiseLevel: 0, enableSharpYUV: false, bitDepth: 8 }));
 }
 
 // ---------------------------------------------------------------------------- WebP with libwebp
@@ -344,15 +343,10 @@ const webpEncoder = wasmEncoder('webp', 'webp_enc_simd');
 
 // Straight-alpha RGBA pixels as lossy WebP at `quality` (0-100) and `method` (0-6).
 async function encodeWebp(pixels, width, height, quality, method) {
-  return webpEncoder((module) => {
-    const src = pixels.getBuffer('u8');
-    try {
-      const out = module.encode(src.data, width, height, { ...WEBP_CONFIG, quality, method });
-      if (!out) throw new Error('libwebp could not encode the picture');
-      return out;
-    } finally {
-      src.release();
-    }
+  return webpEncoder(pixels, (module, data) => {
+    const out = module.encode(data, width, height, { ...WEBP_CONFIG, quality, method });
+    if (!out) throw new Error('libwebp could not encode the picture');
+    return out;
   });
 }
 
