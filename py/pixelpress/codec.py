@@ -70,7 +70,8 @@ from . import icc, pillow_plugins
 PILLOW = "pillow"
 # Chromium's canvas encodes WebP with libwebp at effort ("method") 3; at that
 # effort its bytes equal native Pillow's, at any other they differ (SSIM
-# 0.978-0.995 between the two at 4), so only effort 3 goes to the browser.
+# 0.978-0.995 between the two at 4), so only effort 3 goes to the canvas (and
+# the other efforts to wasm libwebp, which runs any, see _webp).
 BROWSER_WEBP_METHOD = 3
 
 # libwebp in wasm takes its own memory beside the interpreter's: about 26 bytes a pixel (95 MB for a
