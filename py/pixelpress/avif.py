@@ -233,3 +233,162 @@ def _item_data(data: bytes, meta: tuple[int, int], item: int) -> bytes | None:
                  if origin + off + length <= limit]
         return b"".join(parts) if len(parts) == len(extents) else None
     return None
+
+
+# ------------------------------------------------------------------ writing metadata
+
+def _box(kind: bytes, payload: bytes) -> bytes:
+    return struct.pack(">L4s", 8 + len(payload), kind) + payload
+
+
+def with_metadata(data: bytes, exif: bytes | None, icc: bytes | None) -> bytes | None:
+    """`data`, an AVIF laid out as libavif writes one (ftyp, meta, mdat), with an EXIF item and an ICC
+    profile (`colr` of type prof) added for its primary image, as native Pillow's plugin stores them.
+
+    For the worker, whose wasm encoder takes pixels only. None when the file is laid out otherwise
+    (the caller then says the metadata was dropped); the result is read back before it is returned.
+    """
+    try:
+        out = _with_metadata(data, exif, icc)
+    except (struct.error, IndexError, ValueError):
+        return None
+    return out if out is not None and header_size(out) == header_size(data) and holds(out, exif, icc) else None
+
+
+def holds(data: bytes, exif: bytes | None, icc: bytes | None) -> bool:
+    """Whether the AVIF's primary image carries exactly this EXIF and ICC profile (None: none)."""
+    try:
+        tiff = exif[_tiff_offset(exif):] if exif else None
+    except ValueError:
+        return False
+    return metadata(data) == (tiff or None, icc or None)
+
+
+def _tiff_offset(exif: bytes) -> int:
+    """Where the TIFF header starts (after "Exif\\0\\0", as Pillow hands EXIF over): what libavif stores first."""
+    found = [i for i in (exif.find(b"II*\0"), exif.find(b"MM\0*")) if 0 <= i <= 6]
+    if not found:
+        raise ValueError("no TIFF header at the start of the EXIF block")
+    return min(found)
+
+
+def _with_metadata(data: bytes, exif: bytes | None, icc: bytes | None) -> bytes | None:
+    top = list(_boxes(data, 0, len(data)))
+    if [k for k, _, _ in top] != [b"ftyp", b"meta", b"mdat"] or not _plain_headers(data, top):
+        return None
+    (_, _, ftyp_end), (_, meta_start, meta_end), (_, mdat_start, mdat_end) = top
+    meta = (meta_start + 4, meta_end)
+    children = list(_boxes(data, *meta))
+    primary = _primary(data, meta)
+    if not _plain_headers(data, children) or primary is None or primary > 0xFFFF:
+        return None
+    parts = {k: bytes(data[s:e]) for k, s, e in children}
+    order = [k for k, _, _ in children]
+    if len(parts) != len(order) or not {b"iloc", b"iinf", b"iprp"} <= parts.keys():
+        return None
+
+    exif_id = None
+    if exif:
+        iinf = parts[b"iinf"]
+        if iinf[0] != 0:
+            return None
+        entries = list(_boxes(iinf, 6, len(iinf)))
+        ids = [int.from_bytes(iinf[s + 4:s + 6], "big") for k, s, _ in entries if k == b"infe" and iinf[s] == 2]
+        if len(ids) != len(entries) or not ids or max(ids) >= 0xFFFF:
+            return None
+        exif_id = max(ids) + 1
+        infe = _box(b"infe", bytes([2, 0, 0, 0]) + struct.pack(">HH4s", exif_id, 0, b"Exif") + b"\0")
+        parts[b"iinf"] = iinf[:4] + struct.pack(">H", len(entries) + 1) + iinf[6:] + infe
+        cdsc = _box(b"cdsc", struct.pack(">HHH", exif_id, 1, primary))  # the EXIF describes the primary image
+        iref = parts.get(b"iref")
+        if iref is not None and iref[0] != 0:
+            return None
+        parts[b"iref"] = (iref or b"\0\0\0\0") + cdsc
+        if b"iref" not in order:
+            order.insert(order.index(b"iinf") + 1, b"iref")
+    if icc:
+        iprp = parts[b"iprp"]
+        boxes = list(_boxes(iprp, 0, len(iprp)))
+        if [k for k, _, _ in boxes] != [b"ipco", b"ipma"] or not _plain_headers(iprp, boxes):
+            return None
+        (_, cs, ce), (_, ms, me) = boxes
+        ipco = iprp[cs:ce] + _box(b"colr", b"prof" + icc)
+        ipma = _add_association(iprp[ms:me], primary, len(list(_boxes(iprp, cs, ce))) + 1)
+        if ipma is None:
+            return None
+        parts[b"iprp"] = _box(b"ipco", ipco) + _box(b"ipma", ipma)
+
+    payload = struct.pack(">L", _tiff_offset(exif)) + exif if exif else b""
+    old_meta = meta_end - (meta_start - 8)
+
+    def meta_box(shift: int) -> bytes | None:
+        iloc = _shifted_iloc(parts[b"iloc"], shift, (mdat_start, mdat_end), exif_id,
+                             mdat_end + shift, len(payload))
+        if iloc is None:
+            return None
+        body = b"".join(_box(k, iloc if k == b"iloc" else parts[k]) for k in order)
+        return _box(b"meta", bytes(data[meta_start:meta_start + 4]) + body)
+
+    draft = meta_box(0)  # the iloc's size does not depend on the offsets it holds
+    if draft is None:
+        return None
+    new_meta = meta_box(len(draft) - old_meta)
+    mdat = bytes(data[mdat_start:mdat_end]) + payload
+    if new_meta is None or 8 + len(mdat) > 0xFFFFFFFF:
+        return None
+    return bytes(data[:ftyp_end]) + new_meta + _box(b"mdat", mdat)
+
+
+def _plain_headers(data: bytes, boxes: list[tuple[bytes, int, int]]) -> bool:
+    """Each box has an 8-byte header (a 32-bit size), the only layout rewritten here."""
+    return all(int.from_bytes(data[s - 8:s - 4], "big") == e - (s - 8) for _, s, e in boxes)
+
+
+def _add_association(ipma: bytes, item: int, index: int) -> bytes | None:
+    """`ipma`'s payload with property `index` (not essential) added to `item`'s list."""
+    version, flags = ipma[0], int.from_bytes(ipma[1:4], "big")
+    wide_id, wide_index = version >= 1, bool(flags & 1)
+    if index > (0x7FFF if wide_index else 0x7F):
+        return None
+    count = struct.unpack_from(">L", ipma, 4)[0]
+    out, i, found = bytearray(ipma[:8]), 8, False
+    for _ in range(min(count, _MAX_BOXES)):
+        id_size = 4 if wide_id else 2
+        item_id = int.from_bytes(ipma[i:i + id_size], "big")
+        n = ipma[i + id_size]
+        size = 2 if wide_index else 1
+        values = ipma[i + id_size + 1:i + id_size + 1 + n * size]
+        i += id_size + 1 + n * size
+        if item_id == item:
+            if n == 255:
+                return None
+            found = True
+            values += index.to_bytes(size, "big")
+            n += 1
+        out += item_id.to_bytes(id_size, "big") + bytes([n]) + values
+    return bytes(out) if found and i == len(ipma) else None
+
+
+def _shifted_iloc(iloc: bytes, shift: int, mdat: tuple[int, int], new_item: int | None, new_offset: int,
+                  new_length: int) -> bytes | None:
+    """`iloc`'s payload (version 0, 4-byte offsets and lengths, no base offset, as libavif writes it) with every
+    extent moved by `shift` and, when `new_item` is set, its one extent at `new_offset` added."""
+    if iloc[0] != 0 or iloc[4] != 0x44 or iloc[5] >> 4 != 0:
+        return None
+    count = struct.unpack_from(">H", iloc, 6)[0]
+    out, i = bytearray(iloc[:6]) + struct.pack(">H", count + (new_item is not None)), 8
+    for _ in range(count):
+        item_id, reference, extents = struct.unpack_from(">HHH", iloc, i)
+        i += 6
+        out += struct.pack(">HHH", item_id, reference, extents)
+        for _ in range(extents):
+            offset, length = struct.unpack_from(">LL", iloc, i)
+            i += 8
+            if reference != 0 or not mdat[0] <= offset <= offset + length <= mdat[1]:
+                return None  # only extents inside this file's mdat are moved with it
+            out += struct.pack(">LL", offset + shift, length)
+    if i != len(iloc):
+        return None
+    if new_item is not None:
+        out += struct.pack(">HHHLL", new_item, 0, 1, new_offset, new_length)
+    return bytes(out)

@@ -50,8 +50,10 @@ encoders are set up alike, so a setting means the same on either side:
   natively), so their bytes differ: measured SSIM 0.978-0.989 between the
   two outputs, each within 0.001 of the other's SSIM against the source,
   and sizes within 0.4-12 % (bench/codecs.py, tests/browser/test_avif_worker.py).
-- In the browser kept EXIF and ICC cannot be written (the wasm encoder takes
-  pixels only): they are dropped with a warning (avif_drops_metadata).
+- In the browser the wasm encoder takes pixels only: kept EXIF and ICC are
+  then added to its boxes as libavif stores them natively (an `Exif` item
+  described as the primary image's, a `colr` of type prof;
+  avif.with_metadata), and read back before the file is taken.
 - Decoding in the browser hands over the stored frame and its rotation and
   flip (`irot`, `imir`); the engine orients it as it does a JPEG's EXIF
   orientation, as Pillow's plugin has it do natively.
@@ -314,11 +316,6 @@ def decode_avif(codecs: Codecs | None, data: bytes) -> Image.Image:
 
 # ------------------------------------------------------------------ encoding
 
-def avif_drops_metadata(codecs: Codecs | None) -> bool:
-    """Whether kept EXIF and ICC would be lost in an AVIF: only the browser encodes it, and takes pixels only."""
-    return codecs is not None and not pillow_plugins.AVIF
-
-
 def encode_avif(codecs: Codecs | None, im: Image.Image, *, quality: int, speed: int, exif: bytes | None,
                 icc_profile: bytes | None) -> bytes | None:
     """`im` as AVIF by the provider, where Pillow has no AVIF or nothing but pixels is asked for; else None."""
@@ -340,6 +337,12 @@ def encode_avif(codecs: Codecs | None, im: Image.Image, *, quality: int, speed: 
             raise OutOfMemory("The browser's AVIF encoder ran out of memory; make the picture smaller "
                               "or choose WebP.") from None
         raise InternalError(f"The browser's AVIF encoder failed: {message}") from None
+    if out and (exif or icc_profile):
+        # The wasm encoder takes pixels only: the EXIF item and ICC profile go into its boxes as
+        # libavif (native Pillow) stores them. A file laid out otherwise keeps none (the op says so).
+        from .avif import with_metadata
+
+        out = with_metadata(out, exif, icc_profile) or out
     return out
 
 

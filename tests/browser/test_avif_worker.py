@@ -105,13 +105,23 @@ def test_a_12mp_avif_decodes_to_native_pixels(browser_engine):
     assert diff.max() <= 1
 
 
-def test_kept_metadata_is_dropped_with_a_warning(browser_engine):
+@pytest.mark.parametrize("opts", [{"keep_metadata": True}, {"keep_metadata": True, "colour_profile": "keep"}])
+def test_kept_metadata_is_written_into_the_browsers_avif_as_natively(browser_engine, opts):
+    """The wasm encoder takes pixels only; the engine adds the EXIF item and the kept profile to its boxes."""
+    import icc_profiles
+
     exif = Image.Exif()
     exif[0x010F] = "pixelpress test camera"
-    data = samples.encode(samples.image("chelsea.png").convert("RGB"), "JPEG", exif=exif.tobytes())
-    out, meta = worker(browser_engine, data, {"format": "avif", "keep_metadata": True})
-    assert meta["metadata_kept"] is False and any("cannot store EXIF" in w for w in meta["warnings"])
-    assert 0x010F not in samples.decode(out).getexif()
+    photo = samples.image("chelsea.png").convert("RGB")
+    data = samples.encode(photo, "JPEG", exif=exif.tobytes(), icc_profile=icc_profiles.DISPLAY_P3)
+    opts = {"format": "avif", **opts}
+    out, meta = worker(browser_engine, data, opts)
+    native = convert(data, opts)
+    assert meta["metadata_kept"] is True and not meta["warnings"], meta
+    got, want = samples.decode(out), samples.decode(native.data)
+    assert got.getexif()[0x010F] == want.getexif()[0x010F] == "pixelpress test camera"
+    assert got.info.get("icc_profile") == want.info.get("icc_profile")  # P3 kept, or none once converted
+    assert (got.info.get("icc_profile") == icc_profiles.DISPLAY_P3) == (opts.get("colour_profile") == "keep")
 
 
 def test_broken_avif_fails_typed(browser_engine):

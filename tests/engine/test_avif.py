@@ -10,6 +10,8 @@ import struct
 import numpy as np
 import pytest
 import samples
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from PIL import Image
 from pixelpress import avif, codec
 from pixelpress.decode import check_header, open_image
@@ -175,3 +177,55 @@ def test_web_sizes_offers_avif_first_and_can_leave_it_out():
     without = web_sizes(data, {"widths": [320, 512], "avif": False})
     assert not any(f["mime"] == "image/avif" for f in without.meta["files"])
     assert "image/avif" not in without.meta["picture_html"]
+
+
+EXIF_MAKE = 0x010F
+
+
+def exif_with_make(make: str = "pixelpress test camera") -> bytes:
+    tags = Image.Exif()
+    tags[EXIF_MAKE] = make
+    return tags.tobytes()
+
+
+@pytest.mark.parametrize("picture", ["opaque", "cut-out"])
+@pytest.mark.parametrize("exif,icc", [(True, False), (False, True), (True, True)])
+def test_metadata_written_into_the_boxes_reads_back_as_natively_written(picture, exif, icc):
+    """What the worker does to its wasm encoder's file: Pillow then reads the same EXIF and profile as
+    from its own file with them, and the same pixels as before."""
+    import icc_profiles
+
+    im = samples.image("astronaut.png").convert("RGB") if picture == "opaque" else samples.cutout("chelsea.png")
+    im.info.pop("icc_profile", None)  # as the worker's encoder writes it: no profile of its own
+    tags, profile = exif_with_make() if exif else None, icc_profiles.DISPLAY_P3 if icc else None
+    plain = avif_of(im)
+    out = avif.with_metadata(plain, tags, profile)
+    assert out is not None and avif.holds(out, tags, profile)
+    got, native = samples.decode(out), samples.decode(avif_of(im, exif=tags or b"", icc_profile=profile))
+    assert got.getexif().get(EXIF_MAKE) == native.getexif().get(EXIF_MAKE)
+    assert got.info.get("icc_profile") == native.info.get("icc_profile")
+    assert got.mode == im.mode and np.array_equal(np.asarray(got), np.asarray(samples.decode(plain)))
+
+
+def test_metadata_is_only_written_into_the_layout_libavif_writes():
+    plain = avif_of(samples.image("coffee.png"))
+    tags = exif_with_make()
+    assert avif.with_metadata(plain + samples.png_chunk(b"free", b"x" * 8), tags, None) is None  # a box after mdat
+    assert avif.with_metadata(plain, b"not exif at all", None) is None  # no TIFF header
+    assert not avif.holds(plain, tags, None)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_writing_metadata_into_a_damaged_avif_never_raises(data):
+    """Hostile bytes (cut short, bytes changed): a file that reads back right, or None."""
+    plain = bytearray(_SMALL_AVIF)
+    cut = data.draw(st.integers(40, len(plain)))
+    for _ in range(data.draw(st.integers(0, 4))):
+        plain[data.draw(st.integers(0, len(plain) - 1))] = data.draw(st.integers(0, 255))
+    tags = exif_with_make()
+    out = avif.with_metadata(bytes(plain[:cut]), tags, b"\0" * 132)
+    assert out is None or avif.holds(out, tags, b"\0" * 132)
+
+
+_SMALL_AVIF = avif_of(samples.cutout("chelsea.png").resize((64, 48)))

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from PIL import Image
 
-from .. import codec, icc
+from .. import avif, codec, icc
 from ..decode import fit_size
 from ..encode import exif_that_fits, flatten, has_alpha, valid_icc
 from ..errors import InvalidOption
@@ -76,12 +76,6 @@ def convert(job: Job) -> Result:
     # A kept profile travels with its pixels; a converted one no longer describes them (untagged is sRGB).
     keeps_icc = src.colour == icc.KEPT or (src.colour == icc.SRGB and opts.keep_metadata)
     profile = valid_icc(src.icc_profile, job.warnings) if keeps_icc else None
-    dropped = opts.format == "avif" and bool(exif or profile) and codec.avif_drops_metadata(job.codecs)
-    if dropped:
-        job.warnings.append("The browser's AVIF encoder cannot store EXIF or ICC profiles, so they were dropped; "
-                            "WebP, JPEG and PNG keep them.")
-        exif = profile = None
-
     def encode(quality: int) -> bytes:
         own = codec.avif_quality(quality) if opts.format == "avif" else quality
         return job.encode(im, opts.format, quality=own, progressive=opts.progressive, lossless=opts.lossless,
@@ -97,6 +91,11 @@ def convert(job: Job) -> Result:
         if not met:
             job.warnings.append(f"At most {opts.max_kb} kB could not be reached: at quality 1 the file is "
                                 f"{len(out) / 1000:.0f} kB. A smaller width gets there.")
+    # Checked on the file itself: the browser's AVIF encoder takes pixels only, and the engine adds the rest.
+    dropped = opts.format == "avif" and bool(exif or profile) and not avif.holds(out, exif, profile)
+    if dropped:
+        job.warnings.append("The EXIF metadata or ICC profile could not be stored in this AVIF, so it was dropped; "
+                            "WebP, JPEG and PNG keep them.")
     return job.finish(out, opts.format, im.size, converted=True, mode=im.mode,
                       quality=quality if lossy else None, metadata_kept=opts.keep_metadata and not dropped, **target)
 
