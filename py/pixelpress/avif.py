@@ -10,6 +10,10 @@ before (or instead of) a decoder:
   pixels, and the EXIF item and ICC profile (what native Pillow's plugin
   hands over) are taken from the boxes here.
 
+And one writer: the worker's wasm encoder takes pixels only, so a kept EXIF
+block and ICC profile are added to its file here (`with_metadata`), laid
+out as libavif lays them out natively.
+
 Every read is bounds-checked; a box that runs past its parent or the file
 ends the walk at that level, so damaged or hostile files give "nothing
 found" rather than an exception.
