@@ -62,6 +62,7 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         self._head_bytes = 0
         self._head_timer: Any = None
         self._body_timer: Any = None
+        self._heads_begun = 0  # requests whose head the parser has started, on this connection
 
     # -- connection ---------------------------------------------------------
     def connection_made(self, transport) -> None:  # type: ignore[override]
@@ -121,11 +122,17 @@ class GuardedHttpProtocol(HttpToolsProtocol):
             return
         if self._in_head and self._head_timer is None:
             self._arm_head()  # the first bytes after a keep-alive pause start the next head's deadline
+        begun = self._heads_begun
         super().data_received(data)
         if self._refused or self.transport.is_closing():
             return
         if self._in_head:
-            self._head_bytes += len(data)
+            # A head still open after this chunk: the whole chunk is its bytes only if it began
+            # earlier. One that began inside the chunk (after pipelined requests, which may fill
+            # it) is counted from the next chunk on, and on_headers_complete checks its exact size.
+            # Counting the whole chunk refused pipelining clients whose chunk held 300 small heads.
+            if self._heads_begun == begun:
+                self._head_bytes += len(data)
             if self._head_bytes > self.caps.max_header_bytes:
                 self._header_too_large()
 
@@ -136,6 +143,7 @@ class GuardedHttpProtocol(HttpToolsProtocol):
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
+        self._heads_begun += 1
         if not self._in_head:  # a pipelined request
             self._in_head = True
             self._head_bytes = 0

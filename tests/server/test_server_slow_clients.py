@@ -76,6 +76,25 @@ def test_a_trickled_request_head_is_cut_off_with_408(make_server, client):
     assert client.get(base + "/api/health").status_code == 200
 
 
+def test_pipelined_requests_filling_one_read_are_all_answered(make_server):
+    """1,000 small pipelined heads arrive in one read (~60 kB, past the 32 kB head cap) ending inside
+    the next head: each head is small, so every request is answered, none refused as too large."""
+    base, _ = make_server()
+    host = base.removeprefix("http://")
+    one = f"GET /api/health HTTP/1.1\r\nHost: {host}\r\n\r\n".encode()
+    n = 1000
+    with connect(base) as sock:
+        sock.sendall(one * n + one[:20])
+        time.sleep(0.5)  # the server reads what it has: the last head is still open
+        sock.sendall(one[20:])
+        answer = b""
+        while answer.count(b"HTTP/1.1 ") < n + 1:
+            data = sock.recv(1 << 20)
+            assert data, f"the server closed the connection after {answer.count(b'HTTP/1.1 ')} answers"
+            answer += data
+    assert answer.count(b"HTTP/1.1 200") == n + 1
+
+
 def test_a_huge_header_is_431_before_it_is_all_read(make_server, client):
     base, _ = make_server()
     host = base.removeprefix("http://")
