@@ -76,6 +76,7 @@ def convert(job: Job) -> Result:
     # A kept profile travels with its pixels; a converted one no longer describes them (untagged is sRGB).
     keeps_icc = src.colour == icc.KEPT or (src.colour == icc.SRGB and opts.keep_metadata)
     profile = valid_icc(src.icc_profile, job.warnings) if keeps_icc else None
+
     def encode(quality: int) -> bytes:
         own = codec.avif_quality(quality) if opts.format == "avif" else quality
         return job.encode(im, opts.format, quality=own, progressive=opts.progressive, lossless=opts.lossless,
