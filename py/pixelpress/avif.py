@@ -256,16 +256,15 @@ def with_metadata(data: bytes, exif: bytes | None, icc: bytes | None) -> bytes |
         out = _with_metadata(data, exif, icc)
     except (struct.error, IndexError, ValueError):
         return None
-    return out if out is not None and header_size(out) == header_size(data) and holds(out, exif, icc) else None
+    if out is None or header_size(out) != header_size(data):
+        return None
+    return out if metadata(out) == (exif[_tiff_offset(exif):] if exif else None, icc or None) else None
 
 
-def holds(data: bytes, exif: bytes | None, icc: bytes | None) -> bool:
-    """Whether the AVIF's primary image carries exactly this EXIF and ICC profile (None: none)."""
-    try:
-        tiff = exif[_tiff_offset(exif):] if exif else None
-    except ValueError:
-        return False
-    return metadata(data) == (tiff or None, icc or None)
+def carries(data: bytes, exif: bool, icc: bytes | None) -> bool:
+    """Whether the AVIF's primary image has an EXIF item (if `exif`) and this ICC profile (if given)."""
+    got_exif, got_icc = metadata(data)
+    return (not exif or got_exif is not None) and (icc is None or got_icc == icc)
 
 
 def _tiff_offset(exif: bytes) -> int:

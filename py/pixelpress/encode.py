@@ -46,11 +46,20 @@ def valid_icc(profile: bytes | None, warnings: list[str]) -> bytes | None:
 
 
 def exif_that_fits(fmt: str, exif: bytes | None, warnings: list[str]) -> bytes | None:
-    """`exif`, or None with a warning when `fmt` cannot store a block that long."""
+    """`exif` as `fmt` stores it, or None with a warning when `fmt` cannot store a block that long."""
     if exif and fmt == "jpeg" and len(exif) > JPEG_MAX_EXIF:
         warnings.append(f"The EXIF metadata ({len(exif) / 1000:.0f} kB) is larger than a JPEG can hold "
                         f"(64 kB), so it was dropped; PNG and WebP keep it.")
         return None
+    if exif and fmt == "avif":
+        # AVIF keeps orientation in its boxes: Pillow's writer takes the tag (1 here: the engine has
+        # applied any other) out of the block. Done here, both the native and the worker's writer get
+        # the same block.
+        tags = Image.Exif()
+        tags.load(exif)
+        if 0x0112 in tags:
+            del tags[0x0112]
+            return tags.tobytes() if len(tags) else None
     return exif
 
 

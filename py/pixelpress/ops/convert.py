@@ -93,7 +93,7 @@ def convert(job: Job) -> Result:
             job.warnings.append(f"At most {opts.max_kb} kB could not be reached: at quality 1 the file is "
                                 f"{len(out) / 1000:.0f} kB. A smaller width gets there.")
     # Checked on the file itself: the browser's AVIF encoder takes pixels only, and the engine adds the rest.
-    dropped = opts.format == "avif" and bool(exif or profile) and not avif.holds(out, exif, profile)
+    dropped = opts.format == "avif" and bool(exif or profile) and not avif.carries(out, bool(exif), profile)
     if dropped:
         job.warnings.append("The EXIF metadata or ICC profile could not be stored in this AVIF, so it was dropped; "
                             "WebP, JPEG and PNG keep them.")
