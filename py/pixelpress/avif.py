@@ -143,27 +143,38 @@ def _icc(data: bytes, meta: tuple[int, int], primary: int | None) -> bytes | Non
     return None
 
 
-def _associations(data: bytes, ipma: tuple[int, int], item: int) -> set[int]:
-    """The 1-based `ipco` indices of `item`'s properties."""
+def _ipma_entries(data: bytes, ipma: tuple[int, int]) -> Iterator[tuple[int, int, bytes]]:
+    """Each entry of an `ipma` payload: (item id, association count, the associations' bytes).
+    Raises IndexError where an entry runs past the box."""
     start, end = ipma
     version, flags = data[start], int.from_bytes(data[start + 1:start + 4], "big")
+    id_size, size = (2 if version < 1 else 4), (2 if flags & 1 else 1)
     count = struct.unpack_from(">L", data, start + 4)[0]
     i = start + 8
     for _ in range(min(count, _MAX_BOXES)):
         if i >= end:
-            break
-        item_id = struct.unpack_from(">H" if version < 1 else ">L", data, i)[0]
-        i += 2 if version < 1 else 4
-        n = data[i]
-        i += 1
-        wide = flags & 1
-        indices = set()
-        for _ in range(n):
-            value = struct.unpack_from(">H" if wide else ">B", data, i)[0]
-            indices.add(value & (0x7FFF if wide else 0x7F))
-            i += 2 if wide else 1
+            return
+        if i + id_size + 1 > end:
+            raise IndexError("ipma entry runs past its box")
+        item_id, n = int.from_bytes(data[i:i + id_size], "big"), data[i + id_size]
+        i += id_size + 1 + n * size
+        if i > end:
+            raise IndexError("ipma entry runs past its box")
+        yield item_id, n, bytes(data[i - n * size:i])
+
+
+def _wide_indices(data: bytes, ipma: tuple[int, int]) -> bool:
+    return bool(data[ipma[0] + 3] & 1)
+
+
+def _associations(data: bytes, ipma: tuple[int, int], item: int) -> set[int]:
+    """The 1-based `ipco` indices of `item`'s properties."""
+    wide = _wide_indices(data, ipma)
+    for item_id, n, values in _ipma_entries(data, ipma):
         if item_id == item:
-            return indices
+            if wide:
+                return {struct.unpack_from(">H", values, 2 * k)[0] & 0x7FFF for k in range(n)}
+            return {v & 0x7F for v in values}
     return set()
 
 
@@ -349,27 +360,20 @@ def _plain_headers(data: bytes, boxes: list[tuple[bytes, int, int]]) -> bool:
 
 def _add_association(ipma: bytes, item: int, index: int) -> bytes | None:
     """`ipma`'s payload with property `index` (not essential) added to `item`'s list."""
-    version, flags = ipma[0], int.from_bytes(ipma[1:4], "big")
-    wide_id, wide_index = version >= 1, bool(flags & 1)
+    whole = (0, len(ipma))
+    wide_id, wide_index = ipma[0] >= 1, _wide_indices(ipma, whole)
     if index > (0x7FFF if wide_index else 0x7F):
         return None
-    count = struct.unpack_from(">L", ipma, 4)[0]
-    out, i, found = bytearray(ipma[:8]), 8, False
-    for _ in range(min(count, _MAX_BOXES)):
-        id_size = 4 if wide_id else 2
-        item_id = int.from_bytes(ipma[i:i + id_size], "big")
-        n = ipma[i + id_size]
-        size = 2 if wide_index else 1
-        values = ipma[i + id_size + 1:i + id_size + 1 + n * size]
-        i += id_size + 1 + n * size
+    size = 2 if wide_index else 1
+    out, found = bytearray(ipma[:8]), False
+    for item_id, n, values in _ipma_entries(ipma, whole):
         if item_id == item:
             if n == 255:
                 return None
-            found = True
-            values += index.to_bytes(size, "big")
-            n += 1
-        out += item_id.to_bytes(id_size, "big") + bytes([n]) + values
-    return bytes(out) if found and i == len(ipma) else None
+            found, n, values = True, n + 1, values + index.to_bytes(size, "big")
+        out += item_id.to_bytes(4 if wide_id else 2, "big") + bytes([n]) + values
+    # Every entry rewritten, and nothing after them: the payload grew by the one association only.
+    return bytes(out) if found and len(out) == len(ipma) + size else None
 
 
 def _shifted_iloc(iloc: bytes, shift: int, mdat: tuple[int, int], new_item: int | None, new_offset: int,
