@@ -11,7 +11,8 @@ import base64
 import pytest
 import samples
 
-SNAPSHOT_CACHE = "pixelpress.interpreter-snapshot"
+SNAPSHOT_DIR = "pixelpress-interpreter-snapshot"  # in the origin private file system
+OLD_CACHE = "pixelpress.interpreter-snapshot"  # where earlier versions kept it, in Cache Storage
 PHOTO_PNG = samples.photo_bytes("coffee.png", "PNG")
 
 # A fresh client of one worker on this page: which way its interpreter came up,
@@ -37,34 +38,43 @@ START_JS = """async ([b64, jobs]) => {
   }
 }"""
 
-# The stored entry, with the header of its packed layout (web/worker/snapshot.js): [magic, image length, pages].
+SNAPSHOT_FILES_JS = f"""
+const snapshotDir = async () => (await navigator.storage.getDirectory()).getDirectoryHandle('{SNAPSHOT_DIR}', {{ create: true }});
+const snapshotFiles = async (dir) => {{ const names = []; for await (const n of dir.keys()) names.push(n); return names; }};
+"""
+
+# The stored file, with the header of its packed layout (web/worker/snapshot.js): [magic, image length, pages].
 STORED_JS = f"""async () => {{
-  const cache = await caches.open('{SNAPSHOT_CACHE}');
-  const keys = await cache.keys();
-  if (keys.length !== 1) return null;
-  const hit = await cache.match(keys[0]);
-  const buf = await hit.arrayBuffer();
+  {SNAPSHOT_FILES_JS}
+  const dir = await snapshotDir();
+  const names = await snapshotFiles(dir);
+  if (names.length !== 1) return null;
+  const buf = await (await (await dir.getFileHandle(names[0])).getFile()).arrayBuffer();
+  if (buf.byteLength < 16) return null;  // still being written
   const [magic, image, pages] = new Uint32Array(buf, 0, 3);
-  return {{ url: keys[0].url, bytes: buf.byteLength, sha: hit.headers.get('x-sha256'), magic, image, pages }};
+  return {{ name: names[0], bytes: buf.byteLength, sha: names[0].split('.').pop(), magic, image, pages }};
 }}"""
 PACKED_MAGIC = 0x7A707031
 
 # Rewrite the stored snapshot: `how` is 'flip' (same length, bytes changed, old
-# sha kept) or 'junk' (a short non-snapshot whose recorded sha does match).
+# sha kept) or 'junk' (a short non-snapshot under a name whose sha does match).
 DAMAGE_JS = f"""async (how) => {{
-  const cache = await caches.open('{SNAPSHOT_CACHE}');
-  const [key] = await cache.keys();
-  const hit = await cache.match(key);
-  let bytes = new Uint8Array(await hit.arrayBuffer());
-  let sha = hit.headers.get('x-sha256');
+  {SNAPSHOT_FILES_JS}
+  const dir = await snapshotDir();
+  const [name] = await snapshotFiles(dir);
+  let bytes = new Uint8Array(await (await (await dir.getFileHandle(name)).getFile()).arrayBuffer());
+  let newName = name;
   if (how === 'flip') {{
     for (let i = bytes.length >> 1; i < (bytes.length >> 1) + 4096; i++) bytes[i] ^= 0x5a;
   }} else {{
     bytes = new TextEncoder().encode('not an interpreter snapshot'.repeat(100));
     const d = await crypto.subtle.digest('SHA-256', bytes);
-    sha = [...new Uint8Array(d)].map((b) => b.toString(16).padStart(2, '0')).join('');
+    newName = name.split('.')[0] + '.' + [...new Uint8Array(d)].map((b) => b.toString(16).padStart(2, '0')).join('');
+    await dir.removeEntry(name);
   }}
-  await cache.put(key, new Response(bytes, {{ headers: {{ 'x-sha256': sha }} }}));
+  const out = await (await dir.getFileHandle(newName, {{ create: true }})).createWritable();
+  await out.write(bytes);
+  await out.close();
 }}"""
 
 
@@ -120,7 +130,7 @@ def test_the_snapshot_is_stored_without_its_untouched_memory(origin_page):
     assert entry["magic"] == PACKED_MAGIC
     assert entry["pages"] == -(-entry["image"] // 65536)
     assert entry["bytes"] < 0.8 * entry["image"]
-    assert "/interpreter-snapshot/z1-" in entry["url"]  # the format is in the key: older images are never read
+    assert entry["name"].startswith("z1-")  # the format is in the key: older images are never read
     assert start(origin_page, [["convert", {"format": "png", "max_width": 400}]])["interpreter"] == "restored"
 
 
@@ -146,3 +156,18 @@ def test_stdlib_engine_and_pillow_import_from_shipped_bytecode(origin_page):
     assert report["without"] == []
     assert report["stdlib_modules"] > 100
     assert report["stdlib_from_source"] == []
+
+
+def test_an_image_stored_by_an_earlier_version_is_removed(origin_page):
+    """Earlier versions kept the image (21 MB) in Cache Storage; the first new image frees that space."""
+    origin_page.evaluate(f"""async () => {{
+      const cache = await caches.open('{OLD_CACHE}');
+      await cache.put(new URL('worker/interpreter-snapshot/z1-old', location.href).href, new Response(new Uint8Array(4096)));
+    }}""")
+    assert start(origin_page, [["convert", {"format": "png", "max_width": 400}]])["interpreter"] == "started"
+    stored_snapshot(origin_page)
+    for _ in range(50):
+        if not origin_page.evaluate(f"() => caches.has('{OLD_CACHE}')"):
+            break
+        origin_page.wait_for_timeout(100)
+    assert not origin_page.evaluate(f"() => caches.has('{OLD_CACHE}')")
