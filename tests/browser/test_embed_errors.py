@@ -152,3 +152,18 @@ def test_a_boot_wheel_failing_its_hash_is_runtime_unavailable(browser, app_origi
             context.close()
     for r in (out["first"], out["convert"]):
         assert (r["ok"], r["code"]) == (False, "runtime_unavailable"), r
+
+
+def test_a_broken_runtime_script_is_worker_unavailable(browser, app_origin):
+    # The worker's module graph holds the runtime's script (fetched with the worker's modules, not after them), so a
+    # copy whose pyodide.asm.js is damaged cannot start the worker at all: typed, and every job is told, no hang.
+    with serve_static(DIST, host="localhost", headers=CORS_HEADERS,
+                      tamper={"pyodide/pyodide.asm.js": b"this is not ( javascript"}) as bad:
+        context = browser.new_context()
+        try:
+            out = attempt(context.new_page(), app_origin, bad, {})
+        finally:
+            context.close()
+    for r in (out["first"], out["convert"]):
+        assert (r["ok"], r["code"]) == (False, "worker_unavailable"), r
+    assert "whole copy of pixelpress, pyodide/ included" in out["first"]["message"]

@@ -60,10 +60,12 @@ export function startWorker(url, name) {
  * @internal
  */
 export function notLoaded(url, crossOrigin, detail) {
+  // The worker's module graph includes the runtime's script (pyodide/pyodide.asm.js): a folder missing it fails here.
+  const complete = 'that its folder is a whole copy of pixelpress, pyodide/ included';
   const why = crossOrigin
-    ? 'check baseUrl, that its files are served with Access-Control-Allow-Origin, and that the page\'s CSP allows '
-      + 'that origin in worker-src, script-src and connect-src'
-    : 'check baseUrl and that the file is served as JavaScript';
+    ? `check baseUrl, ${complete}, that its files are served with Access-Control-Allow-Origin, and that the page's `
+      + 'CSP allows that origin in worker-src, script-src and connect-src'
+    : `check baseUrl, ${complete}, and that its files are served as JavaScript`;
   return new PixelpressError('worker_unavailable',
     `The worker ${url} could not be loaded${detail ? ` (${detail})` : ''}: ${why}.`, { source: url });
 }

@@ -5,6 +5,21 @@
 // nothing of the UI. Engine failures come back as typed errors; the
 // interpreter itself survives every bad input.
 
+// A worker has no <link rel=modulepreload>: a module is fetched only once the
+// one importing it has arrived, so each level of imports costs a round trip
+// (through the service worker on later visits). Naming the deeper modules here
+// fetches the whole graph at once; and the runtime's 1 MB script, which
+// loadPyodide would only start importing after the manifest and the stored
+// snapshot, loads while the rest of the graph does (it sets
+// globalThis._createPyodideModule, which loadPyodide then uses).
+import '../pyodide/pyodide.asm.js';
+import '../pyodide/pyodide.mjs';
+import './codecs.js';
+import './manifest.js';
+import './operations.js';
+import './packages.js';
+import './progress-fetch.js';
+import './snapshot.js';
 import { boot } from './boot.js';
 import { needsModel, packagesFor } from './engine.js';
 import { infer, inferAnswered } from './infer.js';
