@@ -89,6 +89,16 @@ def attempt(page, origin, client, options, op="convert"):
     return page.evaluate(ATTEMPT, [client, options, op, base64.b64encode(photo).decode()])
 
 
+def attempt_tampered(browser, app_origin, tamper: dict, op="convert"):
+    """`attempt` against a copy of pixelpress on another origin serving `tamper`'s bytes instead of those files'."""
+    with serve_static(DIST, host="localhost", headers=CORS_HEADERS, tamper=tamper) as bad:
+        context = browser.new_context()
+        try:
+            return attempt(context.new_page(), app_origin, bad, {}, op=op)
+        finally:
+            context.close()
+
+
 def test_the_browser_refuses_a_worker_of_another_origin(page, app_origin, cdn):
     # Why the client starts such workers through a blob: wrapper.
     page.goto(app_origin)
@@ -132,24 +142,14 @@ def test_a_base_url_that_is_not_http_is_refused_at_once(page, app_origin, cdn, b
 
 def test_a_wheel_failing_its_hash_fails_its_operations_only(browser, app_origin):
     # OpenCV's wheel altered: oil paint cannot load it; conversion, which never loads OpenCV, still works.
-    with serve_static(DIST, host="localhost", headers=CORS_HEADERS, tamper=tampered("opencv-python")) as bad:
-        context = browser.new_context()
-        try:
-            out = attempt(context.new_page(), app_origin, bad, {}, op="oil_paint")
-        finally:
-            context.close()
+    out = attempt_tampered(browser, app_origin, tampered("opencv-python"), op="oil_paint")
     assert (out["first"]["ok"], out["first"]["code"]) == (False, "runtime_unavailable"), out
     assert "opencv" in out["first"]["message"].lower()
     assert out["convert"] == {"ok": True, "type": "image/png", "width": 451}
 
 
 def test_a_boot_wheel_failing_its_hash_is_runtime_unavailable(browser, app_origin):
-    with serve_static(DIST, host="localhost", headers=CORS_HEADERS, tamper=tampered("pillow")) as bad:
-        context = browser.new_context()
-        try:
-            out = attempt(context.new_page(), app_origin, bad, {})
-        finally:
-            context.close()
+    out = attempt_tampered(browser, app_origin, tampered("pillow"))
     for r in (out["first"], out["convert"]):
         assert (r["ok"], r["code"]) == (False, "runtime_unavailable"), r
 
@@ -157,13 +157,7 @@ def test_a_boot_wheel_failing_its_hash_is_runtime_unavailable(browser, app_origi
 def test_a_broken_runtime_script_is_worker_unavailable(browser, app_origin):
     # The worker's module graph holds the runtime's script (fetched with the worker's modules, not after them), so a
     # copy whose pyodide.asm.js is damaged cannot start the worker at all: typed, and every job is told, no hang.
-    with serve_static(DIST, host="localhost", headers=CORS_HEADERS,
-                      tamper={"pyodide/pyodide.asm.js": b"this is not ( javascript"}) as bad:
-        context = browser.new_context()
-        try:
-            out = attempt(context.new_page(), app_origin, bad, {})
-        finally:
-            context.close()
+    out = attempt_tampered(browser, app_origin, {"pyodide/pyodide.asm.js": b"this is not ( javascript"})
     for r in (out["first"], out["convert"]):
         assert (r["ok"], r["code"]) == (False, "worker_unavailable"), r
     assert "whole copy of pixelpress, pyodide/ included" in out["first"]["message"]
