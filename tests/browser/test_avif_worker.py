@@ -1,11 +1,12 @@
 """AVIF in the worker (issue 16): the browser decodes, @jsquash/avif (wasm) encodes; compared with native.
 
-The two encoders link different libaom releases (3.7.0 in the wasm, 3.12.1
-natively), so their bytes differ. Measured here: SSIM 0.978-0.989 between
-the worker's and the native output, each output's SSIM against the source
-within 0.001 of the other's, sizes within 0.4-12 %. The contract's 0.99 and
-5 % between them is not met, so what is asserted is the bound that holds:
-the same fidelity to the source (within 0.01) at a comparable size (15 %).
+The two encoders are different builds (see codec.py), so their bytes
+differ: SSIM 0.971-0.990 between the worker's and the native output, each
+output's SSIM against the source within 0.004 of the other's, sizes within
+0.4 % (bench/avif_parity.py, which also shows that one quality step moves
+native's own output further). The contract's 0.99 between them is not met,
+so what is asserted is the bound that holds: the same fidelity to the
+source (within 0.01) at the contract's size (within 5 %).
 Decoding goes to the same pixels within 1 level, except the edge row or
 column of odd-sized 4:2:0 pictures and soft alpha (the browser hands alpha
 pictures over already converted), where up to 20 levels were measured.
@@ -60,7 +61,7 @@ def test_avif_out_matches_native_fidelity_and_size(browser_engine, name):
     reference = np.asarray(src)
     assert abs(ssim(rgb(out), reference) - ssim(rgb(native), reference)) <= 0.01
     assert ssim(rgb(out), rgb(native)) >= 0.97
-    assert abs(len(out) - len(native)) / len(native) <= 0.15, (len(out), len(native))
+    assert abs(len(out) - len(native)) / len(native) <= 0.05, (len(out), len(native))
 
 
 def test_a_12mp_photo_encodes_in_seconds(browser_engine):
