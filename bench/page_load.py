@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/page_load.py [--runs N]
 
-Prints (medians over N runs, each with a fresh browser profile):
+Prints (medians over N runs, each with a fresh browser profile; each goal line also lists its runs and the best one):
   - first paint / first contentful paint            goal < 1 s
   - fresh profile: page load -> first converted file  goal <= 1.5 s (issue 16)
   - warm (service-worker cache and interpreter snapshot): same, goal <= 0.8 s,
@@ -195,7 +195,10 @@ def main() -> None:
         browser.close()
 
     med = lambda xs: statistics.median(xs)  # noqa: E731
-    runs = lambda rs: ", ".join(f"{r['done_ms']:.0f}" for r in rs)  # noqa: E731
+    # The runs too, and their best: this machine's noise only ever adds time, so the best run is the
+    # closest estimate of a quiet machine, which is what the goals assume.
+    runs = lambda rs: (", ".join(f"{r['done_ms']:.0f}" for r in rs)  # noqa: E731
+                       + f"; best {min(r['done_ms'] for r in rs):.0f}")
     print(f"runs: {args.runs} (fresh profile each), 2 cores, site under /studio/ on 127.0.0.1")
     print(f"first paint                        {med([r['fp'] for r in fresh]):7.0f} ms   goal < 1000 ms")
     print(f"first contentful paint             {med([r['fcp'] for r in fresh]):7.0f} ms")
