@@ -27,7 +27,7 @@ sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "py")]
 
 import numpy as np  # noqa: E402
 import samples  # noqa: E402
-from browser_harness import BrowserEngine, launch, serve_dist  # noqa: E402
+from browser_harness import open_engine, serve_dist  # noqa: E402
 from PIL import Image  # noqa: E402
 from pixelpress import codec  # noqa: E402
 from pixelpress.encode import encode_avif  # noqa: E402
@@ -51,11 +51,7 @@ def ssim(a: bytes | np.ndarray, b: bytes | np.ndarray) -> float:
 def main() -> None:
     rows = []
     with serve_dist() as url, sync_playwright() as p:
-        browser = launch(p)
-        page = browser.new_page()
-        page.goto(url)
-        engine = BrowserEngine(page)
-        engine.wait_ready()
+        browser, engine = open_engine(p, url)
         for name in IMAGES:
             src = samples.image(name).convert("RGB")
             data = samples.encode(src, "PNG")

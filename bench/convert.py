@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "py")]
 
 import samples  # noqa: E402
-from browser_harness import CHROMIUM_FLAGS, BrowserEngine, chromium_path, launch, serve_dist  # noqa: E402
+from browser_harness import CHROMIUM_FLAGS, BrowserEngine, chromium_path, open_engine, serve_dist  # noqa: E402
 from pixelpress.ops.convert import convert  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
 
@@ -121,11 +121,8 @@ def main() -> None:
     args = ap.parse_args()
     with serve_dist() as url, sync_playwright() as p:
         cold_start(p, url)
-        browser = launch(p)
-        page = browser.new_page()
-        page.goto(url)
-        engine = BrowserEngine(page)
-        engine.wait_ready()
+        browser, engine = open_engine(p, url)
+        page = engine.page
         page.evaluate("() => { window.pixelpress.size = 1; }")  # one worker: stats and heap are its own
         speed(engine, page, args.repeat)
         memory(engine, page, args.conversions)

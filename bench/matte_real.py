@@ -121,16 +121,13 @@ def main() -> None:
 
 
 def worker(path: Path, items: list[dict], native: dict[str, np.ndarray]) -> None:
-    from browser_harness import BrowserEngine, launch, serve_dist
+    from browser_harness import open_engine, serve_dist
     from playwright.sync_api import sync_playwright
 
     rows, times, diffs = [], [], []
     with serve_dist() as base, sync_playwright() as p:
-        browser = launch(p)
-        page = browser.new_page()
-        page.goto(f"{base}?nosw")
-        engine = BrowserEngine(page)
-        engine.wait_ready()
+        browser, engine = open_engine(p, f"{base}?nosw")
+        page = engine.page
         t0 = time.perf_counter()
         page.evaluate("() => window.pixelpress.preload('remove_background')")
         first_use = (time.perf_counter() - t0) * 1000

@@ -25,7 +25,7 @@ import composites  # noqa: E402
 import icc_profiles  # noqa: E402
 import logos  # noqa: E402
 import samples  # noqa: E402
-from browser_harness import BrowserEngine, launch, serve_dist  # noqa: E402
+from browser_harness import open_engine, serve_dist  # noqa: E402
 from pixelpress.registry import resolve  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
 
@@ -91,11 +91,7 @@ def main() -> None:
     only = set(filter(None, args.only.split(",")))
     worker_times: dict[str, float] = {}
     with serve_dist() as url, sync_playwright() as p:
-        browser = launch(p)
-        page = browser.new_page()
-        page.goto(url)
-        engine = BrowserEngine(page)
-        engine.wait_ready()
+        browser, engine = open_engine(p, url)
         print(f"{'operation':<44} {'worker ms':>10} {'native ms':>10} {'ratio':>7}")
         for label, op, data, options in cases():
             if only and op not in only:

@@ -171,6 +171,15 @@ class BrowserEngine:
         return res
 
 
+def open_engine(playwright, url: str):
+    """Headless Chromium on `url` with its engine ready, for the benches: (browser, engine); engine.page is the page."""
+    browser = launch(playwright)
+    engine = BrowserEngine(browser.new_page())
+    engine.page.goto(url)
+    engine.wait_ready()
+    return browser, engine
+
+
 @contextmanager
 def engine_blocking(browser, url: str, pattern: str):
     """A ready engine on a fresh page whose requests matching `pattern` fail, as offline before they were
