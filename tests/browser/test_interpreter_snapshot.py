@@ -58,8 +58,18 @@ PACKED_MAGIC = 0x7A707031
 
 # Rewrite the stored snapshot: `how` is 'flip' (same length, bytes changed, old
 # sha kept) or 'junk' (a short non-snapshot under a name whose sha does match).
+# The worker that wrote it has just been terminated, and Chromium may hold its
+# write lock a moment longer: a locked file is tried again for up to 5 s.
 DAMAGE_JS = f"""async (how) => {{
   {SNAPSHOT_FILES_JS}
+  const unlocked = async (change) => {{
+    for (let i = 0; ; i++) {{
+      try {{ return await change(); }} catch (e) {{
+        if (e.name !== 'NoModificationAllowedError' || i >= 50) throw e;
+        await new Promise((r) => setTimeout(r, 100));
+      }}
+    }}
+  }};
   const dir = await snapshotDir();
   const [name] = await snapshotFiles(dir);
   let bytes = new Uint8Array(await (await (await dir.getFileHandle(name)).getFile()).arrayBuffer());
@@ -70,11 +80,13 @@ DAMAGE_JS = f"""async (how) => {{
     bytes = new TextEncoder().encode('not an interpreter snapshot'.repeat(100));
     const d = await crypto.subtle.digest('SHA-256', bytes);
     newName = name.split('.')[0] + '.' + [...new Uint8Array(d)].map((b) => b.toString(16).padStart(2, '0')).join('');
-    await dir.removeEntry(name);
+    await unlocked(() => dir.removeEntry(name));
   }}
-  const out = await (await dir.getFileHandle(newName, {{ create: true }})).createWritable();
-  await out.write(bytes);
-  await out.close();
+  await unlocked(async () => {{
+    const out = await (await dir.getFileHandle(newName, {{ create: true }})).createWritable();
+    await out.write(bytes);
+    await out.close();
+  }});
 }}"""
 
 
