@@ -18,7 +18,6 @@ either; only identical builds reach 0.99. Nothing is asserted.
 
 from __future__ import annotations
 
-import io
 import sys
 from pathlib import Path
 
@@ -28,7 +27,6 @@ sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "py")]
 import numpy as np  # noqa: E402
 import samples  # noqa: E402
 from browser_harness import open_engine, serve_dist  # noqa: E402
-from PIL import Image  # noqa: E402
 from pixelpress import codec  # noqa: E402
 from pixelpress.encode import encode_avif  # noqa: E402
 from pixelpress.ops.convert import convert  # noqa: E402
@@ -40,11 +38,10 @@ QUALITIES = [60, 80]
 
 
 def rgb(data: bytes) -> np.ndarray:
-    return np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
+    return np.asarray(samples.decode(data).convert("RGB"))
 
 
-def ssim(a: bytes | np.ndarray, b: bytes | np.ndarray) -> float:
-    a, b = (rgb(x) if isinstance(x, bytes) else x for x in (a, b))
+def ssim(a: np.ndarray, b: np.ndarray) -> float:
     return structural_similarity(a, b, channel_axis=2)
 
 
@@ -63,12 +60,13 @@ def main() -> None:
                 own = codec.avif_quality(q)
                 step = encode_avif(src, quality=own - 1)
                 slower = encode_avif(src, quality=own, speed=codec.AVIF_SPEED - 1)
-                rows.append((name, q, own, worker, native, step, slower, np.asarray(src)))
+                size_change = len(worker) / len(native) - 1
+                rows.append((name, q, own, size_change, np.asarray(src), *map(rgb, (worker, native, step, slower))))
         browser.close()
     print("convert quality (libavif's): SSIM worker vs native | size change | SSIM to source worker, native | "
           "native vs native: quality one step down, speed 8")
-    for name, q, own, worker, native, step, slower, src in rows:
-        print(f"  {name:14s} {q} ({own:2d}):  {ssim(worker, native):.4f} | {len(worker) / len(native) - 1:+6.1%} | "
+    for name, q, own, size_change, src, worker, native, step, slower in rows:
+        print(f"  {name:14s} {q} ({own:2d}):  {ssim(worker, native):.4f} | {size_change:+6.1%} | "
               f"{ssim(worker, src):.4f}, {ssim(native, src):.4f} | {ssim(step, native):.4f}, {ssim(slower, native):.4f}")
 
 
