@@ -9,9 +9,10 @@ PORT   ?= 8000
 # What running the studio needs: the engine (the build reads its op specs), the server, the npm files.
 setup-run: $(VENV)/.installed-run node_modules/.installed
 
-# What the tests need on top: the test tools, the native neural matte, OpenCV contrib, Chromium.
+# What the tests need on top: the test tools, the native neural matte, OpenCV contrib, Chromium, Firefox ESR, WebKitGTK.
 setup: setup-run $(VENV)/.installed .venv-contrib/.installed
 	@bash build_scripts/ensure_chromium.sh
+	@bash build_scripts/ensure_browsers.sh
 	@bash build_scripts/ensure_nginx.sh
 	@bash build_scripts/ensure_redis.sh
 
