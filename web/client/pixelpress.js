@@ -20,13 +20,14 @@
 // `corrupt_image`) or the client's own, listed with when each happens in
 // CODES (codes.js), e.g. `timeout`, `cancelled`, `worker_crashed`, `worker_unavailable`.
 
+import { capabilities, defaultPoolSize, lowMemoryDevice } from './capabilities.js';
 import { EngineHandle } from './engine-handle.js';
 import { CODES, PixelpressError, asError } from './errors.js';
 import { runWithFallback } from './fallback.js';
 import { fetchImage } from './fetch-image.js';
 import { ModelHost } from './model-host.js';
 
-export { CODES, PixelpressError, fetchImage, runWithFallback };
+export { CODES, PixelpressError, capabilities, defaultPoolSize, fetchImage, lowMemoryDevice, runWithFallback };
 
 /**
  * @typedef {import('./operations.js').OperationOptions} OperationOptions
@@ -34,6 +35,9 @@ export { CODES, PixelpressError, fetchImage, runWithFallback };
  * @typedef {import('./fallback.js').FallbackOptions} FallbackOptions
  * @typedef {import('./fallback.js').FallbackResult} FallbackResult
  * @typedef {import('./errors.js').ErrorCode} ErrorCode
+ * @typedef {import('./capabilities.js').Capabilities} Capabilities
+ * @typedef {import('./capabilities.js').FormatSupport} FormatSupport
+ * @typedef {import('./capabilities.js').ImageFormat} ImageFormat
  */
 
 /**
@@ -64,7 +68,8 @@ export { CODES, PixelpressError, fetchImage, runWithFallback };
  *   default: the folder above this module. Relative URLs resolve against the page.
  * @property {boolean} [prefetch] start the first worker (and the ~13 MB runtime download) now, while the user
  *   picks files (default true); false: on the first job, e.g. when the device is only a fallback.
- * @property {number} [size] most workers in the pool (default: cores, 1 to 4)
+ * @property {number} [size] most workers in the pool (default: cores, 1 to 4; at most 2 where the device reports
+ *   4 GB of memory or less, or is an iPhone or iPad: see `lowMemoryDevice()`)
  * @property {number} [timeoutMs] a job's time budget before its worker is ended (default 180 000)
  * @property {(progress: LoadingProgress) => void} [onLoading] runtime, package and model download progress
  * @property {{timeoutMs?: number, maxBytes?: number}} [fetchOptions] for inputs given as URLs
@@ -122,8 +127,6 @@ export const DEFAULT_BASE_URL = (() => {
 
 // Codes after which starting another worker the same way is pointless: fail what waits.
 const WILL_NOT_START = ['runtime_unavailable', 'worker_unavailable'];
-
-const defaultPoolSize = () => Math.max(1, Math.min(globalThis.navigator?.hardwareConcurrency || 2, 4));
 
 /**
  * @param {string | URL | undefined} baseUrl
@@ -233,6 +236,15 @@ export class PixelpressClient {
     const msg = await this.enqueue(op, {}, new ArrayBuffer(0), { control: 'preload' }).catch(() => null);
     if (msg?.meta?.model) await this.models.warm();
     return msg;
+  }
+
+  /**
+   * What this browser can do here: the formats it can read and write, threads, SIMD, JSPI, ImageDecoder,
+   * WebGPU and memory (see capabilities.js). Probed once, without starting an engine.
+   * @returns {Promise<Capabilities>}
+   */
+  capabilities() {
+    return capabilities({ baseUrl: this.baseUrl });
   }
 
   /**
