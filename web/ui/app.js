@@ -39,6 +39,24 @@ function markReady() {
 onLoading(showLoading);
 
 text.textContent = 'Starting the image engine…';
+// What this browser can do (formats, SIMD, threads...): the footer's line, and the forms mark what it cannot
+// write. Asked once the engine is up, so the AVIF encoder it fetches never competes with the runtime's download.
+const capsLine = $('#browser-caps');
+const JUDGED = { jspi: 'JSPI', imageDecoder: 'ImageDecoder', webgpu: 'WebGPU' };
+function showCapabilities() {
+  client.capabilities().then((caps) => {
+    capsLine.textContent = `This browser: ${caps.summary}`;
+    capsLine.title = [`Reads ${caps.read.join(', ').toUpperCase()}; writes ${caps.write.join(', ').toUpperCase()}.`,
+      ...Object.entries(JUDGED).map(([k, name]) => `${name}: ${caps[k] ? 'yes' : 'no'}.`),
+      caps.memory.deviceMemoryGB ? `About ${caps.memory.deviceMemoryGB} GB of memory reported.` : ''].join(' ').trim();
+    capsLine.hidden = false;
+    for (const v of views) v.capabilitiesChanged(caps);
+    document.documentElement.dataset.capabilities = 'ready';
+  }, (e) => console.warn('capabilities not probed:', e));
+}
+
+client.ready().finally(showCapabilities).catch(() => {});
+
 client.ready().then(({ timings }) => {
   engineReady = true;
   markReady();

@@ -19,7 +19,8 @@ function fieldControl(f, value, onInput) {
   const id = `f-${f.name}-${++fieldSeq}`;
   const helpId = `${id}-help`;
   const problemId = `${id}-problem`;
-  const common = { id, name: f.name, 'aria-describedby': `${problemId} ${helpId}` };
+  const noteId = `${id}-unavailable`;
+  const common = { id, name: f.name, 'aria-describedby': `${problemId} ${noteId} ${helpId}` };
   let control;
   let out = null;
   if (f.type === 'select') {
@@ -45,11 +46,14 @@ function fieldControl(f, value, onInput) {
   const help = h('p.help', { id: helpId }, f.help);
   // What the form refused here, right under the control: the summary above the button may be out of view.
   const problem = h('p.field-error', { id: problemId });
+  // What this browser cannot do with this field (capabilitiesChanged), said where the field is.
+  const unavailable = h('p.field-unavailable', { id: noteId });
   const dataset = { field: f.name };
   const wrap = f.type === 'checkbox'
-    ? h('div.field.check', { dataset }, h('label', { for: id }, control, h('span', {}, f.label)), problem, help)
-    : h('div.field', { dataset }, h('div.field-top', {}, h('label', { for: id }, f.label), out), control, problem, help);
-  return { wrap, control, out, problem };
+    ? h('div.field.check', { dataset }, h('label', { for: id }, control, h('span', {}, f.label)), problem, unavailable, help)
+    : h('div.field', { dataset }, h('div.field-top', {}, h('label', { for: id }, f.label), out), control, problem,
+      unavailable, help);
+  return { wrap, control, out, problem, unavailable };
 }
 
 export function readField(f, control) {
@@ -90,14 +94,14 @@ export function createView(spec, ctx) {
   const action = h('button.primary.big', { type: 'submit', disabled: true }, spec.action(0));
   form.append(fieldsBox, formError, action);
   for (const f of spec.fields) {
-    const { wrap, control, problem } = fieldControl(f, values[f.name], () => {
+    const { wrap, control, problem, unavailable } = fieldControl(f, values[f.name], () => {
       showProblem(f.name, '');
       values[f.name] = readField(f, control);
       try { localStorage.setItem(`pixelpress.options.${spec.id}`, JSON.stringify(values)); } catch { /* private mode */ }
       refreshFields();
       requestPreview();
     });
-    controls[f.name] = { f, control, wrap, problem };
+    controls[f.name] = { f, control, wrap, problem, unavailable };
     fieldsBox.append(wrap);
   }
 
@@ -113,6 +117,50 @@ export function createView(spec, ctx) {
     for (const name of Object.keys(controls)) showProblem(name, '');
   }
   if (spec.fieldGroups) spec.fieldGroups(fieldsBox, controls);
+
+  // What this browser cannot do (the client's capability report), shown before a job starts: a field the
+  // spec says is `unavailable(caps)` is disabled, off and not sent, with the reason beside it; a choice of a
+  // select that is `choiceUnavailable(value, caps)` is disabled and marked, and moved off if it was chosen.
+  // The saved choice is left alone: this browser may be another one's copy of the settings.
+  function capabilitiesChanged(caps) {
+    for (const { f, control, wrap, unavailable } of Object.values(controls)) {
+      const why = f.unavailable?.(caps) ?? null;
+      if (f.unavailable) {
+        control.disabled = Boolean(why);
+        wrap.dataset.unavailable = why ? 'true' : 'false';
+        unavailable.textContent = why ?? '';
+        if (why && f.type === 'checkbox') {
+          control.checked = false;
+          values[f.name] = false;
+        }
+      }
+      if (f.choiceUnavailable && f.type === 'select') {
+        const notes = [];
+        let moved = false;
+        for (const option of control.options) {
+          const reason = f.choiceUnavailable(option.value, caps);
+          const label = f.options.find(([v]) => v === option.value)?.[1] ?? option.value;
+          option.disabled = Boolean(reason);
+          option.textContent = reason ? `${label.split(' · ')[0]} · not in this browser` : label;
+          option.title = reason ?? '';
+          if (reason && !notes.includes(reason)) notes.push(reason);
+          if (reason && option.value === values[f.name]) moved = true;
+        }
+        if (moved) {
+          const fallback = [...control.options].find((o) => !o.disabled && o.value === String(f.default))
+            ?? [...control.options].find((o) => !o.disabled);
+          if (fallback) {
+            control.value = fallback.value;
+            values[f.name] = fallback.value;
+            notes.push(`${fallback.textContent.split(' · ')[0]} is chosen instead.`);
+          }
+        }
+        unavailable.textContent = notes.join(' ');
+      }
+    }
+    refreshFields();
+    requestPreview();
+  }
 
   function refreshFields() {
     for (const { f, wrap } of Object.values(controls)) wrap.hidden = f.when ? !f.when(values) : false;
@@ -309,6 +357,7 @@ export function createView(spec, ctx) {
     paste: input.paste,
     // The server's health arrived or changed: a view may reword what depends on it.
     serverChanged: () => spec.onServer?.(controls, ctx),
+    capabilitiesChanged,
     onShow() {
       if (spec.preload) {
         note.textContent = spec.preloadNote ?? 'Preparing the image tools for this view…';

@@ -22,7 +22,10 @@ export default {
     opt('format', { label: 'Format', type: 'select', studioDefault: 'webp',
       options: [['webp', 'WebP · small files, fast'], ['avif', 'AVIF · smallest files, slower'],
         ['jpeg', 'JPEG · works everywhere'], ['png', 'PNG · lossless, transparency']],
-      help: 'WebP for the web, AVIF for the smallest files (current browsers), JPEG for anywhere, PNG for exact pixels.' }),
+      help: 'WebP for the web, AVIF for the smallest files (current browsers), JPEG for anywhere, PNG for exact pixels.',
+      // Formats this browser cannot write here are marked and cannot be picked (the client's capability report).
+      choiceUnavailable: (format, caps) => (caps.formats[format]?.write === false
+        ? `This browser cannot write ${FORMAT_LABEL[format] ?? format} here. ${caps.formats[format].why ?? ''}`.trim() : null) }),
     opt('quality', { label: 'Quality', type: 'range',
       help: 'Lower is smaller; 75–85 looks the same as the original for most photos, in every format.',
       when: (v) => v.format !== 'png' && !(v.format === 'webp' && v.lossless) }),

@@ -44,7 +44,10 @@ export default {
     opt('sizes', { label: 'Sizes attribute', type: 'text',
       help: 'How wide the image shows on the page, e.g. "(min-width: 60em) 50vw, 100vw".' }),
     opt('avif', { label: 'AVIF files', type: 'checkbox',
-      help: 'The smallest files, offered first; browsers without AVIF take the WebP. About a second more per photo.' }),
+      help: 'The smallest files, offered first; browsers without AVIF take the WebP. About a second more per photo.',
+      // Off and not sent where this browser cannot write AVIF (the client's capability report).
+      unavailable: (caps) => (caps.formats.avif?.write === false
+        ? `This browser cannot write AVIF here, so WebP and JPEG are made. ${caps.formats.avif.why ?? ''}`.trim() : null) }),
     opt('avif_quality', { label: 'AVIF quality', type: 'range', help: 'AVIF’s own scale: 60 is about as faithful as WebP at 80.',
       when: (v) => v.avif }),
     opt('webp_quality', { label: 'WebP quality', type: 'range', help: 'WebP is served to modern browsers.' }),
