@@ -83,75 +83,60 @@ class JsSegmenter:
 class JsCodecs:
     """The browser's own codecs (web/worker/codecs.js), offered to the op; codec.py decides when to use them.
 
-    Their functions return promises, which are awaited here synchronously
-    (`run_sync`, WebAssembly JSPI), so that decode.py and encode.py stay plain
-    functions: the worker enters `run` through `callPromising`. Where the
-    browser has no JSPI, or a call fails, the op gets None and Pillow works.
+    Each returns a promise, awaited here on Pyodide's event loop: the op is a
+    coroutine (`run_async`), so no WebAssembly stack switching is needed and
+    every browser gets the same codecs. A call that declines (null) or fails
+    means Pillow does the work.
     """
 
     name = "browser"
 
     def __init__(self, js):
-        from pyodide.ffi import can_run_sync, run_sync
+        self.js = js
 
-        self.js, self._run_sync, self.usable = js, run_sync, can_run_sync()
-
-    def decode_jpeg(self, data: bytes, width: int, height: int):
+    async def decode_jpeg(self, data: bytes, width: int, height: int):
         from PIL import Image
 
-        if not self.usable:
-            return None
         pixels = bytearray(width * height * 4)
-        if not self._run_sync(self.js.decodeJpeg(data, width, height, pixels)):
+        if not await self.js.decodeJpeg(data, width, height, pixels):
             return None
         return Image.frombytes("RGB", (width, height), pixels, "raw", "RGBX")
 
-    def encode(self, pixels: bytes, width: int, height: int, layout: str, mime: str, quality: float):
-        if not self.usable:
-            return None
-        out = self._run_sync(self.js.encode(pixels, width, height, layout, mime, quality))
-        return out.to_bytes() if out is not None else None
+    async def encode(self, pixels: bytes, width: int, height: int, layout: str, mime: str, quality: float):
+        return _bytes(await self.js.encode(pixels, width, height, layout, mime, quality))
 
-    def transcode(self, data: bytes, width: int, height: int, mime: str, quality: float, colour: str):
-        if not self.usable:
-            return None
-        out = self._run_sync(self.js.transcode(data, width, height, mime, quality, colour))
-        return out.to_bytes() if out is not None else None
+    async def transcode(self, data: bytes, width: int, height: int, mime: str, quality: float, colour: str):
+        return _bytes(await self.js.transcode(data, width, height, mime, quality, colour))
 
-    def decode_avif(self, data: bytes):
+    async def decode_avif(self, data: bytes):
         from PIL import Image
-        from pyodide.ffi import jsnull
 
-        if not self.usable:
-            return None
-        got = self._run_sync(self.js.decodeAvif(data))
-        if got is None or got is jsnull:  # JS null: this browser has no AVIF decoder
+        got = await self.js.decodeAvif(data)
+        if not hasattr(got, "pixels"):  # JS null: this browser has no AVIF decoder
             return None
         image = Image.frombytes("RGBA", (got.width, got.height), got.pixels.to_bytes())
         return image, int(got.orientation), int(got.frames)
 
-    def encode_avif(self, pixels: bytes, width: int, height: int, quality: int, speed: int):
-        if not self.usable:
-            return None
-        out = self._run_sync(self.js.encodeAvif(pixels, width, height, quality, speed))
-        return out.to_bytes() if out is not None else None
+    async def encode_avif(self, pixels: bytes, width: int, height: int, quality: int, speed: int):
+        return _bytes(await self.js.encodeAvif(pixels, width, height, quality, speed))
 
-    def encode_webp(self, pixels: bytes, width: int, height: int, quality: int, method: int):
-        if not self.usable:
-            return None
-        return self._run_sync(self.js.encodeWebp(pixels, width, height, quality, method)).to_bytes()
+    async def encode_webp(self, pixels: bytes, width: int, height: int, quality: int, method: int):
+        return _bytes(await self.js.encodeWebp(pixels, width, height, quality, method))
 
 
-def run(op: str, data, options_json: str = "{}", progress=None, codecs=None) -> dict:
+def _bytes(out) -> bytes | None:
+    """A JS answer of bytes (a Uint8Array) as bytes; null (Pyodide's jsnull) or undefined as None."""
+    return out.to_bytes() if out is not None and hasattr(out, "to_bytes") else None
+
+
+def run(op: str, data, options_json: str = "{}", progress=None) -> dict:
     """Run `op` and return {"ok": True, "outputs": [...], "meta": json} or {"ok": False, "error": {...}}.
 
     Each output is {"name", "mime", "data": bytes, "meta": json}, the main picture first.
-
-    `data` may be bytes or a Pyodide JsProxy of a Uint8Array; `codecs` the
-    worker's browser codecs (see JsCodecs).
+    `data` may be bytes or a Pyodide JsProxy of a Uint8Array.
     """
     try:
-        data, options, kwargs = _request(op, data, options_json, progress, codecs)
+        data, options, kwargs = _request(op, data, options_json, progress)
         return _answer(resolve(op)(data, options, **kwargs))
     except Exception as exc:  # noqa: BLE001 - the worker must survive anything
         return _failure(exc)
@@ -162,13 +147,13 @@ def run(op: str, data, options_json: str = "{}", progress=None, codecs=None) -> 
 
 
 async def run_async(op: str, data, options_json: str = "{}", progress=None, infer=None, codecs=None) -> dict:
-    """`run` for the ops that use the network (`OpSpec.model`), awaiting `infer` (see JsSegmenter)."""
+    """`run` as the worker calls it: the op awaits the browser's codecs (`codecs`, see JsCodecs) and, for
+    the ops that use the network (`OpSpec.model`), `infer` (see JsSegmenter)."""
     try:
         data, options, kwargs = _request(op, data, options_json, progress, codecs)
         if infer is not None and spec(op).model:
             kwargs["segmenter"] = JsSegmenter(infer)
-            return _answer(await resolve(op, asynchronous=True)(data, options, **kwargs))
-        return _answer(resolve(op)(data, options, **kwargs))
+        return _answer(await resolve(op, asynchronous=True)(data, options, **kwargs))
     except Exception as exc:  # noqa: BLE001 - the worker must survive anything
         return _failure(exc)
     finally:

@@ -118,30 +118,31 @@ def no_avif(reading: bool) -> str:
 
 
 class Codecs(Protocol):
-    """What a codec provider offers. `name` goes into meta ("browser")."""
+    """What a codec provider offers: coroutines, awaited by the engine (in the worker they await the browser's
+    promises, so no stack switching is needed). `name` goes into meta ("browser")."""
 
     name: str
 
-    def decode_jpeg(self, data: bytes, width: int, height: int) -> Image.Image | None:
+    async def decode_jpeg(self, data: bytes, width: int, height: int) -> Image.Image | None:
         """The JPEG's RGB pixels as stored (no EXIF orientation, no colour conversion), or None."""
 
-    def encode(self, pixels: bytes, width: int, height: int, layout: str, mime: str, quality: float) -> bytes | None:
+    async def encode(self, pixels: bytes, width: int, height: int, layout: str, mime: str, quality: float) -> bytes | None:
         """Opaque pixels (`layout` "RGBX": the 4th byte is ignored) as `mime` at `quality` (0-1), or None."""
 
-    def transcode(self, data: bytes, width: int, height: int, mime: str, quality: float, colour: str) -> bytes | None:
+    async def transcode(self, data: bytes, width: int, height: int, mime: str, quality: float, colour: str) -> bytes | None:
         """A JPEG's pixels (no orientation applied) encoded as `mime`, or None.
 
         `colour` "untagged": the file has no profile; "none": its profile is not
         applied (pixels as stored); "srgb": it is, the pixels come out in sRGB."""
 
-    def decode_avif(self, data: bytes) -> tuple[Image.Image, int, int] | None:
+    async def decode_avif(self, data: bytes) -> tuple[Image.Image, int, int] | None:
         """(RGB or RGBA image as stored, EXIF orientation of its irot/imir, frame count), or None
         when the browser has no AVIF decoder; raises when the file cannot be decoded."""
 
-    def encode_avif(self, pixels: bytes, width: int, height: int, quality: int, speed: int) -> bytes | None:
+    async def encode_avif(self, pixels: bytes, width: int, height: int, quality: int, speed: int) -> bytes | None:
         """Straight-alpha RGBA pixels as AVIF (libavif quality and speed), or None."""
 
-    def encode_webp(self, pixels: bytes, width: int, height: int, quality: int, method: int) -> bytes | None:
+    async def encode_webp(self, pixels: bytes, width: int, height: int, quality: int, method: int) -> bytes | None:
         """Straight-alpha RGBA pixels as lossy WebP by libwebp set up as Pillow's (quality, method), or None."""
 
 
@@ -152,12 +153,12 @@ def jpeg_reduces(width: int, height: int, req: tuple[int, int]) -> bool:
     return min(width // max(1, req[0]), height // max(1, req[1])) >= 2
 
 
-def decode_jpeg(codecs: Codecs | None, data: bytes, im: Image.Image) -> Image.Image | None:
+async def decode_jpeg(codecs: Codecs | None, data: bytes, im: Image.Image) -> Image.Image | None:
     """`im`'s pixels from the provider when its decode meets the contract, else None (Pillow then loads them)."""
     if codecs is None or im.mode != "RGB" or getattr(im, "n_frames", 1) != 1 or not _jpeg_complete(data):
         return None
     try:
-        out = codecs.decode_jpeg(data, *im.size)
+        out = await codecs.decode_jpeg(data, *im.size)
     except Exception:  # noqa: BLE001 - any failure of the provider: Pillow decodes
         return None
     return out if out is not None and out.size == im.size and out.mode == "RGB" else None
@@ -175,7 +176,7 @@ def _jpeg_complete(data: bytes) -> bool:
 
 # ------------------------------------------------------------------ transcoding
 
-def transcode(codecs: Codecs | None, head, fmt: str, *, quality: int, progressive: bool, lossless: bool,
+async def transcode(codecs: Codecs | None, head, fmt: str, *, quality: int, progressive: bool, lossless: bool,
               method: int) -> tuple[bytes, str, str | None] | None:
     """A JPEG re-encoded by the provider without its pixels entering Python, when the engine would change none
     (or only convert its colours to sRGB): (bytes, what was done about colour: icc.SRGB or icc.CONVERTED,
@@ -198,11 +199,11 @@ def transcode(codecs: Codecs | None, head, fmt: str, *, quality: int, progressiv
     mime = _browser_mime(fmt, progressive=progressive, lossless=lossless, method=method)
     if mime is None:
         return None
-    colour, done, name = _colour_plan(codecs, im.info.get("icc_profile"))
+    colour, done, name = await _colour_plan(codecs, im.info.get("icc_profile"))
     if colour is None:
         return None
     try:
-        out = codecs.transcode(head.data, *im.size, mime, quality / 100, colour)
+        out = await codecs.transcode(head.data, *im.size, mime, quality / 100, colour)
     except Exception:  # noqa: BLE001 - any failure of the provider: Pillow decodes and encodes
         return None
     out = _as_pillow_writes(out, mime) if out else None
@@ -214,7 +215,7 @@ def transcode(codecs: Codecs | None, head, fmt: str, *, quality: int, progressiv
     return out, done, name
 
 
-def _colour_plan(codecs: Codecs, profile: bytes | None) -> tuple[str | None, str, str | None]:
+async def _colour_plan(codecs: Codecs, profile: bytes | None) -> tuple[str | None, str, str | None]:
     """How the provider treats the file's profile ("untagged", "none", "srgb"; None: it cannot), what that
     does (icc.SRGB, CONVERTED), and the profile's name."""
     if not profile:
@@ -224,7 +225,7 @@ def _colour_plan(codecs: Codecs, profile: bytes | None) -> tuple[str | None, str
         return None, icc.UNMANAGED, None
     if read.is_srgb:
         return "none", icc.SRGB, read.name
-    if read.colorants is not None and converts_like_the_engine(codecs, profile):
+    if read.colorants is not None and await converts_like_the_engine(codecs, profile):
         return "srgb", icc.CONVERTED, read.name
     return None, icc.UNMANAGED, read.name
 
@@ -236,7 +237,7 @@ _PROBE_COLOURS = [(r, g, b) for r in range(0, 256, 51) for g in range(0, 256, 51
 _PROBE_ROW = 16  # blocks per row of the probe picture
 
 
-def converts_like_the_engine(codecs: Codecs, profile: bytes) -> bool:
+async def converts_like_the_engine(codecs: Codecs, profile: bytes) -> bool:
     """Whether the provider converts this profile to sRGB within 1 level of pixelpress.icc, on a probe.
 
     A browser whose colour management differs, or that ignores the profile,
@@ -257,7 +258,7 @@ def converts_like_the_engine(codecs: Codecs, profile: bytes) -> bool:
         stored.info.pop("icc_profile", None)
         expected = icc.convert_matrix(stored, profile)
         try:
-            got = codecs.transcode(buf.getvalue(), *patch.size, "image/png", 1.0, "srgb")
+            got = await codecs.transcode(buf.getvalue(), *patch.size, "image/png", 1.0, "srgb")
             seen = Image.open(io.BytesIO(got)).convert("RGB") if got else None
         except Exception:  # noqa: BLE001 - a provider that fails the probe is not used for colour
             seen = None
@@ -287,21 +288,28 @@ def _as_pillow_writes(data: bytes, mime: str) -> bytes | None:
     return _riff([(b"VP8 ", vp8)]) if vp8 is not None else None
 
 
-def decode_avif(codecs: Codecs | None, data: bytes) -> Image.Image:
-    """An AVIF decoded by the provider, for a Pillow without AVIF: as Pillow's plugin opens one
-    (`info` with the EXIF, whose orientation is the file's irot/imir, and the ICC profile; `n_frames`).
+async def decode_avif(codecs: Codecs | None, data: bytes) -> tuple[Image.Image, int, int]:
+    """An AVIF's first frame decoded by the provider, for a Pillow without AVIF: its `decode_avif` answer,
+    to be opened by `avif_image`.
 
     No decoder at all: unsupported_format; one that fails on the file: corrupt_image.
     """
-    from .avif import has_alpha, metadata
     from .errors import CorruptImage, UnsupportedFormat
 
     try:
-        got = codecs.decode_avif(data) if codecs is not None else None
+        got = await codecs.decode_avif(data) if codecs is not None else None
     except Exception as exc:  # noqa: BLE001 - the browser's decoder refused the bytes
         raise CorruptImage(f"The AVIF file is damaged and its pixels cannot be decoded ({exc}).") from None
     if got is None:
         raise UnsupportedFormat(no_avif(reading=True))
+    return got
+
+
+def avif_image(got: tuple[Image.Image, int, int], data: bytes) -> Image.Image:
+    """The provider's decoded AVIF as Pillow's plugin opens one: `info` with the EXIF (whose orientation is
+    the file's irot/imir) and the ICC profile; `n_frames`."""
+    from .avif import has_alpha, metadata
+
     im, orientation, frames = got
     if im.mode == "RGBA" and not has_alpha(data):  # the browser hands some opaque files over as RGBA
         im = im.convert("RGB")
@@ -320,7 +328,7 @@ def decode_avif(codecs: Codecs | None, data: bytes) -> Image.Image:
 
 # ------------------------------------------------------------------ encoding
 
-def encode_avif(codecs: Codecs | None, im: Image.Image, *, quality: int, speed: int, exif: bytes | None,
+async def encode_avif(codecs: Codecs | None, im: Image.Image, *, quality: int, speed: int, exif: bytes | None,
                 icc_profile: bytes | None) -> bytes | None:
     """`im` as AVIF by the provider, where Pillow has no AVIF or nothing but pixels is asked for; else None."""
     if codecs is None or ((exif or icc_profile) and pillow_plugins.AVIF):
@@ -329,7 +337,7 @@ def encode_avif(codecs: Codecs | None, im: Image.Image, *, quality: int, speed: 
 
     rgba = im if im.mode == "RGBA" else im.convert("RGBA")
     try:
-        out = codecs.encode_avif(rgba.tobytes(), *im.size, quality, speed)
+        out = await codecs.encode_avif(rgba.tobytes(), *im.size, quality, speed)
     except Exception as exc:  # noqa: BLE001 - a wasm abort: Pillow, if it can, else a typed error
         if pillow_plugins.AVIF:
             return None
@@ -350,7 +358,7 @@ def encode_avif(codecs: Codecs | None, im: Image.Image, *, quality: int, speed: 
     return out
 
 
-def encode(codecs: Codecs | None, im: Image.Image, fmt: str, *, quality: int, progressive: bool, lossless: bool,
+async def encode(codecs: Codecs | None, im: Image.Image, fmt: str, *, quality: int, progressive: bool, lossless: bool,
            method: int, exif: bytes | None, icc_profile: bytes | None) -> bytes | None:
     """`im` encoded by the provider when its encoder meets the contract, else None (Pillow encodes)."""
     if codecs is None or exif or icc_profile:
@@ -358,10 +366,10 @@ def encode(codecs: Codecs | None, im: Image.Image, fmt: str, *, quality: int, pr
     mime = _browser_mime(fmt, progressive=progressive, lossless=lossless, method=method)
     try:
         if mime == "image/jpeg" and im.mode == "RGB":
-            out = codecs.encode(im.tobytes("raw", "RGBX"), *im.size, "RGBX", mime, quality / 100)
+            out = await codecs.encode(im.tobytes("raw", "RGBX"), *im.size, "RGBX", mime, quality / 100)
             return _as_pillow_writes(out, mime) if out else None
         if fmt == "webp" and not lossless and im.mode in ("RGB", "RGBA"):
-            return _webp(codecs, im, quality, method)
+            return await _webp(codecs, im, quality, method)
     except Exception:  # noqa: BLE001 - any failure of the provider: Pillow encodes
         return None
     return None
@@ -386,7 +394,7 @@ def _jpeg_without_icc(data: bytes) -> bytes | None:
     return None
 
 
-def _webp(codecs: Codecs, im: Image.Image, quality: int, method: int) -> bytes | None:
+async def _webp(codecs: Codecs, im: Image.Image, quality: int, method: int) -> bytes | None:
     """Lossy WebP: the canvas's VP8 encoder for an opaque picture at effort 3, else libwebp in wasm.
 
     A canvas premultiplies alpha and has one effort, 3, at which it writes
@@ -398,7 +406,7 @@ def _webp(codecs: Codecs, im: Image.Image, quality: int, method: int) -> bytes |
     w, h = im.size
     opaque = im.mode == "RGB" or im.getchannel("A").getextrema() == (255, 255)
     if opaque and method == BROWSER_WEBP_METHOD:
-        out = codecs.encode(im.tobytes("raw", "RGBX" if im.mode == "RGB" else "RGBA"), w, h, "RGBX", "image/webp",
+        out = await codecs.encode(im.tobytes("raw", "RGBX" if im.mode == "RGB" else "RGBA"), w, h, "RGBX", "image/webp",
                             quality / 100)
         # The VP8 frame alone, as libwebp writes an opaque picture: without the sRGB profile the browser adds.
         return _as_pillow_writes(out, "image/webp") if out else None
@@ -406,7 +414,7 @@ def _webp(codecs: Codecs, im: Image.Image, quality: int, method: int) -> bytes |
         return None
     # All-opaque RGBA is fine: libwebp then writes no alpha plane, as Pillow does for RGB.
     rgba = im.convert("RGBA") if im.mode == "RGB" else im
-    out = codecs.encode_webp(rgba.tobytes(), w, h, quality, method)
+    out = await codecs.encode_webp(rgba.tobytes(), w, h, quality, method)
     from .decode import header_size  # decode imports this module
 
     return out if out and header_size(out, "WEBP") == im.size else None

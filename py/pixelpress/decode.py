@@ -20,6 +20,7 @@ from itertools import accumulate
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from . import avif, codec, icc, pillow_plugins  # pillow_plugins registers exactly the formats below
+from .coroutines import run_now
 from .errors import CorruptImage, DecompressionBomb, EmptyInput, TooLarge, UnsupportedFormat
 
 
@@ -151,18 +152,23 @@ class Header:
         return self.image.size[0] if self.orientation in _SWAPS_AXES else self.image.size[1]
 
 
-def read_header(data: bytes, limits: Limits = DEFAULT_LIMITS, codecs: codec.Codecs | None = None) -> Header:
-    """The header checks of `open_image`, without decoding: a hostile file is refused here, cheaply.
+def read_header(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Header:
+    """The header checks of `open_image`, without decoding: a hostile file is refused here, cheaply."""
+    return run_now(read_header_async(data, limits))
 
-    (Except an AVIF where Pillow has no AVIF: the provider decodes it whole, so `image` is loaded.)
-    """
+
+async def read_header_async(data: bytes, limits: Limits = DEFAULT_LIMITS,
+                            codecs: codec.Codecs | None = None) -> Header:
+    """`read_header`, awaiting the provider where it decodes: an AVIF where Pillow has no AVIF is decoded
+    whole by the provider, so `image` is loaded."""
     fmt = check_header(data, limits)
     out_warnings: list[str] = []
     if fmt == "TIFF":
         data = _tiff_for_this_libtiff(data)
+    stored = await codec.decode_avif(codecs, data) if fmt == "AVIF" and not pillow_plugins.AVIF else None
     try:
-        if fmt == "AVIF" and not pillow_plugins.AVIF:
-            im, exif_trouble = _exif_quietly(fmt, codec.decode_avif, codecs, data)
+        if stored is not None:
+            im, exif_trouble = _exif_quietly(fmt, codec.avif_image, stored, data)
         else:
             im, exif_trouble = _exif_quietly(fmt, _open_header, data, fmt)
     except _DAMAGED as exc:
@@ -206,19 +212,29 @@ def open_image(
     limits: Limits = DEFAULT_LIMITS,
     *,
     fit: tuple[int | None, int | None] | None = None,
-    codecs: codec.Codecs | None = None,
     keep_profile: bool = False,
 ) -> Decoded:
     """Decode `data` into an oriented image in one of the modes L, RGB or RGBA.
 
     `fit` (max width, max height) lets JPEG decode at a reduced scale (DCT
     scaling) when the result will be shrunk anyway; the caller still does the
-    final high-quality resize. `codecs` may decode the pixels of a JPEG
-    faster (see codec.py); the header, limits, orientation and metadata are
-    read here either way. Pixels with an embedded colour profile come out in
+    final high-quality resize. Pixels with an embedded colour profile come out in
     sRGB (icc.py), unless `keep_profile`: then as stored, the profile in `icc_profile`.
     """
-    head = read_header(data, limits, codecs)
+    return run_now(open_image_async(data, limits, fit=fit, keep_profile=keep_profile))
+
+
+async def open_image_async(
+    data: bytes,
+    limits: Limits = DEFAULT_LIMITS,
+    *,
+    fit: tuple[int | None, int | None] | None = None,
+    codecs: codec.Codecs | None = None,
+    keep_profile: bool = False,
+) -> Decoded:
+    """`open_image`, where `codecs` may decode the pixels of a JPEG faster (see codec.py), awaited; the
+    header, limits, orientation and metadata are read here either way."""
+    head = await read_header_async(data, limits, codecs)
     fmt, im, data, orientation, exif = head.format, head.image, head.data, head.orientation, head.exif
     out_warnings = list(head.warnings)
     w, h = im.size
@@ -231,7 +247,7 @@ def open_image(
             im.draft(im.mode if im.mode in ("L", "RGB") else None, req)
 
     decoded_by = codecs.name if fmt == "AVIF" and not pillow_plugins.AVIF else codec.PILLOW
-    fast = codec.decode_jpeg(codecs, data, im) if fmt == "JPEG" and im.size == (w, h) else None
+    fast = await codec.decode_jpeg(codecs, data, im) if fmt == "JPEG" and im.size == (w, h) else None
     if fast is not None:
         fast.info = im.info  # the EXIF and profile the header gave, for the orientation below
         im, decoded_by = fast, codecs.name

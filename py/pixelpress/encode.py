@@ -13,6 +13,7 @@ import io
 from PIL import Image, ImageFile
 
 from . import codec, icc, pillow_plugins  # pillow_plugins registers the output formats; AVIF says if it can
+from .coroutines import run_now
 from .errors import TooLarge, UnsupportedFormat
 
 MIME = {"jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp", "avif": "image/avif"}
@@ -150,26 +151,33 @@ def encode_avif(im: Image.Image, *, quality: int, speed: int = codec.AVIF_SPEED,
 
 def encode(im, fmt: str, *, quality: int = 85, progressive: bool = False, lossless: bool = False,
            method: int = 3, compress_level: int = 6, background: tuple[int, int, int] = (255, 255, 255),
-           avif_speed: int = codec.AVIF_SPEED, exif: bytes | None = None, icc_profile: bytes | None = None,
-           codecs: codec.Codecs | None = None) -> bytes:
+           avif_speed: int = codec.AVIF_SPEED, exif: bytes | None = None,
+           icc_profile: bytes | None = None) -> bytes:
     """The one encoder switch: a Pillow image or an HxWxC uint8 array as `fmt` ("jpeg", "png", "webp", "avif").
 
     JPEG has no transparency: an image with alpha is flattened onto `background`.
     WebP's default effort is 3, the browser encoder's: on the sample photos it
     gives the same SSIM against the source as 4 and files 0-0.5 % smaller, and
     the worker's fast path then writes the same bytes as native Pillow.
-    `codecs` may encode faster where its result meets the same contract (see codec.py).
     """
-    return encode_by(im, fmt, quality=quality, progressive=progressive, lossless=lossless, method=method,
-                     compress_level=compress_level, background=background, avif_speed=avif_speed, exif=exif,
-                     icc_profile=icc_profile, codecs=codecs)[0]
+    return run_now(encode_async(im, fmt, quality=quality, progressive=progressive, lossless=lossless,
+                                method=method, compress_level=compress_level, background=background,
+                                avif_speed=avif_speed, exif=exif, icc_profile=icc_profile))
 
 
-def encode_by(im, fmt: str, *, quality: int = 85, progressive: bool = False, lossless: bool = False,
+async def encode_async(im, fmt: str, **kwargs) -> bytes:
+    """`encode`, awaiting a codec provider when given one (`codecs=`, see `encode_by`)."""
+    return (await encode_by(im, fmt, **kwargs))[0]
+
+
+async def encode_by(im, fmt: str, *, quality: int = 85, progressive: bool = False, lossless: bool = False,
               method: int = 3, compress_level: int = 6, background: tuple[int, int, int] = (255, 255, 255),
               avif_speed: int = codec.AVIF_SPEED, exif: bytes | None = None, icc_profile: bytes | None = None,
               codecs: codec.Codecs | None = None) -> tuple[bytes, str]:
-    """`encode`, and who encoded: "pillow" or the provider's name."""
+    """`encode`, and who encoded: "pillow" or the provider's name.
+
+    `codecs` may encode faster where its result meets the same contract (see codec.py); it is awaited.
+    """
     if not isinstance(im, Image.Image):
         import numpy as np
 
@@ -178,7 +186,7 @@ def encode_by(im, fmt: str, *, quality: int = 85, progressive: bool = False, los
         flat = flatten(im, background)
         flat = flat if flat.mode in ("L", "RGB") else flat.convert("RGB")
         check_fits("jpeg", *flat.size)
-        fast = codec.encode(codecs, flat, fmt, quality=quality, progressive=progressive, lossless=False,
+        fast = await codec.encode(codecs, flat, fmt, quality=quality, progressive=progressive, lossless=False,
                             method=method, exif=exif, icc_profile=icc_profile)
         if fast is not None:
             return fast, codecs.name
@@ -188,7 +196,7 @@ def encode_by(im, fmt: str, *, quality: int = 85, progressive: bool = False, los
         return encode_png(im, compress_level=compress_level, exif=exif, icc_profile=icc_profile), codec.PILLOW
     if fmt == "webp":
         check_fits("webp", *im.size)
-        fast = codec.encode(codecs, im, fmt, quality=quality, progressive=False, lossless=lossless, method=method,
+        fast = await codec.encode(codecs, im, fmt, quality=quality, progressive=False, lossless=lossless, method=method,
                             exif=exif, icc_profile=icc_profile)
         if fast is not None:
             return fast, codecs.name
@@ -196,7 +204,7 @@ def encode_by(im, fmt: str, *, quality: int = 85, progressive: bool = False, los
                            icc_profile=icc_profile), codec.PILLOW
     if fmt == "avif":
         check_fits("avif", *im.size)
-        fast = codec.encode_avif(codecs, im, quality=quality, speed=avif_speed, exif=exif, icc_profile=icc_profile)
+        fast = await codec.encode_avif(codecs, im, quality=quality, speed=avif_speed, exif=exif, icc_profile=icc_profile)
         if fast is not None:
             return fast, codecs.name
         return encode_avif(im, quality=quality, speed=avif_speed, exif=exif, icc_profile=icc_profile), codec.PILLOW

@@ -17,7 +17,7 @@ from .decode import DEFAULT_LIMITS, Decoded, Limits, fit_size, open_image
 
 
 def decode_rgba(data: bytes, limits: Limits = DEFAULT_LIMITS,
-                fit: tuple[int | None, int | None] | None = None, codecs=None) -> tuple[Decoded, np.ndarray, bool]:
+                fit: tuple[int | None, int | None] | None = None) -> tuple[Decoded, np.ndarray, bool]:
     """Decode through `open_image`; returns (decoded, HxWx4 uint8 RGBA, had_transparency).
 
     `had_transparency` is true only when the source has an alpha channel that
@@ -25,7 +25,11 @@ def decode_rgba(data: bytes, limits: Limits = DEFAULT_LIMITS,
     `fit` (max width, max height) shrinks the picture to fit (Lanczos, never
     upscaling), using JPEG's reduced-scale decoding where possible.
     """
-    src = open_image(data, limits, fit=fit, codecs=codecs)
+    return rgba_of(open_image(data, limits, fit=fit), fit)
+
+
+def rgba_of(src: Decoded, fit: tuple[int | None, int | None] | None = None) -> tuple[Decoded, np.ndarray, bool]:
+    """A decoded picture as `decode_rgba` returns it (shrunk to `fit`, as RGBA, whether it had transparency)."""
     im = src.image
     if fit is not None:
         target = fit_size(src.width, src.height, *fit)

@@ -5,12 +5,13 @@ An op is one module in `pixelpress.ops` named after the op. It declares
     SPEC = OpSpec("oil_paint", OilPaintOptions, OPENCV, label="Oil paint", work_bytes_per_pixel=96)
 
     @operation(SPEC)
-    def oil_paint(job: Job) -> Result:
-        src, rgba, had_alpha = job.open_rgba()
+    async def oil_paint(job: Job) -> Result:
+        src, rgba, had_alpha = await job.open_rgba()
         ...
-        return job.finish(job.encode(im, fmt, quality=job.opts.quality), fmt, im.size, brush_size=...)
+        return job.finish(await job.encode(im, fmt, quality=job.opts.quality), fmt, im.size, brush_size=...)
 
-and callers see `oil_paint(data, options=None, limits=None, *, codecs=None)`. `operation`
+and callers see `oil_paint(data, options=None, limits=None)`, and the worker
+`oil_paint.run_async(data, options, limits, codecs=...)`. `operation`
 parses the options, sets the working-memory budget and hands the body a
 `Job`; `Job.finish` writes the meta keys every result carries, so they are
 spelled once. Before that, `require` checks that the libraries the spec
@@ -111,7 +112,7 @@ class OpSpec:
     label: str  # what a person calls it, to open a sentence: "Oil paint works on pictures up to ..."
     work_bytes_per_pixel: int  # peak working memory per input pixel; see WORK_BUDGET_BYTES
     progress: bool = False  # the function accepts a `progress` callback (one event shape: pipeline.run_steps)
-    model: bool = False  # runs the salient-object network: `<name>_async` takes a `segmenter`
+    model: bool = False  # runs the salient-object network: the op takes a `segmenter`
 
     def limits(self) -> Limits:
         """The decoding limits for this op: the shared caps plus its working-memory budget."""
@@ -155,7 +156,7 @@ class Job:
         self.input = {"input_format": fmt.lower(), "input_width": size[0], "input_height": size[1],
                       "input_bytes": len(self.data), "input_profile": profile, "colour": colour}
 
-    def transcode(self, fmt: str, *, fit: tuple[int | None, int | None] | None = None, **kwargs) -> tuple | None:
+    async def transcode(self, fmt: str, *, fit: tuple[int | None, int | None] | None = None, **kwargs) -> tuple | None:
         """The input re-encoded as `fmt` by the codec provider, its pixels untouched: (bytes, size), or None.
 
         For an op that would change no pixel (codec.transcode says when the
@@ -175,7 +176,7 @@ class Job:
             return None
         check_fits(fmt, *size)  # the browser would clamp a 1x20000 WebP to 16383 rows, not refuse it
         with self.span("transcode"):
-            done = transcode(self.codecs, head, fmt, **kwargs)
+            done = await transcode(self.codecs, head, fmt, **kwargs)
         if done is None:  # declined (a PNG, a rotation, ...): the op's own steps are what it timed
             self.timings.ms.pop("transcode", None)
             return None
@@ -184,28 +185,32 @@ class Job:
         self._record_input(head.format, size, profile, colour)
         return out, size
 
-    def open(self, *, fit: tuple[int | None, int | None] | None = None, keep_profile: bool = False) -> Decoded:
+    async def open(self, *, fit: tuple[int | None, int | None] | None = None, keep_profile: bool = False) -> Decoded:
         """Decode the input (a Pillow image, in sRGB unless `keep_profile`), timed as "decode"."""
-        from .decode import open_image
+        from .decode import open_image_async
 
         with self.span("decode"):
-            return self.note(open_image(self.data, self.limits, fit=fit, codecs=self.codecs, keep_profile=keep_profile))
+            return self.note(await open_image_async(self.data, self.limits, fit=fit, codecs=self.codecs,
+                                                    keep_profile=keep_profile))
 
-    def open_rgba(self, *, fit: tuple[int | None, int | None] | None = None) -> tuple[Decoded, np.ndarray, bool]:
+    async def open_rgba(self, *, fit: tuple[int | None, int | None] | None = None
+                        ) -> tuple[Decoded, np.ndarray, bool]:
         """Decode the input as (decoded, HxWx4 uint8 RGBA, had_transparency); see imaging.decode_rgba."""
-        from .imaging import decode_rgba
+        from .decode import open_image_async
+        from .imaging import rgba_of
 
         with self.span("decode"):
-            src, rgba, had_alpha = decode_rgba(self.data, self.limits, fit=fit, codecs=self.codecs)
+            src, rgba, had_alpha = rgba_of(await open_image_async(self.data, self.limits, fit=fit,
+                                                                  codecs=self.codecs), fit)
         self.note(src)
         return src, rgba, had_alpha
 
-    def encode(self, im, fmt: str, **kwargs) -> bytes:
+    async def encode(self, im, fmt: str, **kwargs) -> bytes:
         """`encode.encode` (a Pillow image or an RGBA array), timed as "encode"; the codec goes into meta."""
         from .encode import encode_by
 
         with self.span("encode"):
-            data, by = encode_by(im, fmt, codecs=self.codecs, **kwargs)
+            data, by = await encode_by(im, fmt, codecs=self.codecs, **kwargs)
         seen = self.codec.get("encode")
         self.codec["encode"] = by if seen in (None, by) else "mixed"
         return data
@@ -234,32 +239,29 @@ def output(name: str, data: bytes, fmt: str, size: tuple[int, int], **meta) -> O
 
 
 def operation(spec: OpSpec) -> Callable:
-    """Make `body(job, **kwargs)` the op `fn(data, options=None, limits=None, **kwargs) -> Result`.
+    """Make the coroutine `body(job, **kwargs)` the op `fn(data, options=None, limits=None, **kwargs) -> Result`.
 
-    A coroutine body gives a coroutine op (the ops that await the network in
-    the browser); `blocking` makes its plain twin.
+    Bodies are coroutines so that in the browser worker they await the
+    browser's codecs and network (promises) on Pyodide's event loop, with no
+    stack switching. Natively nothing really waits, so `fn` runs the body to
+    its end at once; `fn.run_async` is the coroutine op the worker awaits, and
+    takes `codecs` (the provider) besides.
     """
     def wrap(body):
-        if inspect.iscoroutinefunction(body):
-            async def op(data: bytes, options: Any = None, limits: Limits | None = None, *,
-                         codecs: Codecs | None = None, **kwargs) -> Result:
-                require(spec)
-                return await body(Job(spec, data, options, limits, codecs), **kwargs)
-        else:
-            def op(data: bytes, options: Any = None, limits: Limits | None = None, *,
-                   codecs: Codecs | None = None, **kwargs) -> Result:
-                require(spec)
-                return body(Job(spec, data, options, limits, codecs), **kwargs)
+        if not inspect.iscoroutinefunction(body):
+            raise TypeError(f"the body of {spec.name} must be `async def` (it awaits job.open and job.encode)")
+
+        async def run_async(data: bytes, options: Any = None, limits: Limits | None = None, *,
+                            codecs: Codecs | None = None, **kwargs) -> Result:
+            require(spec)
+            return await body(Job(spec, data, options, limits, codecs), **kwargs)
+
+        def op(data: bytes, options: Any = None, limits: Limits | None = None, **kwargs) -> Result:
+            return run_now(run_async(data, options, limits, **kwargs))
+
+        functools.update_wrapper(run_async, body)
         functools.update_wrapper(op, body)
-        op.spec = spec
+        op.spec = run_async.spec = spec
+        op.run_async = run_async
         return op
     return wrap
-
-
-def blocking(async_op: Callable) -> Callable:
-    """The plain op of a coroutine op, run to its end at once (natively nothing really waits)."""
-    @functools.wraps(async_op)
-    def op(data: bytes, options: Any = None, limits: Limits | None = None, **kwargs) -> Result:
-        return run_now(async_op(data, options, limits, **kwargs))
-    op.__name__ = op.__qualname__ = async_op.__name__.removesuffix("_async")
-    return op

@@ -53,8 +53,10 @@ def limits_for(op: str) -> Limits:
 
 
 def resolve(op: str, *, asynchronous: bool = False):
-    """The op's function; with `asynchronous`, the coroutine function a model op awaits its network in."""
-    return getattr(_module(op), op + ("_async" if asynchronous else ""))
+    """The op's function; with `asynchronous`, its coroutine function (the worker's: it awaits the browser's
+    codecs and network, and takes `codecs`)."""
+    fn = getattr(_module(op), op)
+    return fn.run_async if asynchronous else fn
 
 
 def catalogue() -> dict[str, dict]:

@@ -27,13 +27,13 @@ class PillowBehindTheInterface:
     def __init__(self):
         self.asked = []
 
-    def decode_jpeg(self, data, width, height):
+    async def decode_jpeg(self, data, width, height):
         self.asked.append("decode")
         im = Image.open(io.BytesIO(data))
         im.draft(None, None)
         return im.convert("RGB")
 
-    def transcode(self, data, width, height, mime, quality, colour):
+    async def transcode(self, data, width, height, mime, quality, colour):
         self.asked.append(f"transcode {mime}")
         im = Image.open(io.BytesIO(data))
         assert im.size == (width, height) and colour in ("untagged", "none", "srgb")
@@ -43,12 +43,12 @@ class PillowBehindTheInterface:
         pixels.info = {}  # a canvas keeps nothing of the source file
         return self._encode(pixels, mime, quality)
 
-    def encode(self, pixels, width, height, layout, mime, quality):
+    async def encode(self, pixels, width, height, layout, mime, quality):
         self.asked.append(mime)
         assert layout == "RGBX" and len(pixels) == width * height * 4
         return self._encode(Image.frombytes("RGB", (width, height), pixels, "raw", "RGBX"), mime, quality)
 
-    def encode_webp(self, pixels, width, height, quality, method):
+    async def encode_webp(self, pixels, width, height, quality, method):
         self.asked.append(f"libwebp q{quality} m{method}")
         assert len(pixels) == width * height * 4
         buf = io.BytesIO()  # libwebp set up as Pillow's, as the worker's wasm build is
@@ -126,8 +126,8 @@ def test_a_provider_that_ignores_profiles_fails_the_probe_and_the_engine_convert
     class Unmanaged(PillowBehindTheInterface):
         name = "unmanaged"
 
-        def transcode(self, data, width, height, mime, quality, colour):
-            return super().transcode(data, width, height, mime, quality, "none")
+        async def transcode(self, data, width, height, mime, quality, colour):
+            return await super().transcode(data, width, height, mime, quality, "none")
 
     fake = Unmanaged()
     r = convert(P3_JPEG, {"format": "jpeg"}, codecs=fake)
@@ -165,12 +165,12 @@ def test_a_picture_too_big_for_wasm_libwebps_own_memory_is_encoded_by_pillow(mon
 
 def test_a_wrong_answer_from_the_providers_libwebp_means_pillow():
     class Cropping(PillowBehindTheInterface):
-        def encode_webp(self, pixels, width, height, quality, method):
-            out = super().encode_webp(pixels, width, height, quality, method)
+        async def encode_webp(self, pixels, width, height, quality, method):
+            out = await super().encode_webp(pixels, width, height, quality, method)
             return samples.encode(samples.decode(out).crop((0, 0, width - 1, height)), "WEBP")
 
     class Failing(PillowBehindTheInterface):
-        def encode_webp(self, *a):
+        async def encode_webp(self, *a):
             raise RuntimeError("CompileError: no wasm SIMD")
 
     native = convert(RGBA_PNG, {"format": "webp"})
@@ -220,13 +220,13 @@ def test_a_cut_short_jpeg_still_fails_as_corrupt_without_asking_the_provider():
 
 def test_a_failing_or_declining_provider_means_pillow():
     class Broken(PillowBehindTheInterface):
-        def decode_jpeg(self, *a):
+        async def decode_jpeg(self, *a):
             raise RuntimeError("no decoder")
 
-        def encode(self, *a):
+        async def encode(self, *a):
             return None
 
-        def transcode(self, *a):
+        async def transcode(self, *a):
             raise RuntimeError("no canvas")
 
     r = convert(JPEG, {"format": "jpeg"}, codecs=Broken())
@@ -254,8 +254,8 @@ def test_the_jpeg_icc_cut_leaves_a_valid_file():
 def test_a_transcode_of_another_size_is_not_taken():
     """A browser clamps where Pillow refuses (a 1x20000 WebP came back 1x16383): the answer's size is checked."""
     class Clamping(PillowBehindTheInterface):
-        def transcode(self, data, width, height, mime, quality, colour):
-            out = super().transcode(data, width, height, mime, quality, colour)
+        async def transcode(self, data, width, height, mime, quality, colour):
+            out = await super().transcode(data, width, height, mime, quality, colour)
             return self._encode(samples.decode(out).crop((0, 0, width, height - 1)), mime, quality)
 
     r = convert(JPEG, {"format": "webp"}, codecs=Clamping())
@@ -282,7 +282,7 @@ def test_where_only_the_provider_writes_avif_its_failures_are_typed(monkeypatch,
         pass
 
     class NoAvif(PillowBehindTheInterface):
-        def encode_avif(self, *a):
+        async def encode_avif(self, *a):
             exc = Failure(message)
             exc.name, exc.message = name, message  # as Pyodide's JsException carries the JS error's
             raise exc

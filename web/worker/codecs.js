@@ -1,10 +1,15 @@
 // The browser's own image codecs, offered to the engine (pixelpress.bridge.JsCodecs).
 // They only move pixels: the engine decides when their result meets its
 // contract (py/pixelpress/codec.py) and does everything else itself. Each
-// function is awaited from Python through JSPI; its arguments are proxies of
-// Python buffers, read (or, for the decoded pixels, written) in place.
+// function returns a promise the engine's coroutine awaits on Pyodide's event
+// loop (no stack switching); its arguments are proxies of Python buffers, read
+// (or, for the decoded pixels, written) in place. Each uses only the APIs it
+// needs, so a browser without one (Safari has no ImageDecoder) loses only
+// that step, which Pillow then does.
 
-const supported = typeof ImageDecoder === 'function' && typeof OffscreenCanvas === 'function';
+const decodes = typeof ImageDecoder === 'function';
+const draws = typeof OffscreenCanvas === 'function' && typeof createImageBitmap === 'function'
+  && typeof OffscreenCanvas.prototype.convertToBlob === 'function';
 
 // libjpeg-turbo's YCbCr to RGB (jdcolor.c): the decoder native Pillow links, so the
 // pixels come out as they do natively, bit for bit where the planes agree.
@@ -75,7 +80,7 @@ const RGB = new Set(['RGBX', 'RGBA', 'BGRX', 'BGRA']);
 // width x height RGBX. Resolves false when the browser sees another size or gives a frame
 // layout this does not convert (the engine then decodes with Pillow).
 async function decodeJpeg(data, width, height, pixels) {
-  if (!supported) return false;
+  if (!decodes) return false;
   const src = data.getBuffer('u8');
   let decoder;
   try {
@@ -92,7 +97,8 @@ async function decodeJpeg(data, width, height, pixels) {
       if (w !== width || h !== height || !(PLANAR.has(image.format) || RGB.has(image.format))) return false;
       const planes = PLANAR.has(image.format) ? new Uint8Array(image.allocationSize()) : null;
       const layout = planes ? await image.copyTo(planes) : null;
-      // Nothing runs Python while this awaits, so the wasm heap cannot move under the view.
+      // Python awaits this very promise and the worker runs one request at a time, so nothing
+      // grows the wasm heap while this view is held.
       const dest = pixels.getBuffer('u8');
       try {
         if (!planes) await image.copyTo(dest.data, { format: 'RGBA', colorSpace: 'srgb' });
@@ -119,7 +125,7 @@ async function decodeJpeg(data, width, height, pixels) {
 // Opaque pixels as `mime` at `quality` (0-1) through a canvas. `layout` 'RGBX': the 4th
 // byte is ignored and made opaque, so the canvas never premultiplies.
 async function encode(pixels, width, height, layout, mime, quality) {
-  if (!supported) return null;
+  if (!draws) return null;
   const canvas = new OffscreenCanvas(width, height);
   const image = new ImageData(width, height);
   const src = pixels.getBuffer('u8');
@@ -148,7 +154,7 @@ async function encode(pixels, width, height, layout, mime, quality) {
 //   the profile as the engine would.
 // Resolves null when the browser sees another size or cannot write `mime`: the engine then does the work.
 async function transcode(data, width, height, mime, quality, colour) {
-  if (!supported) return null;
+  if (!draws) return null;
   const src = data.getBuffer('u8');
   let blob;
   try {
@@ -162,11 +168,12 @@ async function transcode(data, width, height, mime, quality, colour) {
     return null;
   }
   const canvas = new OffscreenCanvas(width, height);
-  if (colour === 'srgb') {
+  const handOver = colour !== 'srgb' && canvas.getContext('bitmaprenderer');
+  if (handOver) {
+    handOver.transferFromImageBitmap(bitmap); // no copy
+  } else {
     canvas.getContext('2d').drawImage(bitmap, 0, 0);
     bitmap.close();
-  } else {
-    canvas.getContext('bitmaprenderer').transferFromImageBitmap(bitmap); // no copy
   }
   const out = await canvas.convertToBlob({ type: mime, quality });
   return out.type === mime ? new Uint8Array(await out.arrayBuffer()) : null;

@@ -33,7 +33,7 @@ from ..encode import encode_jpeg, encode_png
 from ..errors import PixelpressError
 from ..operation import OPENCV, Job, OpSpec, operation
 from ..options import parse_colour
-from ..pipeline import Step, run_steps
+from ..pipeline import Step, run_steps_async
 from ..result import Result
 from ..team import TeamOptions, TeamPalette, team_palette
 from .logo_cleanup import Cleaned, LogoCleanupOptions, clean
@@ -83,7 +83,7 @@ class _Pack:
 
 
 @operation(SPEC)
-def asset_pack(job: Job, progress=None) -> Result:
+async def asset_pack(job: Job, progress=None) -> Result:
     buf = io.BytesIO()
     pack = _Pack(job, zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED, compresslevel=6), buf)
     steps = [Step("decode", _decode), Step("logo_cleanup", _logo_cleanup), Step("logo_sizes", _logo_sizes),
@@ -92,7 +92,7 @@ def asset_pack(job: Job, progress=None) -> Result:
              *(Step(f"social_{label}", functools.partial(_card, label=label, size=size)) for label, size in CARDS),
              Step("web_sizes", _web_sizes), Step("manifest", _manifest)]
     try:
-        run_steps(steps, pack, timings=job.timings.ms, progress=progress)
+        await run_steps_async(steps, pack, timings=job.timings.ms, progress=progress)
     finally:
         pack.zip.close()  # the manifest step closes it; a failed step must not leave it to the collector
     job.warnings += fonts.shortened_warning(pack.shortened, "the shirt, banners or cards")
@@ -182,9 +182,9 @@ def _card(pack: _Pack, label: str, size: tuple[int, int]) -> _Pack:
     return pack
 
 
-def _web_sizes(pack: _Pack) -> _Pack:
+async def _web_sizes(pack: _Pack) -> _Pack:
     # WebP and JPEG only: the pack's file list stays what it was before web_sizes made AVIF.
-    outs, snippet = make_sizes(pack.hero, WebSizesOptions(base_name="hero", url_prefix="web/", avif=False,
+    outs, snippet = await make_sizes(pack.hero, WebSizesOptions(base_name="hero", url_prefix="web/", avif=False,
                                                           alt=f"{pack.job.opts.team_name} roster"))
     for o in outs:
         pack.add(f"web/{o.name}", o.data, o.mime, o.meta["width"], o.meta["height"])

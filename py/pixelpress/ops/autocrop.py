@@ -71,15 +71,15 @@ SPEC = OpSpec("autocrop", AutocropOptions, NUMPY, label="Auto-crop", work_bytes_
 
 
 @operation(SPEC)
-def autocrop(job: Job) -> Result:
+async def autocrop(job: Job) -> Result:
     opts = job.opts
-    _src, rgba, had_alpha = job.open_rgba()
+    _src, rgba, had_alpha = await job.open_rgba()
     with job.span("crop"):
         out_arr, info = autocrop_array(rgba, had_alpha, opts.padding, opts.alpha_threshold, opts.white_threshold)
     if any(info["extended"].values()):
         sides = ", ".join(k for k, v in info["extended"].items() if v)
         job.warnings.append(f"The subject is closer than {opts.padding} px to the {sides} edge; "
                             "the canvas was extended with transparency to keep the margins even.")
-    out = job.encode(out_arr, "png")
+    out = await job.encode(out_arr, "png")
     return job.finish(out, "png", out_arr.shape[1::-1], mode="RGBA", padding=opts.padding,
                       subject_rule="alpha" if had_alpha else "non-white", **info)

@@ -22,7 +22,7 @@ import numpy as np
 from ..encode import encode
 from ..errors import PixelpressError
 from ..imaging import decode_rgba
-from ..operation import OPENCV, Job, OpSpec, blocking, operation, output
+from ..operation import OPENCV, Job, OpSpec, operation, output
 from ..options import choice, flag, integer, like, parse_colour, parse_options, text
 from ..pipeline import Step, run_steps_async
 from ..result import Result
@@ -153,7 +153,7 @@ SPEC = OpSpec("car_listing", CarListingOptions, OPENCV, progress=True, model=Tru
 
 
 @operation(SPEC)
-async def car_listing_async(job: Job, progress=None, *, segmenter: Segmenter | None = None) -> Result:
+async def car_listing(job: Job, progress=None, *, segmenter: Segmenter | None = None) -> Result:
     opts = job.opts
     parse_colour(opts.shadow_colour, "shadow_colour")
     st = ListingState(job, segmenter)
@@ -174,5 +174,3 @@ async def car_listing_async(job: Job, progress=None, *, segmenter: Segmenter | N
                       mode="RGBA", filename=opts.filename or None, steps=[s.name for s in steps if s.enabled],
                       variants={n: st.variants[n][1] for n in ("grid", "detail")}, **st.meta)
 
-
-car_listing = blocking(car_listing_async)

@@ -47,19 +47,19 @@ SPEC = OpSpec("convert", ConvertOptions, PILLOW, label="Conversion", work_bytes_
 
 
 @operation(SPEC)
-def convert(job: Job) -> Result:
+async def convert(job: Job) -> Result:
     opts = job.opts
     fit = (opts.max_width, opts.max_height) if (opts.max_width or opts.max_height) else None
     # Nothing to do to the pixels (no resize, no metadata to write, no size target): the browser may
     # transcode the file whole, several times faster than bringing its pixels into Python and back.
     if not opts.keep_metadata and opts.colour_profile == "srgb" and opts.max_kb is None:
-        done = job.transcode(opts.format, fit=fit, quality=opts.quality, progressive=opts.progressive,
+        done = await job.transcode(opts.format, fit=fit, quality=opts.quality, progressive=opts.progressive,
                              lossless=opts.lossless, method=opts.webp_method)
         if done is not None:
             out, size = done
             return job.finish(out, opts.format, size, converted=True, mode="RGB", quality=opts.quality,
                               metadata_kept=False)
-    src = job.open(fit=fit, keep_profile=opts.colour_profile == "keep")
+    src = await job.open(fit=fit, keep_profile=opts.colour_profile == "keep")
     im = src.image
 
     if fit is not None:
@@ -77,17 +77,17 @@ def convert(job: Job) -> Result:
     keeps_icc = src.colour == icc.KEPT or (src.colour == icc.SRGB and opts.keep_metadata)
     profile = valid_icc(src.icc_profile, job.warnings) if keeps_icc else None
 
-    def encode(quality: int) -> bytes:
+    async def encode(quality: int) -> bytes:
         own = codec.avif_quality(quality) if opts.format == "avif" else quality
-        return job.encode(im, opts.format, quality=own, progressive=opts.progressive, lossless=opts.lossless,
+        return await job.encode(im, opts.format, quality=own, progressive=opts.progressive, lossless=opts.lossless,
                           method=opts.webp_method, compress_level=opts.compress_level, avif_speed=opts.avif_speed,
                           exif=exif, icc_profile=profile)
 
     lossy = opts.format in ("jpeg", "avif") or (opts.format == "webp" and not opts.lossless)
-    quality, out = opts.quality, encode(opts.quality)
+    quality, out = opts.quality, await encode(opts.quality)
     target = {}
     if opts.max_kb is not None:
-        quality, out, met = fit_size_target(encode, opts.quality, opts.max_kb * 1000, out)
+        quality, out, met = await fit_size_target(encode, opts.quality, opts.max_kb * 1000, out)
         target = {"target_kb": opts.max_kb, "target_met": met}
         if not met:
             job.warnings.append(f"At most {opts.max_kb} kB could not be reached: at quality 1 the file is "
@@ -101,7 +101,7 @@ def convert(job: Job) -> Result:
                       quality=quality if lossy else None, metadata_kept=opts.keep_metadata and not dropped, **target)
 
 
-def fit_size_target(encode, top: int, limit: int, first: bytes) -> tuple[int, bytes, bool]:
+async def fit_size_target(encode, top: int, limit: int, first: bytes) -> tuple[int, bytes, bool]:
     """The highest quality up to `top` whose file is at most `limit` bytes: (quality, bytes, met).
 
     Size grows with quality, so a binary search takes about 7 encodes for the whole range;
@@ -112,11 +112,11 @@ def fit_size_target(encode, top: int, limit: int, first: bytes) -> tuple[int, by
     lo, hi, best = 1, top - 1, None
     while lo <= hi:
         mid = (lo + hi) // 2
-        data = encode(mid)
+        data = await encode(mid)
         if len(data) <= limit:
             best, lo = (mid, data), mid + 1
         else:
             hi = mid - 1
     if best is not None:
         return best[0], best[1], True
-    return 1, encode(1), False
+    return 1, await encode(1), False

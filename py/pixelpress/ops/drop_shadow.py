@@ -136,12 +136,12 @@ SPEC = OpSpec("drop_shadow", DropShadowOptions, OPENCV, label="The shadow", work
 
 
 @operation(SPEC)
-def drop_shadow(job: Job) -> Result:
-    _src, rgba, had_alpha = job.open_rgba()
+async def drop_shadow(job: Job) -> Result:
+    _src, rgba, had_alpha = await job.open_rgba()
     if not had_alpha:
         job.warnings.append("The image has no transparency, so its shadow is a rectangle; "
                             "remove the background first for a shadow shaped like the subject.")
     with job.span("shadow"):
         out_arr, info = shadow_array(rgba, job.opts)
-    out = job.encode(out_arr, "png")
+    out = await job.encode(out_arr, "png")
     return job.finish(out, "png", out_arr.shape[1::-1], mode="RGBA", style=job.opts.style, **info)

@@ -74,8 +74,8 @@ SPEC = OpSpec("listing_variants", ListingVariantsOptions, OPENCV, label="Listing
 
 
 @operation(SPEC)
-def listing_variants(job: Job) -> Result:
-    _src, rgba, _ = job.open_rgba()
+async def listing_variants(job: Job) -> Result:
+    _src, rgba, _ = await job.open_rgba()
     with job.span("resize"):
         made = variants_arrays(rgba, job.opts, job.warnings)
     with job.span("encode"):

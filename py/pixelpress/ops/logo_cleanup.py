@@ -76,20 +76,20 @@ SPEC = OpSpec("logo_cleanup", LogoCleanupOptions, OPENCV, label="Logo clean-up",
 
 
 @operation(SPEC)
-def logo_cleanup(job: Job) -> Result:
+async def logo_cleanup(job: Job) -> Result:
     opts = job.opts
-    src = job.open()
+    src = await job.open()
     with job.span("cleanup"):
         c = clean(src.image, opts, timings=job.timings)
     job.warnings += c.warnings
-    out = job.encode(c.image, "png")
+    out = await job.encode(c.image, "png")
     return job.finish(out, "png", c.image.size, colors=c.colors, background_removed=c.background,
                       source_had_alpha=c.source_had_alpha, crop_box=list(c.crop_box), palette=opts.palette or None)
 
 
-def load_logo(job: Job) -> Cleaned:
+async def load_logo(job: Job) -> Cleaned:
     """Decode and clean a team logo for the operations that draw with it; its warnings go to the job's."""
-    src = job.open()
+    src = await job.open()
     with job.span("logo"):
         logo = clean(src.image)
     job.warnings += logo.warnings

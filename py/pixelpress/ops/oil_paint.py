@@ -135,12 +135,12 @@ SPEC = OpSpec("oil_paint", OilPaintOptions, OPENCV, progress=True, label="Oil pa
 
 
 @operation(SPEC)
-def oil_paint(job: Job, progress=None) -> Result:
+async def oil_paint(job: Job, progress=None) -> Result:
     from PIL import Image
 
     opts = job.opts
     fit = (opts.max_width, opts.max_height) if (opts.max_width or opts.max_height) else None
-    _src, rgba, had_alpha = job.open_rgba(fit=fit)
+    _src, rgba, had_alpha = await job.open_rgba(fit=fit)
     dyn_ratio = dyn_ratio_for(opts.intensity)
     radius = opts.brush_size
     h, w = rgba.shape[:2]
@@ -176,6 +176,6 @@ def oil_paint(job: Job, progress=None) -> Result:
             a = rgba[..., 3:4].astype(np.float32) / 255.0
             painted = np.clip(painted * a + 255.0 * (1 - a) + 0.5, 0, 255).astype(np.uint8)
         im = Image.fromarray(painted)
-    out = job.encode(im, fmt, quality=opts.quality)
+    out = await job.encode(im, fmt, quality=opts.quality)
     return job.finish(out, fmt, (w, h), mode=im.mode, dyn_ratio=dyn_ratio, brush_size=radius,
                       intensity=opts.intensity, color_vibrance=opts.color_vibrance)

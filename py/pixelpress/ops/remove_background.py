@@ -18,8 +18,8 @@ skip (the car listing degrades to skip rather than fail). The page may pass
 `fallback_reason` (why it fell back from `remote`), which is recorded in meta.
 Output is always an RGBA PNG.
 
-`remove_background_async` is the op; in the browser the worker awaits it with
-a segmenter that runs onnxruntime-web. `remove_background` runs it natively.
+In the browser the worker awaits the op (`remove_background.run_async`) with
+a segmenter that runs onnxruntime-web; natively `remove_background` runs it.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ import numpy as np
 from ..errors import EmptyImage
 from ..matte.local import NoSubject, estimate_alpha, refine_edges
 from ..matte.neural import LocalBackdrop, neural_alpha
-from ..operation import OPENCV, Job, OpSpec, blocking, operation
+from ..operation import OPENCV, Job, OpSpec, operation
 from ..options import choice, integer, text
 from ..result import Result
 from ..saliency import MODEL, ModelUnavailable, Segmenter, native_segmenter
@@ -113,9 +113,9 @@ SPEC = OpSpec("remove_background", RemoveBackgroundOptions, OPENCV, model=True, 
 
 
 @operation(SPEC)
-async def remove_background_async(job: Job, *, segmenter: Segmenter | None = None) -> Result:
+async def remove_background(job: Job, *, segmenter: Segmenter | None = None) -> Result:
     opts = job.opts
-    _src, rgba, had_alpha = job.open_rgba()
+    _src, rgba, had_alpha = await job.open_rgba()
     extra: dict = {"provider": opts.provider}
     if opts.fallback_reason:
         extra["fallback_reason"] = opts.fallback_reason
@@ -128,8 +128,6 @@ async def remove_background_async(job: Job, *, segmenter: Segmenter | None = Non
         job.warnings += more
     elif opts.provider == "remote" and not had_alpha:
         job.warnings.append("provider is remote but the image has no transparency; it was kept unchanged.")
-    out = job.encode(rgba, "png")
+    out = await job.encode(rgba, "png")
     return job.finish(out, "png", rgba.shape[1::-1], mode="RGBA", **extra)
 
-
-remove_background = blocking(remove_background_async)

@@ -64,18 +64,18 @@ SPEC = OpSpec("roster_banner", RosterBannerOptions, OPENCV, label="The roster ba
 
 
 @operation(SPEC)
-def roster_banner(job: Job) -> Result:
+async def roster_banner(job: Job) -> Result:
     """The input is the team logo (any background; it is cleaned first)."""
     from .logo_cleanup import load_logo
 
     opts = job.opts
-    logo = load_logo(job)
+    logo = await load_logo(job)
     colors = opts.colors or tuple(logo.colors)
     with job.span("render"):
         im, boxes, _mask, cut = render_banner(logo.image, opts.team_name, opts.sport, opts.players,
                                               team_palette(colors), SIZES[opts.size])
     job.warnings += fonts.shortened_warning(cut, "the banner")
-    blob = job.encode(im, opts.format, quality=90, progressive=True)
+    blob = await job.encode(im, opts.format, quality=90, progressive=True)
     if fonts.warning():
         job.warnings.append(fonts.warning())
     return job.finish(blob, opts.format, im.size, colors=list(colors), shortened=cut,

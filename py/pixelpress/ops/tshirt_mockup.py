@@ -50,12 +50,12 @@ SPEC = OpSpec("tshirt_mockup", TshirtMockupOptions, OPENCV, label="The T-shirt m
 
 
 @operation(SPEC)
-def tshirt_mockup(job: Job) -> Result:
+async def tshirt_mockup(job: Job) -> Result:
     """The input is the team logo (printed on the front; its colours colour the back)."""
     from .logo_cleanup import load_logo
 
     opts = job.opts
-    logo = load_logo(job)
+    logo = await load_logo(job)
     colors = opts.colors or tuple(logo.colors)
     shirt = parse_colour(opts.shirt_color, "shirt_color")
     bg = parse_colour(opts.background, "background")
@@ -66,7 +66,7 @@ def tshirt_mockup(job: Job) -> Result:
         else:
             im, cut = render_back(opts.name, opts.number, colors, shirt, opts.size, bg)
     job.warnings += fonts.shortened_warning(cut, "the shirt")
-    blob = job.encode(im, opts.format, quality=90, progressive=True)
+    blob = await job.encode(im, opts.format, quality=90, progressive=True)
     if opts.view == "back" and fonts.warning():
         job.warnings.append(fonts.warning())
     if opts.view == "back" and not opts.name and opts.number is None:

@@ -48,9 +48,9 @@ SPEC = OpSpec("upscale", UpscaleOptions, OPENCV, label="Upscaling", work_bytes_p
 
 
 @operation(SPEC)
-def upscale(job: Job) -> Result:
+async def upscale(job: Job) -> Result:
     opts = job.opts
-    im = job.open().image
+    im = (await job.open()).image
     check_size(im.width, im.height, opts.factor, job.limits)
     with job.span("detect"):
         art = is_flat_art(im) if opts.mode == "auto" else opts.mode == "art"
@@ -59,7 +59,7 @@ def upscale(job: Job) -> Result:
     fmt = opts.format
     if fmt == "auto":
         fmt = "png" if (art or has_alpha(out)) else "jpeg"
-    blob = job.encode(out, fmt, quality=opts.quality)
+    blob = await job.encode(out, fmt, quality=opts.quality)
     if has_alpha(out) and fmt == "jpeg":
         job.warnings.append("JPEG has no transparency; it was flattened onto white.")
     return job.finish(blob, fmt, out.size, factor=opts.factor,

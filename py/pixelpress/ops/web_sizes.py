@@ -21,8 +21,8 @@ from dataclasses import dataclass
 
 from PIL import Image
 
-from ..encode import encode, flatten, has_alpha
-from ..errors import InvalidOption
+from ..encode import encode_async, flatten, has_alpha
+from ..errors import InvalidOption, OutOfMemory, UnsupportedFormat
 from ..operation import PILLOW, Job, OpSpec, operation, output
 from ..options import colour, flag, integer, items, parse_colour, text
 from ..result import Output, Result, Timings
@@ -75,10 +75,11 @@ SPEC = OpSpec("web_sizes", WebSizesOptions, PILLOW, label="Web sizes", work_byte
 
 
 @operation(SPEC)
-def web_sizes(job: Job) -> Result:
-    src = job.open(fit=(job.opts.widths[-1], None))
+async def web_sizes(job: Job) -> Result:
+    src = await job.open(fit=(job.opts.widths[-1], None))
     with job.span("sizes"):
-        outputs, snippet = make_sizes(src.image, job.opts, timings=job.timings, encoder=job.encode)
+        outputs, snippet = await make_sizes(src.image, job.opts, timings=job.timings, encoder=job.encode,
+                                            warnings=job.warnings)
     main = outputs[-2]  # the largest WebP: the main file whether or not AVIF is made
     return job.finish(main.data, "webp", (main.meta["width"], main.meta["height"]),
                       extras=[o for o in outputs if o is not main], name=main.name,
@@ -94,11 +95,13 @@ def target_widths(width: int, widths: tuple[int, ...] = WIDTHS) -> list[int]:
     return ws
 
 
-def make_sizes(im: Image.Image, opts: WebSizesOptions | None = None, *, timings: Timings | None = None,
-               encoder=encode) -> tuple[list[Output], str]:
+async def make_sizes(im: Image.Image, opts: WebSizesOptions | None = None, *, timings: Timings | None = None,
+                     encoder=encode_async, warnings: list[str] | None = None) -> tuple[list[Output], str]:
     """Outputs ordered by width, (AVIF,) WebP then JPEG at each width, and the <picture> snippet.
 
-    `encoder` is `encode.encode` or a job's (`Job.encode`, which may hand AVIF to the browser's encoder).
+    `encoder` is `encode.encode_async` or a job's (`Job.encode`, which may hand AVIF to the browser's
+    encoder). AVIF is optional: where it cannot be written here (no encoder, or not enough memory for it),
+    the sizes are made without it and `warnings` says so; the snippet then offers WebP and JPEG.
     """
     opts = opts or WebSizesOptions()
     t = timings or Timings()
@@ -112,18 +115,25 @@ def make_sizes(im: Image.Image, opts: WebSizesOptions | None = None, *, timings:
         if cur.size != (w, h):
             cur = cur.resize((w, h), Image.Resampling.LANCZOS, reducing_gap=2.0)
         sized[w] = cur
+    avif = opts.avif
     for w in widths:
         frame = sized[w]
         files = []
-        if opts.avif:
+        if avif:
             with t.span(f"avif_{w}"):
-                files.append(("avif", "avif", encoder(frame, "avif", quality=opts.avif_quality)))
+                try:
+                    files.append(("avif", "avif", await encoder(frame, "avif", quality=opts.avif_quality)))
+                except (UnsupportedFormat, OutOfMemory) as exc:
+                    avif = False
+                    outs = [o for o in outs if o.mime != "image/avif"]
+                    if warnings is not None:
+                        warnings.append(f"AVIF was left out: {exc.message} The WebP and JPEG sizes were made.")
         with t.span(f"webp_{w}"):
-            files.append(("webp", "webp", encoder(frame, "webp", quality=opts.webp_quality, method=4)))
+            files.append(("webp", "webp", await encoder(frame, "webp", quality=opts.webp_quality, method=4)))
         flat = flatten(frame, bg) if has_alpha(frame) else frame
         with t.span(f"jpeg_{w}"):
-            files.append(("jpg", "jpeg", encoder(flat.convert("RGB"), "jpeg", quality=opts.jpeg_quality,
-                                                 progressive=True)))
+            files.append(("jpg", "jpeg", await encoder(flat.convert("RGB"), "jpeg", quality=opts.jpeg_quality,
+                                                       progressive=True)))
         for ext, fmt, blob in files:
             outs.append(output(f"{opts.base_name}-{w}.{ext}", blob, fmt, frame.size))
     return outs, picture_html(outs, opts)
