@@ -88,3 +88,19 @@ def test_chosen_widths():
     with pytest.raises(InvalidOption) as e:
         web_sizes(samples.encode(im, "PNG"), {"widths": [320, 5000]})
     assert e.value.field == "widths[1]"
+
+
+def test_without_an_avif_encoder_the_other_sizes_are_made_and_a_warning_says_so(monkeypatch):
+    """AVIF is optional: a build or browser that cannot write it loses only the AVIF files, never the job."""
+    from pixelpress import pillow_plugins
+
+    monkeypatch.setattr(pillow_plugins, "AVIF", False)
+    data = samples.encode(samples.large_photo(1400, 900), "JPEG", quality=90)
+    r = web_sizes(data, {})
+    names = [r.meta["name"]] + [x.name for x in r.extras]
+    assert sorted(n.rsplit(".", 1)[1] for n in names) == ["jpg"] * 5 + ["webp"] * 5
+    assert r.meta["widths"] == [320, 640, 960, 1280, 1400]
+    assert 'type="image/avif"' not in r.meta["picture_html"] and 'type="image/webp"' in r.meta["picture_html"]
+    assert any(w.startswith("AVIF was left out") for w in r.meta["warnings"])
+    for x in r.extras:
+        assert Image.open(io.BytesIO(x.data)).format in ("WEBP", "JPEG")
