@@ -8,7 +8,9 @@ provider only moves pixels; this module decides when its result meets the
 same contract as Pillow's, and everything else (orientation, flattening,
 resizing, metadata) stays the engine's:
 
-- decode: a complete baseline or progressive YCbCr JPEG of one frame, when
+- decode: a baseline or progressive YCbCr JPEG of one frame whose markers
+  libjpeg accepts to the end (jpeg_stream.py: a browser may conceal what
+  libjpeg stops at), when
   no reduced-scale decode is asked for (Pillow's DCT scaling beats a
   full-size browser decode for thumbnails);
 - encode JPEG: RGB, not progressive, no metadata kept;
@@ -72,6 +74,7 @@ from typing import Protocol
 from PIL import Image
 
 from . import icc, pillow_plugins
+from .jpeg_stream import browser_may_decode
 
 PILLOW = "pillow"
 # Chromium's canvas encodes WebP with libwebp at effort ("method") 3; at that
@@ -155,23 +158,13 @@ def jpeg_reduces(width: int, height: int, req: tuple[int, int]) -> bool:
 
 async def decode_jpeg(codecs: Codecs | None, data: bytes, im: Image.Image) -> Image.Image | None:
     """`im`'s pixels from the provider when its decode meets the contract, else None (Pillow then loads them)."""
-    if codecs is None or im.mode != "RGB" or getattr(im, "n_frames", 1) != 1 or not _jpeg_complete(data):
+    if codecs is None or im.mode != "RGB" or getattr(im, "n_frames", 1) != 1 or not browser_may_decode(data):
         return None
     try:
         out = await codecs.decode_jpeg(data, *im.size)
     except Exception:  # noqa: BLE001 - any failure of the provider: Pillow decodes
         return None
     return out if out is not None and out.size == im.size and out.mode == "RGB" else None
-
-
-def _jpeg_complete(data: bytes) -> bool:
-    """An end-of-image marker after the last start of scan: Pillow would not find the file truncated.
-
-    A cut-short JPEG must keep failing as `corrupt_image`, where the browser
-    would show what it has.
-    """
-    sos = data.rfind(b"\xff\xda")
-    return sos > 0 and data.find(b"\xff\xd9", sos) > 0
 
 
 # ------------------------------------------------------------------ transcoding
@@ -194,7 +187,7 @@ async def transcode(codecs: Codecs | None, head, fmt: str, *, quality: int, prog
     """
     im = head.image
     if (codecs is None or head.format != "JPEG" or im.mode != "RGB" or getattr(im, "n_frames", 1) != 1
-            or head.orientation != 1 or head.warnings or not _jpeg_complete(head.data)):
+            or head.orientation != 1 or head.warnings or not browser_may_decode(head.data)):
         return None
     mime = _browser_mime(fmt, progressive=progressive, lossless=lossless, method=method)
     if mime is None:
