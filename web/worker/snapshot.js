@@ -7,7 +7,8 @@
 // user file is seen: it holds no user data, and its hash seed is this
 // device's own.
 //
-// Stored in the origin private file system (OPFS) as `<key>.<sha256>`: the
+// Stored in the origin private file system (OPFS) as `<key>.<sha256>`, or
+// in IndexedDB where there is no OPFS (WebKitGTK, private windows): the
 // key is made of the storage format and the runtime files' sha256s, so a new
 // runtime or format never restores an old image, and the image is checked
 // against its own sha256 before use. Everything here is best effort: any
@@ -16,8 +17,8 @@
 // Nearly half of the image is wasm memory the interpreter never touched:
 // its all-zero pages are stored as one bit each (`pack`). The stored image is
 // read with a synchronous access handle: ~30 ms for its 11 MB, where Cache
-// Storage (which held it until now) took 130-230 ms, on a worker thread busy
-// compiling the runtime at the same time.
+// Storage took 130-230 ms, on a worker thread busy compiling the runtime at
+// the same time.
 
 const DIR = 'pixelpress-interpreter-snapshot';
 const OLD_CACHE = 'pixelpress.interpreter-snapshot'; // where earlier versions kept it: emptied on the next write
@@ -34,7 +35,8 @@ async function sha256Hex(bytes) {
 
 // The key for this runtime, or null when snapshots cannot be used here.
 export function snapshotKey(manifest) {
-  if (!globalThis.navigator?.storage?.getDirectory || !globalThis.crypto?.subtle) return null; // insecure context
+  if (!globalThis.crypto?.subtle) return null; // insecure context
+  if (!globalThis.navigator?.storage?.getDirectory && !globalThis.indexedDB) return null;
   const hashes = RUNTIME_FILES.map((f) => manifest?.files?.[`pyodide/${f}`]?.sha256);
   if (hashes.some((h) => !h)) return null;
   return [FORMAT, ...hashes.map((h) => h.slice(0, 16))].join('-');
@@ -89,12 +91,6 @@ async function snapshotDir() {
   return (await navigator.storage.getDirectory()).getDirectoryHandle(DIR, { create: true });
 }
 
-// The stored image's file name for `key`, or null.
-async function storedName(dir, key) {
-  for await (const name of dir.keys()) if (name.startsWith(`${key}.`)) return name;
-  return null;
-}
-
 // Several workers may restore at once: read-only handles can be shared where
 // the browser knows them (Chromium 121+); elsewhere a locked file is read as a File.
 async function readAll(handle) {
@@ -112,26 +108,6 @@ async function readAll(handle) {
     }
   }
   return new Uint8Array(await (await handle.getFile()).arrayBuffer());
-}
-
-// {bytes, intact} or null, both promises: the caller restores while the
-// bytes are still being checked, and `intact` resolves to whether the stored
-// bytes match the sha256 recorded when they were stored (WebCrypto hashes off
-// this thread). `bytes` is the unpacked image, and rejects when the stored
-// bytes are no packed image at all. The caller must discard the interpreter
-// when `intact` is false.
-export async function readSnapshot(key) {
-  try {
-    const dir = await snapshotDir();
-    const name = await storedName(dir, key);
-    if (!name) return null;
-    const stored = readAll(await dir.getFileHandle(name));
-    const expected = name.slice(key.length + 1);
-    const intact = stored.then(sha256Hex).then((got) => got === expected, () => false);
-    return { bytes: stored.then(unpack), intact };
-  } catch {
-    return null; // no OPFS here (an insecure context, some private modes): start normally
-  }
 }
 
 async function writeFile(dir, name, bytes) {
@@ -152,19 +128,106 @@ async function writeFile(dir, name, bytes) {
   }
 }
 
+// The two places an image is kept, behind one shape: {names(), read(name), write(name, bytes), remove(name)}.
+async function opfsStore() {
+  const dir = await snapshotDir();
+  return {
+    opfs: true,
+    async names() {
+      const out = [];
+      for await (const name of dir.keys()) out.push(name);
+      return out;
+    },
+    read: async (name) => readAll(await dir.getFileHandle(name)),
+    write: (name, bytes) => writeFile(dir, name, bytes),
+    remove: (name) => dir.removeEntry(name),
+  };
+}
+
+// IndexedDB, where there is no OPFS. (Cache Storage would not do: WebKitGTK
+// forgets its entries at the next page load in sessions without a disk.)
+const IDB = 'pixelpress-interpreter-snapshot';
+const IMAGES = 'images';
+
+function request(req) {
+  return new Promise((resolve, reject) => {
+    req.onsuccess = () => resolve(req.result);
+    req.onerror = () => reject(req.error);
+  });
+}
+
+async function idbStore() {
+  const open = indexedDB.open(IDB, 1);
+  open.onupgradeneeded = () => open.result.createObjectStore(IMAGES);
+  const db = await request(open);
+  const images = (mode) => db.transaction(IMAGES, mode).objectStore(IMAGES);
+  // A write is done once its transaction is: a put's success may still be rolled back.
+  const written = (mode, act) => new Promise((resolve, reject) => {
+    const tx = db.transaction(IMAGES, mode);
+    act(tx.objectStore(IMAGES));
+    tx.oncomplete = () => resolve();
+    tx.onerror = tx.onabort = () => reject(tx.error);
+  });
+  return {
+    opfs: false,
+    names: async () => (await request(images('readonly').getAllKeys())).map(String),
+    async read(name) {
+      const bytes = await request(images('readonly').get(name));
+      if (!(bytes instanceof Uint8Array)) throw new Error('the stored snapshot is gone');
+      return bytes;
+    },
+    write: (name, bytes) => written('readwrite', (store) => store.put(bytes, name)),
+    remove: (name) => written('readwrite', (store) => store.delete(name)),
+  };
+}
+
+// OPFS where the browser has it; else IndexedDB: WebKitGTK leaves the
+// Storage API off, and private windows and automation sessions refuse
+// getDirectory(). Starting afresh instead costs WebKit 2-5 s on every visit
+// (bench/browsers_start.py). null when neither can be used.
+let opened = null;
+function openStore() {
+  opened ??= opfsStore().catch(() => (globalThis.indexedDB ? idbStore() : null)).catch(() => null);
+  return opened;
+}
+
+// The stored image's name for `key`, or null.
+async function storedName(store, key) {
+  return (await store.names()).find((name) => name.startsWith(`${key}.`)) ?? null;
+}
+
+// {bytes, intact} or null, both promises: the caller restores while the
+// bytes are still being checked, and `intact` resolves to whether the stored
+// bytes match the sha256 recorded when they were stored (WebCrypto hashes off
+// this thread). `bytes` is the unpacked image, and rejects when the stored
+// bytes are no packed image at all. The caller must discard the interpreter
+// when `intact` is false.
+export async function readSnapshot(key) {
+  try {
+    const store = await openStore();
+    const name = store && await storedName(store, key);
+    if (!name) return null;
+    const stored = store.read(name);
+    const expected = name.slice(key.length + 1);
+    const intact = stored.then(sha256Hex).then((got) => got === expected, () => false);
+    return { bytes: stored.then(unpack), intact };
+  } catch {
+    return null; // unreadable storage: start normally
+  }
+}
+
 // Stores the image `image` for `key` unless another worker already did, and
 // removes images of earlier runtimes. A full quota just means no snapshot.
 export async function writeSnapshot(key, image) {
   try {
-    const dir = await snapshotDir();
-    if (await storedName(dir, key)) return false;
+    const store = await openStore();
+    if (!store || await storedName(store, key)) return false;
     const bytes = pack(image);
     const name = `${key}.${await sha256Hex(bytes)}`;
-    await writeFile(dir, name, bytes);
-    const others = [];
-    for await (const other of dir.keys()) if (other !== name) others.push(other);
-    for (const other of others) await dir.removeEntry(other).catch(() => {});
-    await globalThis.caches?.delete(OLD_CACHE).catch(() => {});
+    await store.write(name, bytes);
+    for (const other of await store.names()) if (other !== name) await store.remove(other).catch(() => {});
+    // Kept in OPFS now: an earlier version's copy in Cache Storage goes.
+    if (store.opfs) await globalThis.caches?.delete(OLD_CACHE).catch(() => {});
     return true;
   } catch {
     return false;
@@ -173,8 +236,8 @@ export async function writeSnapshot(key, image) {
 
 export async function dropSnapshot(key) {
   try {
-    const dir = await snapshotDir();
-    for (let name = await storedName(dir, key); name; name = await storedName(dir, key)) await dir.removeEntry(name);
+    const store = await openStore();
+    for (let name = await storedName(store, key); name; name = await storedName(store, key)) await store.remove(name);
   } catch {
     // nothing to drop
   }
