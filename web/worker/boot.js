@@ -1,5 +1,6 @@
 // Boot in named phases, run in order and each timed: the ready message's
-// timings are keyed by phase name (plus the total), and a failure in any
+// timings are keyed by phase name (plus the total, and the steps measured
+// within the phases, such as `restore` or `start`), and a failure in any
 // phase is the worker's one fatal message. Each phase and step is also a
 // User Timing measure named `pixelpress:<name>`, which devtools shows and
 // bench/page_load.py reads to say where a start's time went.
@@ -49,6 +50,11 @@ export async function boot() {
       timings[name] = performance.measure(`pixelpress:${name}`, { start: t }).duration;
     }
     timings.total = performance.now() - t0;
+    // The steps inside the phases, so that a page (or bench/browsers_start.py) sees where a start went.
+    for (const m of performance.getEntriesByType('measure')) {
+      const name = m.name.replace('pixelpress:', '');
+      if (m.name.startsWith('pixelpress:') && !(name in timings)) timings[name] = m.duration;
+    }
     postMessage(ready({ versions: state.versions, interpreter: state.interpreter, timings }));
     // Jobs already wait on the boot, so this costs a waiting job nothing it would not pay anyway.
     const t = performance.now();

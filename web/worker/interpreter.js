@@ -84,8 +84,10 @@ export async function startInterpreter(manifest) {
   const options = { indexURL: RUNTIME_URL, lockFileURL: `${RUNTIME_URL}pyodide-lock.json`,
     stdout: () => {}, stderr: (s) => console.warn(s) };
   const key = snapshotKey(manifest);
+  const asked = performance.now();
   const found = key && await readSnapshot(key);
   if (found) {
+    found.bytes.then(() => performance.measure('pixelpress:snapshot-read', { start: asked }), () => {});
     try {
       const t = performance.now();
       current = await restore(options, found);
