@@ -27,7 +27,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from client_types import write_types
 from fetch_runtime import DEFAULT_CACHE, sha256
-from pins import AVIF_ENC_FILES, CORE_FILES, ORT_WEB_FILES, PYODIDE_VERSION, WEBP_ENC_FILES, WHEELS
+from pins import AVIF_DEC_FILES, AVIF_ENC_FILES, CORE_FILES, ORT_WEB_FILES, PYODIDE_VERSION, WEBP_ENC_FILES, WHEELS
 
 ROOT = Path(__file__).resolve().parent.parent
 WEB = ROOT / "web"
@@ -35,6 +35,7 @@ VENDOR = {  # npm package file -> dist path: small, well-kept browser libraries
     "node_modules/fflate/esm/browser.js": "vendor/fflate.js",
     **{f"node_modules/onnxruntime-web/dist/{f}": f"vendor/ort/{f}" for f in ORT_WEB_FILES},
     **{f"node_modules/@jsquash/avif/codec/enc/{f}": f"vendor/avif/{f}" for f in AVIF_ENC_FILES},
+    **{f"node_modules/@jsquash/avif/codec/dec/{f}": f"vendor/avif/{f}" for f in AVIF_DEC_FILES},
     "node_modules/@jsquash/avif/LICENSE": "vendor/avif/LICENSE",  # Apache-2.0 asks for it to travel along
     **{f"node_modules/@jsquash/webp/codec/enc/{f}": f"vendor/webp/{f}" for f in WEBP_ENC_FILES},
     "node_modules/@jsquash/webp/LICENSE": "vendor/webp/LICENSE",

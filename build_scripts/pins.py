@@ -76,6 +76,9 @@ ORT_WEB_FILES = ("ort.wasm.min.mjs", "ort-wasm-simd-threaded.mjs", "ort-wasm-sim
 # self-hosted under dist/vendor/avif/ and hashed in the asset manifest like every shipped file. Only the
 # single-threaded build: threads need a cross-origin-isolated page, which a static host rarely gives.
 AVIF_ENC_FILES = ("avif_enc.js", "avif_enc.wasm")
+# Its decoder (libavif + dav1d, same package) reads AVIF where the browser has no AVIF ImageDecoder (Safari,
+# WebKit): 1.2 MB, fetched only by the first AVIF such a browser opens.
+AVIF_DEC_FILES = ("avif_dec.js", "avif_dec.wasm")
 
 # The worker's WebP encoder for what a canvas cannot write as libwebp does (transparency, which a canvas
 # premultiplies; any effort but 3): libwebp 1.1.0 compiled to wasm with SIMD, from npm @jsquash/webp

@@ -122,6 +122,54 @@ def metadata(data: bytes) -> tuple[bytes | None, bytes | None]:
         return None, None
 
 
+def orientation(data: bytes) -> int:
+    """The EXIF orientation of the primary image's `irot` (anticlockwise quarter turns) and `imir` boxes,
+    as libavif and Pillow's plugin map them; 1 when it has neither or they cannot be read.
+
+    For a decoder that hands over the stored frame without saying how it is turned (libavif in wasm).
+    """
+    meta = _meta(data)
+    if meta is None:
+        return 1
+    try:
+        props = _properties(data, meta)
+        iprp = _child(data, *meta, b"iprp")
+        ipma = _child(data, *iprp, b"ipma") if iprp else None
+        primary = _primary(data, meta)
+        wanted = _associations(data, ipma, primary) if ipma and primary is not None else set()
+        angle = axis = None
+        for index, (kind, s, _e) in enumerate(props, 1):
+            if index in wanted and kind == b"irot":
+                angle = data[s] & 3
+            elif index in wanted and kind == b"imir":
+                axis = data[s] & 1
+    except (struct.error, IndexError):
+        return 1
+    # (quarter turns, mirror axis) -> orientation, as Pillow's _avif.c reads them.
+    if angle == 1:
+        return 8 if axis is None else (7 if axis else 5)
+    if angle == 2:
+        return 3 if axis is None else (4 if axis else 2)
+    if angle == 3:
+        return 6 if axis is None else (5 if axis else 7)
+    return 1 if axis is None else (2 if axis else 4)
+
+
+def frames(data: bytes) -> int:
+    """How many pictures an AVIF holds: its image sequence's sample count (`stsz`), or 1."""
+    moov = _child(data, 0, len(data), b"moov")
+    try:
+        for kind, s, e in _boxes(data, *moov) if moov else ():
+            box = (s, e) if kind == b"trak" else None
+            for inner in (b"mdia", b"minf", b"stbl", b"stsz"):
+                box = _child(data, *box, inner) if box else None
+            if box and box[1] - box[0] >= 12:
+                return max(1, struct.unpack_from(">L", data, box[0] + 8)[0])
+    except (struct.error, IndexError):
+        pass
+    return 1
+
+
 def _primary(data: bytes, meta: tuple[int, int]) -> int | None:
     pitm = _child(data, *meta, b"pitm")
     if pitm is None:

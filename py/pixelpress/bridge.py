@@ -114,8 +114,11 @@ class JsCodecs:
         got = await self.js.decodeAvif(data)
         if not hasattr(got, "pixels"):  # JS null: this browser has no AVIF decoder
             return None
+        from .avif import frames, orientation
+
         image = Image.frombytes("RGBA", (got.width, got.height), got.pixels.to_bytes())
-        return image, int(got.orientation), int(got.frames)
+        # 0: the decoder (libavif in wasm) does not say; the file's boxes do.
+        return image, int(got.orientation) or orientation(data), int(got.frames) or frames(data)
 
     async def encode_avif(self, pixels: bytes, width: int, height: int, quality: int, speed: int):
         return _bytes(await self.js.encodeAvif(pixels, width, height, quality, speed))

@@ -89,7 +89,7 @@ BROWSER_WEBP_METHOD = 3
 # the tab down.
 WASM_WEBP_MAX_PIXELS = 24_000_000
 
-# The name of the error web/worker/codecs.js rejects with when a wasm encoder cannot be loaded at all.
+# The name of the error web/worker/codecs.js rejects with when a wasm codec cannot be loaded at all.
 ENCODER_UNAVAILABLE = "EncoderUnavailable"
 
 AVIF_SPEED = 9
@@ -111,11 +111,10 @@ def no_avif(reading: bool) -> str:
     """Why AVIF cannot be read or written here, in words that say what to do instead."""
     if sys.platform == "emscripten":
         if reading:
-            return ("This browser cannot decode AVIF (it lacks WebCodecs ImageDecoder for image/avif, or "
-                    "WebAssembly stack switching). Open pixelpress in a current Chrome or Edge, or convert "
-                    "the file to JPEG, PNG or WebP first.")
-        return ("This browser cannot run the AVIF encoder (it needs WebAssembly stack switching, as in a "
-                "current Chrome or Edge). Choose WebP, JPEG or PNG instead.")
+            return ("This browser could not load an AVIF decoder (its own or pixelpress's). Try again once "
+                    "online, or convert the file to JPEG, PNG or WebP first.")
+        return ("This browser could not load the AVIF encoder. Try again once online, or choose WebP, JPEG "
+                "or PNG instead.")
     return (f"AVIF cannot be {'read' if reading else 'written'} here: this Pillow was built without AVIF "
             "(pip install 'pillow>=11.3' brings a build with it).")
 
@@ -291,7 +290,9 @@ async def decode_avif(codecs: Codecs | None, data: bytes) -> tuple[Image.Image, 
 
     try:
         got = await codecs.decode_avif(data) if codecs is not None else None
-    except Exception as exc:  # noqa: BLE001 - the browser's decoder refused the bytes
+    except Exception as exc:  # noqa: BLE001 - the decoder refused the bytes, or could not be loaded
+        if getattr(exc, "name", None) == ENCODER_UNAVAILABLE:
+            raise UnsupportedFormat(no_avif(reading=True)) from None
         raise CorruptImage(f"The AVIF file is damaged and its pixels cannot be decoded ({exc}).") from None
     if got is None:
         raise UnsupportedFormat(no_avif(reading=True))
@@ -391,18 +392,22 @@ async def _webp(codecs: Codecs, im: Image.Image, quality: int, method: int) -> b
     """Lossy WebP: the canvas's VP8 encoder for an opaque picture at effort 3, else libwebp in wasm.
 
     A canvas premultiplies alpha and has one effort, 3, at which it writes
-    native Pillow's bytes. Anything else (transparency, another effort) goes to
-    the provider's libwebp, set up as Pillow's: its pictures decoded to the
-    same pixels as native Pillow's, alpha included, at every effort and
-    quality measured, with files within 1 % of its size.
+    native Pillow's bytes. Anything else (transparency, another effort, a
+    canvas that cannot write WebP at all) goes to the provider's libwebp,
+    set up as Pillow's: its pictures decoded to the same pixels as native
+    Pillow's, alpha included, at every effort and quality measured, with
+    files within 1 % of its size.
     """
     w, h = im.size
     opaque = im.mode == "RGB" or im.getchannel("A").getextrema() == (255, 255)
     if opaque and method == BROWSER_WEBP_METHOD:
         out = await codecs.encode(im.tobytes("raw", "RGBX" if im.mode == "RGB" else "RGBA"), w, h, "RGBX", "image/webp",
-                            quality / 100)
+                                  quality / 100)
         # The VP8 frame alone, as libwebp writes an opaque picture: without the sRGB profile the browser adds.
-        return _as_pillow_writes(out, "image/webp") if out else None
+        out = _as_pillow_writes(out, "image/webp") if out else None
+        if out is not None:
+            return out
+        # A canvas that cannot write WebP (Safari's, WebKit's) leaves it to libwebp in wasm.
     if w * h > WASM_WEBP_MAX_PIXELS:
         return None
     # All-opaque RGBA is fine: libwebp then writes no alpha plane, as Pillow does for RGB.

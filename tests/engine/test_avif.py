@@ -5,6 +5,7 @@ tests/browser/test_avif_worker.py holds the worker to these results.
 
 from __future__ import annotations
 
+import io
 import struct
 
 import numpy as np
@@ -242,3 +243,21 @@ def test_kept_exif_with_an_upright_orientation_tag_is_kept_without_a_warning(tag
     r = convert(data, {"format": "avif", "keep_metadata": True})
     assert r.meta["metadata_kept"] is True and r.meta["warnings"] == []
     assert dict(samples.decode(r.data).getexif()) == {k: v for k, v in tags.items() if k != 0x0112}
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_the_boxes_say_how_the_stored_frame_is_turned_as_pillow_reads_them(orientation):
+    """A decoder that hands over the stored frame alone (libavif in wasm, where a browser has no AVIF
+    ImageDecoder) is turned by what avif.orientation reads from irot/imir: Pillow's verdict on every one."""
+    tags = Image.Exif()
+    tags[0x0112] = orientation  # Pillow's writer stores it as irot/imir boxes
+    data = samples.encode(samples.image("astronaut.png").convert("RGB").resize((64, 48)), "AVIF",
+                          exif=tags.tobytes(), quality=50)
+    assert avif.orientation(data) == Image.open(io.BytesIO(data)).getexif().get(0x0112, 1) == orientation
+    assert avif.frames(data) == 1
+
+
+def test_an_image_sequence_counts_its_frames():
+    frames = [Image.new("RGB", (32, 32), (60 * i, 0, 0)) for i in range(3)]
+    data = samples.encode(frames[0], "AVIF", save_all=True, append_images=frames[1:], duration=100)
+    assert avif.frames(data) == Image.open(io.BytesIO(data)).n_frames == 3

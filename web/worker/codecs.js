@@ -179,12 +179,12 @@ async function transcode(data, width, height, mime, quality, colour) {
   return out.type === mime ? new Uint8Array(await out.arrayBuffer()) : null;
 }
 
-// ---------------------------------------------------------------------------- wasm encoders
-// The encoders compiled to wasm from npm (vendor/avif/, vendor/webp/), shared by one pattern:
+// ---------------------------------------------------------------------------- wasm codecs
+// The codecs compiled to wasm from npm (vendor/avif/, vendor/webp/), shared by one pattern:
 // - compiled once per worker, streamed, so the browser may cache the code, on first use;
 // - a failed load (offline before the file was cached, no wasm SIMD) is not remembered, so the next
 //   picture tries again, and rejects as EncoderUnavailable, which the engine tells apart from the
-//   encoder failing on a picture (py/pixelpress/codec.py);
+//   codec failing on a picture (py/pixelpress/codec.py);
 // - one instance is kept between pictures while its heap is under KEPT_HEAP: a heap only grows, so
 //   a big picture's instance is let go after it, as is one that failed (an abort leaves it unusable).
 //   A fresh instance per picture instead left garbage heaps the collector took its time over:
@@ -193,7 +193,7 @@ async function transcode(data, width, height, mime, quality, colour) {
 const ENCODER_UNAVAILABLE = 'EncoderUnavailable'; // read by name in py/pixelpress/codec.py
 const KEPT_HEAP = 256 << 20;
 
-function wasmEncoder(dir, name) {
+function wasmCodec(dir, name) {
   let code = null;
   let kept = null;
   const compile = () => (code ??= Promise.all([
@@ -201,7 +201,8 @@ function wasmEncoder(dir, name) {
     WebAssembly.compileStreaming(fetch(new URL(`../vendor/${dir}/${name}.wasm`, import.meta.url))),
   ]).catch((e) => {
     code = null;
-    const error = new Error(`the ${dir.toUpperCase()} encoder could not be loaded: ${e?.message ?? e}`);
+    const what = name.includes('_dec') ? 'decoder' : 'encoder';
+    const error = new Error(`the ${dir.toUpperCase()} ${what} could not be loaded: ${e?.message ?? e}`);
     error.name = ENCODER_UNAVAILABLE;
     throw error;
   }));
@@ -235,8 +236,9 @@ function wasmEncoder(dir, name) {
 }
 
 // ---------------------------------------------------------------------------- AVIF
-// Pyodide's Pillow has no AVIF, so these are the worker's only AVIF codecs: the browser's decoder,
-// and libavif + libaom compiled to wasm (npm @jsquash/avif, self-hosted under vendor/avif/).
+// Pyodide's Pillow has no AVIF, so these are the worker's only AVIF codecs: the browser's decoder (or
+// libavif + dav1d compiled to wasm where it has none), and libavif + libaom compiled to wasm for encoding
+// (npm @jsquash/avif, self-hosted under vendor/avif/).
 
 const avifDecodes = typeof ImageDecoder === 'function'
   ? ImageDecoder.isTypeSupported('image/avif').catch(() => false) : Promise.resolve(false);
@@ -293,10 +295,23 @@ function avifPlanarToRgba(frame, planes, layout, width, height, out) {
 
 const AVIF_PLANAR = new Set(['I420', 'I422', 'I444']);
 
+const avifDecoder = wasmCodec('avif', 'avif_dec');
+
 // The first frame of an AVIF as stored: {width, height, orientation, frames, pixels (straight RGBA)}.
-// Resolves null when this browser has no AVIF decoder; rejects when the file cannot be decoded.
+// The browser's decoder where it has one for AVIF, else libavif in wasm (Safari has no ImageDecoder),
+// which says nothing of the frame's turn or the frame count: 0 there, read by the engine from the boxes.
+// Rejects when the file cannot be decoded (or, as EncoderUnavailable, when no decoder can be loaded).
 async function decodeAvif(data) {
-  if (!(await avifDecodes)) return null;
+  if (await avifDecodes) return decodeAvifWebCodecs(data);
+  return avifDecoder(data, (module, bytes) => {
+    const image = module.decode(bytes, 8);
+    if (!image) throw new Error('libavif could not decode the file');
+    return { width: image.width, height: image.height, orientation: 0, frames: 0,
+      pixels: new Uint8Array(image.data.buffer, image.data.byteOffset, image.data.byteLength) };
+  });
+}
+
+async function decodeAvifWebCodecs(data) {
   const src = data.getBuffer('u8');
   let decoder;
   try {
@@ -329,7 +344,7 @@ async function decodeAvif(data) {
   }
 }
 
-const avifEncoder = wasmEncoder('avif', 'avif_enc');
+const avifEncoder = wasmCodec('avif', 'avif_enc');
 
 // Straight-alpha RGBA pixels as AVIF, set up as native Pillow's encoder is (py/pixelpress/codec.py):
 // libavif's quality and speed, 4:2:0, one tile, alpha at the same quality, libavif's tuning.
@@ -346,7 +361,7 @@ async function encodeAvif(pixels, width, height, quality, speed) {
 // same pixels as native Pillow's at every effort measured. A browser without wasm SIMD fails to
 // compile it, and the engine then encodes with Pyodide's libwebp.
 
-const webpEncoder = wasmEncoder('webp', 'webp_enc_simd');
+const webpEncoder = wasmCodec('webp', 'webp_enc_simd');
 
 // Straight-alpha RGBA pixels as lossy WebP at `quality` (0-100) and `method` (0-6).
 async function encodeWebp(pixels, width, height, quality, method) {
