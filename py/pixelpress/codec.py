@@ -189,7 +189,7 @@ async def transcode(codecs: Codecs | None, head, fmt: str, *, quality: int, prog
             or head.orientation != 1 or head.warnings or not browser_may_decode(head.data)):
         return None
     mime = _browser_mime(fmt, progressive=progressive, lossless=lossless, method=method)
-    if mime is None:
+    if mime is None or not await canvas_writes_like_pillow(codecs, mime, quality):
         return None
     colour, done, name = await _colour_plan(codecs, im.info.get("icc_profile"))
     if colour is None:
@@ -260,6 +260,62 @@ async def converts_like_the_engine(codecs: Codecs, profile: bytes) -> bool:
             abs(a - b) for pa, pb in zip(seen.getdata(), expected.getdata(), strict=True)
             for a, b in zip(pa, pb, strict=True)) <= 1
     return _PROBED[key]
+
+
+_CANVAS_PROBED: dict[tuple[str, str, int], bool] = {}
+
+
+async def canvas_writes_like_pillow(codecs: Codecs, mime: str, quality: int) -> bool:
+    """Whether the provider's canvas encoder writes `mime` at `quality` as Pillow does, on a probe picture:
+    a file within 5 % of Pillow's size, no further from the picture than Pillow's file (mean error within
+    0.25 of a level): a higher quality shows in the size, a lower one in the error.
+
+    Chromium's canvas is libjpeg-turbo and libwebp at effort 3, as Pillow is; another browser's (Safari's
+    ImageIO) may map quality otherwise or be another encoder, and a user asking for quality 85 must get
+    what quality 85 means everywhere. One probe per format and quality (a batch shares it), about 5 ms.
+    """
+    key = (codecs.name, mime, quality)
+    if key not in _CANVAS_PROBED:
+        import io
+
+        from PIL import ImageChops, ImageStat
+
+        from .encode import encode_jpeg, encode_webp  # encode imports this module
+
+        probe = _probe_picture()
+        ours = (encode_jpeg(probe, quality=quality) if mime == "image/jpeg"
+                else encode_webp(probe, quality=quality, method=BROWSER_WEBP_METHOD))
+        try:
+            theirs = await codecs.encode(probe.tobytes("raw", "RGBX"), *probe.size, "RGBX", mime, quality / 100)
+            theirs = _as_pillow_writes(theirs, mime) if theirs else None
+            seen = Image.open(io.BytesIO(theirs)).convert("RGB") if theirs else None
+        except Exception:  # noqa: BLE001 - a provider that fails the probe is not used for this
+            seen = None
+        ok = seen is not None and seen.size == probe.size and abs(len(theirs) - len(ours)) <= 0.05 * len(ours)
+        if ok:  # as close to the picture as Pillow's file: two encoders of one quality differ by rounding only
+            def error(im):
+                return sum(ImageStat.Stat(ImageChops.difference(im, probe)).mean) / 3
+
+            ok = error(seen) <= error(Image.open(io.BytesIO(ours)).convert("RGB")) + 0.25
+        if len(_CANVAS_PROBED) >= 64:
+            _CANVAS_PROBED.clear()
+        _CANVAS_PROBED[key] = ok
+    return _CANVAS_PROBED[key]
+
+
+def _probe_picture() -> Image.Image:
+    """A 256x192 picture with smooth gradients, hard colour edges and fine lines, made the same every time."""
+    from PIL import ImageDraw
+
+    ramp = Image.linear_gradient("L").resize((256, 192))
+    ring = Image.radial_gradient("L").resize((256, 192))
+    im = Image.merge("RGB", (ramp, ring, ramp.transpose(Image.Transpose.FLIP_LEFT_RIGHT)))
+    draw = ImageDraw.Draw(im)
+    for i in range(0, 256, 16):
+        draw.line((i, 0, 255 - i, 191), fill=(255 - i, i, 128), width=1 + i % 3)
+    draw.rectangle((40, 40, 120, 100), fill=(220, 30, 40))
+    draw.ellipse((140, 60, 230, 170), outline=(10, 200, 90), width=6)
+    return im
 
 
 def _browser_mime(fmt: str, *, progressive: bool, lossless: bool, method: int) -> str | None:
@@ -359,7 +415,7 @@ async def encode(codecs: Codecs | None, im: Image.Image, fmt: str, *, quality: i
         return None
     mime = _browser_mime(fmt, progressive=progressive, lossless=lossless, method=method)
     try:
-        if mime == "image/jpeg" and im.mode == "RGB":
+        if mime == "image/jpeg" and im.mode == "RGB" and await canvas_writes_like_pillow(codecs, mime, quality):
             out = await codecs.encode(im.tobytes("raw", "RGBX"), *im.size, "RGBX", mime, quality / 100)
             return _as_pillow_writes(out, mime) if out else None
         if fmt == "webp" and not lossless and im.mode in ("RGB", "RGBA"):
@@ -400,7 +456,7 @@ async def _webp(codecs: Codecs, im: Image.Image, quality: int, method: int) -> b
     """
     w, h = im.size
     opaque = im.mode == "RGB" or im.getchannel("A").getextrema() == (255, 255)
-    if opaque and method == BROWSER_WEBP_METHOD:
+    if opaque and method == BROWSER_WEBP_METHOD and await canvas_writes_like_pillow(codecs, "image/webp", quality):
         out = await codecs.encode(im.tobytes("raw", "RGBX" if im.mode == "RGB" else "RGBA"), w, h, "RGBX", "image/webp",
                                   quality / 100)
         # The VP8 frame alone, as libwebp writes an opaque picture: without the sRGB profile the browser adds.

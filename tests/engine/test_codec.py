@@ -44,7 +44,8 @@ class PillowBehindTheInterface:
         return self._encode(pixels, mime, quality)
 
     async def encode(self, pixels, width, height, layout, mime, quality):
-        self.asked.append(mime)
+        # The engine's probe of the canvas encoder (codec.canvas_writes_like_pillow) is told apart by its size.
+        self.asked.append(f"probe {mime} q{round(quality * 100)}" if (width, height) == PROBE_SIZE else mime)
         assert layout == "RGBX" and len(pixels) == width * height * 4
         return self._encode(Image.frombytes("RGB", (width, height), pixels, "raw", "RGBX"), mime, quality)
 
@@ -67,9 +68,43 @@ class PillowBehindTheInterface:
         return buf.getvalue()
 
 
-def run(data, opts):
+PROBE_SIZE = codec._probe_picture().size
+
+
+def run(data, opts, fake=None):
+    """The conversion with a provider, and what the provider was asked for this file (not the probes)."""
+    fake = fake or PillowBehindTheInterface()
+    codec._CANVAS_PROBED.clear()
+    result = convert(data, opts, codecs=fake)
+    return result, [a for a in fake.asked if not a.startswith("probe ")]
+
+
+def test_the_canvas_encoder_is_probed_once_per_format_and_quality():
     fake = PillowBehindTheInterface()
-    return convert(data, opts, codecs=fake), fake.asked
+    codec._CANVAS_PROBED.clear()
+    for quality in (85, 85, 70):
+        convert(RGBA_PNG, {"format": "jpeg", "quality": quality}, codecs=fake)
+    assert [a for a in fake.asked if a.startswith("probe ")] == ["probe image/jpeg q85", "probe image/jpeg q70"]
+    assert fake.asked.count("image/jpeg") == 3
+
+
+@pytest.mark.parametrize("fmt", ["jpeg", "webp"])
+def test_a_canvas_whose_quality_means_something_else_is_not_used(fmt):
+    """A browser whose encoder maps quality otherwise (Safari's ImageIO may) fails the probe: Pillow encodes,
+    and the user gets what quality 80 means natively."""
+    class Otherwise(PillowBehindTheInterface):
+        name = "otherwise"
+
+        async def encode(self, pixels, width, height, layout, mime, quality):
+            return await super().encode(pixels, width, height, layout, mime, quality * 0.6)
+
+    r, asked = run(JPEG, {"format": fmt, "quality": 80}, Otherwise())
+    assert r.meta["codec"]["encode"] in ("pillow", "otherwise") and not any(a.startswith("transcode") for a in asked)
+    native = convert(JPEG, {"format": fmt, "quality": 80})
+    if fmt == "jpeg":
+        assert r.meta["codec"]["encode"] == "pillow" and r.data == native.data
+    else:  # opaque WebP goes to libwebp in wasm instead, set up as Pillow's
+        assert asked[-1] == "libwebp q80 m3"
 
 
 def test_natively_everything_is_pillow():
@@ -129,9 +164,8 @@ def test_a_provider_that_ignores_profiles_fails_the_probe_and_the_engine_convert
         async def transcode(self, data, width, height, mime, quality, colour):
             return await super().transcode(data, width, height, mime, quality, "none")
 
-    fake = Unmanaged()
-    r = convert(P3_JPEG, {"format": "jpeg"}, codecs=fake)
-    assert fake.asked == ["transcode image/png", "decode", "image/jpeg"]
+    r, asked = run(P3_JPEG, {"format": "jpeg"}, Unmanaged())
+    assert asked == ["transcode image/png", "decode", "image/jpeg"]
     assert r.meta["colour"] == "converted" and "transcode" not in r.meta["timings_ms"]
     assert r.data == convert(P3_JPEG, {"format": "jpeg"}).data
 
