@@ -11,7 +11,9 @@ snapshot). `--sw` has the page register the studio's service worker first,
 as the studio does, so later visits are served from Cache Storage.
 
 Prints, per browser: medians and best runs of the fresh visit, the 2nd visit
-and the 3rd and later ones, each browser's ratio to Chromium's, and where the
+and the 3rd and later ones, each browser's ratio to Chromium's, the CPU
+seconds its processes used for each visit (on a shared 2-core machine wall
+time moves with everyone else's work; CPU time much less), and where the
 time went (the worker's boot phases and steps from its ready message, which
 carries its `pixelpress:*` User Timing measures).
 
@@ -97,6 +99,37 @@ def _wait_start(read, timeout_s: float = 120) -> dict:
     raise TimeoutError("the page never converted its file")
 
 
+def _proc_table() -> dict[int, tuple[int, float, str]]:
+    """pid -> (parent pid, CPU seconds of the process and its reaped children, command line)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    out = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        out[int(entry.name)] = (int(fields[1]), sum(int(f) for f in fields[11:15]) / tick, cmdline)
+    return out
+
+
+def tree_cpu(root: int | None = None, marker: str | None = None) -> float:
+    """CPU seconds used so far by a browser: the process `root`, or those whose command line holds `marker`,
+    and everything under them. Unlike wall time, this hardly moves with what else the machine runs."""
+    table = _proc_table()
+    todo = [pid for pid, (_, _, cmd) in table.items() if (pid == root or (marker and marker in cmd))]
+    seen = set()
+    while todo:
+        pid = todo.pop()
+        if pid in seen:
+            continue
+        seen.add(pid)
+        todo += [child for child, (parent, _, _) in table.items() if parent == pid]
+    return sum(table[pid][1] for pid in seen)
+
+
 def chromium_visits(url: str, visits: int) -> list[dict]:
     from playwright.sync_api import sync_playwright
 
@@ -106,8 +139,10 @@ def chromium_visits(url: str, visits: int) -> list[dict]:
             page = ctx.new_page()
             out = []
             for _ in range(visits):
+                cpu = tree_cpu(marker=profile)
                 page.goto(url, wait_until="domcontentloaded")
                 out.append(_wait_start(lambda: page.evaluate("() => window.__start ?? null")))
+                out[-1]["cpu_s"] = tree_cpu(marker=profile) - cpu
                 page.wait_for_timeout(SETTLE_MS)
             return out
         finally:
@@ -115,12 +150,27 @@ def chromium_visits(url: str, visits: int) -> list[dict]:
 
 
 def firefox_visits(url: str, visits: int) -> list[dict]:
+    # The driver visits when told to (a line on its stdin) and answers with the visit's result, so that the
+    # browser's CPU time is read around each visit.
     with tempfile.TemporaryDirectory() as profile:
-        run = subprocess.run(["node", str(ROOT / "bench" / "browsers_start_firefox.mjs"), url, profile, str(visits),
-                              str(SETTLE_MS)], cwd=ROOT, capture_output=True, text=True, timeout=600)
-        if run.returncode:
-            raise RuntimeError(f"Firefox: {run.stderr[-2000:]}")
-        return [json.loads(line) for line in run.stdout.splitlines() if line.startswith("{")]
+        driver = subprocess.Popen(["node", str(ROOT / "bench" / "browsers_start_firefox.mjs"), url, profile],
+                                  cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        try:
+            out = []
+            for _ in range(visits):
+                cpu = tree_cpu(marker=profile)
+                driver.stdin.write("visit\n")
+                driver.stdin.flush()
+                line = driver.stdout.readline()
+                if not line.startswith("{"):
+                    raise RuntimeError(f"Firefox: the driver said {line!r}")
+                out.append(json.loads(line))
+                out[-1]["cpu_s"] = tree_cpu(marker=profile) - cpu
+                time.sleep(SETTLE_MS / 1000)
+            return out
+        finally:
+            driver.stdin.close()
+            driver.wait(timeout=60)
 
 
 def minibrowser_path() -> str:
@@ -172,8 +222,10 @@ def webkit_visits(url: str, visits: int, display: str, features: str = "", extra
         try:
             out = []
             for _ in range(visits):
+                cpu = tree_cpu(root=service.process.pid)
                 driver.get(url)
                 out.append(_wait_start(lambda: driver.execute_script("return window.__start || null")))
+                out[-1]["cpu_s"] = tree_cpu(root=service.process.pid) - cpu
                 time.sleep(SETTLE_MS / 1000)
             return out
         finally:
@@ -235,6 +287,7 @@ def main() -> None:
                     raise RuntimeError(f"{b}: {bad[0].get('error')}")
                 results[b].append(visits)
                 print(f"run {run + 1} {b:8s} " + " ".join(f"{v['done']:6.0f}" for v in visits)
+                      + "   CPU s: " + " ".join(f"{v['cpu_s']:4.1f}" for v in visits)
                       + "   interpreter: " + ",".join(v["interpreter"][0] for v in visits)
                       + ("   controlled: " + ",".join("yn"[not v["controlled"]] for v in visits) if args.sw else ""),
                       flush=True)
@@ -263,6 +316,21 @@ def main() -> None:
                       else None for k in kinds]
             print(f"  {b + ' ÷ chromium':22s}" + "".join(f"{r:13.2f}x" if r else f"{'-':>14s}" for r in ratios)
                   + "   goal <= 1.5x")
+    print("  the browser's CPU seconds for the same visits (its processes; steadier than wall time on a busy machine)")
+    cpu_medians = {}
+    for b in browsers:
+        cells = []
+        for kind, pick in kinds.items():
+            cpu = [v["cpu_s"] for v in pick(results[b])]
+            cpu_medians[b, kind] = _med(cpu)
+            cells.append(f"{_med(cpu):7.1f} ({min(cpu):5.1f})" if cpu else "-")
+        print(f"  {b:10s}" + "".join(f"{c:>26s}" for c in cells))
+    if "chromium" in browsers:
+        for b in browsers:
+            if b != "chromium":
+                ratios = [cpu_medians[b, k] / cpu_medians["chromium", k] if cpu_medians.get((b, k))
+                          and cpu_medians.get(("chromium", k)) else None for k in kinds]
+                print(f"  {b + ' ÷ chromium':22s}" + "".join(f"{r:13.2f}x" if r else f"{'-':>14s}" for r in ratios))
     for b in browsers:
         if medians.get((b, "later (3rd+)")) and medians.get((b, "fresh")):
             print(f"  {b}: later ÷ fresh {medians[b, 'later (3rd+)'] / medians[b, 'fresh']:.2f}x   goal <= 1.0x")
