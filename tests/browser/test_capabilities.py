@@ -4,8 +4,8 @@ The client's capability report (`capabilities()`, `px.capabilities()`) in a
 window and in a worker; the studio's footer line; the forms when this
 browser cannot write AVIF (the AVIF encoder missing from the copy, as on a
 host that left vendor/avif/ out): Web sizes shows AVIF as unavailable and the
-job makes WebP and JPEG, Convert marks AVIF; and the pool on a device that
-reports little memory.
+job makes WebP and JPEG, Convert marks AVIF. The pool on a device with
+little memory is in test_low_memory.py.
 """
 
 from __future__ import annotations
@@ -121,31 +121,3 @@ def test_convert_marks_a_format_this_browser_cannot_write(no_avif_encoder, site_
     assert not select.locator("option[value=jpeg]").is_disabled()
     shot(page, "convert-no-avif-encoder")
     page.close()
-
-
-def test_a_device_with_little_memory_gets_at_most_two_engine_workers(browser, site_url):
-    ctx = browser.new_context()
-    # A phone as Chromium on Android describes it: 8 cores, 4 GB (deviceMemory is rounded and capped at 8).
-    ctx.add_init_script("""
-        Object.defineProperty(Navigator.prototype, 'deviceMemory', { get: () => 4, configurable: true });
-        Object.defineProperty(Navigator.prototype, 'hardwareConcurrency', { get: () => 8, configurable: true });""")
-    try:
-        page = ctx.new_page()
-        page.goto(f"{site_url}asset-manifest.json")  # the site's origin, no client of its own
-        got = page.evaluate("""async () => {
-            const mod = await import(new URL('client/pixelpress.js', location.href).href);
-            const px = new mod.PixelpressClient();
-            const bytes = await (await fetch('icons/icon-192.png')).arrayBuffer();
-            // Five jobs at once would grow a pool of 4 to 4 workers.
-            const runs = await Promise.all([1, 2, 3, 4, 5].map(() => px.run('convert', bytes, { format: 'jpeg' })));
-            const caps = await px.capabilities();
-            const out = { size: px.size, workers: px.handles.length, ok: runs.length, memory: caps.memory,
-              summary: caps.summary, desktop: null };
-            px.terminate();
-            return out;
-        }""")
-        assert got["size"] == 2 and got["workers"] <= 2 and got["ok"] == 5
-        assert got["memory"] == {"deviceMemoryGB": 4, "low": True, "engineWorkers": 2}
-        assert got["summary"].endswith("low memory: 2 engine workers")
-    finally:
-        ctx.close()

@@ -1,16 +1,21 @@
 // The page's side of the model worker: started on first use, shared by every
 // engine worker of a client, and replaced if it dies. Requests from engine
-// workers are relayed here (see EngineHandle's `onInfer`).
+// workers are relayed here (see EngineHandle's `onInfer`). Its one
+// onnxruntime session holds ~230 MB of wasm memory that never shrinks, so the
+// client ends it with release() once no job has run for a while.
 
 import { PixelpressError } from './errors.js';
 import { notLoaded, startWorker } from './start-worker.js';
 
 /** @internal */
 export class ModelHost {
-  /** @param {{workerUrl: string, onProgress?: Function}} opts */
-  constructor({ workerUrl, onProgress }) {
+  /** @param {{workerUrl: string, onProgress?: Function, onIdle?: Function, releaseAfterMs?: number}} opts */
+  constructor({ workerUrl, onProgress, onIdle, releaseAfterMs = Infinity }) {
     this.workerUrl = workerUrl;
     this.onProgress = onProgress;
+    this.onIdle = onIdle; // nothing waits on the network any more
+    this.releaseAfterMs = releaseAfterMs; // ...and after this long its worker is ended
+    this.releaseTimer = null;
     this.worker = null;
     this.pending = new Map();
     this.nextId = 1;
@@ -35,6 +40,10 @@ export class ModelHost {
       this.pending.delete(msg.id);
       if (msg.ok) job.resolve(msg);
       else job.reject(new PixelpressError(msg.error.code, msg.error.message));
+      if (!this.pending.size) {
+        if (Number.isFinite(this.releaseAfterMs)) this.releaseTimer = setTimeout(() => this.release(), this.releaseAfterMs);
+        this.onIdle?.();
+      }
       return undefined;
     };
     worker.onerror = (ev) => {
@@ -47,6 +56,15 @@ export class ModelHost {
     return worker;
   }
 
+  // End the worker if nothing waits on it; the next request starts another (files from the HTTP cache).
+  release() {
+    clearTimeout(this.releaseTimer);
+    if (this.pending.size || !this.worker) return false;
+    this.worker.terminate();
+    this.worker = null;
+    return true;
+  }
+
   fail(reason) {
     this.worker?.terminate();
     this.worker = null;
@@ -55,6 +73,7 @@ export class ModelHost {
   }
 
   request(msg, transfer = []) {
+    clearTimeout(this.releaseTimer);
     let worker;
     try {
       worker = this.start();

@@ -73,7 +73,18 @@ export { CODES, PixelpressError, capabilities, defaultPoolSize, fetchImage, lowM
  * @property {number} [timeoutMs] a job's time budget before its worker is ended (default 180 000)
  * @property {(progress: LoadingProgress) => void} [onLoading] runtime, package and model download progress
  * @property {{timeoutMs?: number, maxBytes?: number}} [fetchOptions] for inputs given as URLs
- * @property {number} [recycleHeapBytes] replace a worker whose wasm heap grew past this (default 1.5e9)
+ * @property {number} [recycleHeapBytes] replace a worker whose wasm heap grew past this (default 1.5e9; 0.6e9 on a
+ *   device with little memory)
+ * @property {number} [heapBudgetBytes] most wasm heap the engine workers may hold together: a job starts beside
+ *   running ones only when the heaps its op and theirs were seen to need fit (default 1e9 on a device with little
+ *   memory, Infinity elsewhere)
+ * @property {number} [releaseAfterMs] once no job has run for this long, give memory back: end the model worker
+ *   and every engine worker but one, and replace that one by a fresh worker if jobs left its heap above
+ *   `idleHeapBytes` (default 10 s on a device with little memory, 60 s elsewhere; Infinity: never)
+ * @property {number} [idleHeapBytes] see releaseAfterMs (default 400e6: a fresh worker's heap is ~0.1 GB)
+ * @property {number} [releaseModelAfterMs] end the model worker (the background-removal network, ~0.3 GB) this long
+ *   after each use, not only after a batch: the rest of a car listing then runs without it (default 0 on a device
+ *   with little memory, Infinity elsewhere)
  */
 
 /**
@@ -110,6 +121,16 @@ export { CODES, PixelpressError, capabilities, defaultPoolSize, fetchImage, lowM
 // (WORK_BUDGET_BYTES in py/pixelpress/operation.py), so after the heaviest jobs
 // on ordinary photos the worker is recycled; after everyday ones it is kept.
 export const RECYCLE_HEAP_BYTES = 1.5e9;
+
+// On a device with little memory (lowMemoryDevice()): a worker is replaced after a job that took its heap past
+// LOW_MEMORY_RECYCLE_BYTES, and the workers' heaps share LOW_MEMORY_HEAP_BUDGET (see fits()). A 12 MP car
+// listing takes a worker to ~0.9 GB: two at once, plus the model worker, would take a tab past 2 GB.
+const LOW_MEMORY_RECYCLE_BYTES = 0.6e9;
+const LOW_MEMORY_HEAP_BUDGET = 1e9;
+
+// After a batch (no job for `releaseAfterMs`), the one worker kept is replaced by a fresh one when jobs left
+// its heap above this: a fresh worker's is ~0.1 GB, one that ran 12 MP car listings ~0.9 GB.
+const IDLE_HEAP_BYTES = 400e6;
 
 /**
  * The folder this client was loaded from: dist/'s root, or the package's. Null when the module's own URL
@@ -156,7 +177,10 @@ function resolveBase(baseUrl) {
 export class PixelpressClient {
   /** @param {ClientOptions} [options] */
   constructor({ baseUrl, prefetch = true, size = defaultPoolSize(), timeoutMs = 180_000, onLoading, fetchOptions = {},
-    recycleHeapBytes = RECYCLE_HEAP_BYTES } = {}) {
+    recycleHeapBytes = lowMemoryDevice() ? LOW_MEMORY_RECYCLE_BYTES : RECYCLE_HEAP_BYTES,
+    heapBudgetBytes = lowMemoryDevice() ? LOW_MEMORY_HEAP_BUDGET : Infinity,
+    releaseAfterMs = lowMemoryDevice() ? 10_000 : 60_000, idleHeapBytes = IDLE_HEAP_BYTES,
+    releaseModelAfterMs = lowMemoryDevice() ? 0 : Infinity } = {}) {
     /** The folder the workers and the runtime are loaded from (absolute, ends in `/`). */
     this.baseUrl = resolveBase(baseUrl);
     /** The engine worker's module, inside baseUrl. */
@@ -165,6 +189,18 @@ export class PixelpressClient {
     this.size = size;
     /** @private */
     this.recycleHeapBytes = recycleHeapBytes;
+    /** @private */
+    this.heapBudgetBytes = heapBudgetBytes;
+    /** @private heapKey(job) -> the largest heap a worker reported after such a job */
+    this.opHeap = new Map();
+    /** @private handle -> heapKey of the job it runs */
+    this.running = new Map();
+    /** @private */
+    this.releaseAfterMs = releaseAfterMs;
+    /** @private */
+    this.idleHeapBytes = idleHeapBytes;
+    /** @private */
+    this.releaseTimer = null;
     /** A job's default time budget, ms. */
     this.timeoutMs = timeoutMs;
     /** @private */
@@ -182,7 +218,7 @@ export class PixelpressClient {
     // The background-removal network: its own worker, started only when an operation needs it.
     /** @private */
     this.models = new ModelHost({ workerUrl: new URL('worker/model-worker.js', this.baseUrl).href,
-      onProgress: (p) => this.onLoading?.(p) });
+      onProgress: (p) => this.onLoading?.(p), onIdle: () => this.whenIdle(), releaseAfterMs: releaseModelAfterMs });
     if (prefetch) this.spawn(); // the first worker starts loading at once, while the user picks files
   }
 
@@ -346,15 +382,60 @@ export class PixelpressClient {
       if (!idle) {
         // Grow the pool only when work waits and nobody is free or booting.
         const booting = this.handles.filter((h) => !h.dead && !h.info).length;
-        if (this.handles.length < this.size && booting < this.queue.length) this.spawn();
+        // Within the heap budget: a worker the waiting job could not start on yet would only hold memory.
+        if (this.handles.length < this.size && booting < this.queue.length && this.fits(this.queue[0], null)) this.spawn();
         return;
       }
+      if (!this.fits(this.queue[0], idle)) break; // waits for a running job to give its memory back
       const job = this.queue.shift();
       const payload = { id: job.id, op: job.op, options: job.options, data: job.data,
         timeoutMs: job.timeoutMs, onProgress: job.onProgress };
       const sent = job.control ? this.controlOn(idle, job) : idle.run(payload);
-      sent.then(job.resolve, job.reject).finally(() => this.pump());
+      const key = heapKey(job);
+      if (!job.control) this.running.set(idle, key);
+      sent.then((msg) => {
+        if (!job.control && msg?.heapBytes) this.opHeap.set(key, Math.max(this.opHeap.get(key) ?? 0, msg.heapBytes));
+        job.resolve(msg);
+      }, job.reject).finally(() => {
+        this.running.delete(idle);
+        this.pump();
+      });
     }
+    this.whenIdle();
+  }
+
+  // Whether `job` may start on `handle` now, within heapBudgetBytes: alone it always may; beside running jobs
+  // only when the heaps the other workers hold (or will, by what such jobs were seen to need) and the one it
+  // needs fit together. A kind of job not seen yet (op and input size, heapKey) waits to run alone, and is then known.
+  /** @private */
+  fits(job, handle) {
+    if (job.control || !Number.isFinite(this.heapBudgetBytes)) return true;
+    const others = this.handles.filter((h) => h !== handle && !h.dead);
+    if (!others.some((h) => this.running.has(h))) return true;
+    const need = (h, key) => Math.max(h?.heapBytes ?? 0, this.opHeap.get(key) ?? Infinity);
+    const held = others.reduce((sum, h) => sum + (this.running.has(h) ? need(h, this.running.get(h)) : h.heapBytes ?? 0), 0);
+    return held + need(handle, heapKey(job)) <= this.heapBudgetBytes;
+  }
+
+  // Nothing queued or running: give memory back after releaseAfterMs, unless a job comes first.
+  /** @private */
+  whenIdle() {
+    clearTimeout(this.releaseTimer);
+    if (this.queue.length || this.handles.some((h) => h.busy) || !Number.isFinite(this.releaseAfterMs)) return;
+    this.releaseTimer = setTimeout(() => this.release(), this.releaseAfterMs);
+  }
+
+  // The model worker, every engine worker but the one with the smallest heap, and that one too if its heap is
+  // over idleHeapBytes (the pool then starts a fresh one): wasm memory is only given back by ending a worker.
+  /** @private */
+  release() {
+    if (this.queue.length || this.handles.some((h) => h.busy)) return;
+    this.models.release();
+    const ready = this.handles.filter((h) => !h.dead && h.info).sort((a, b) => (a.heapBytes ?? 0) - (b.heapBytes ?? 0));
+    const idle = (mb) => new PixelpressError('recycled', `Idle with a ${mb} MB heap: ended to give the memory back.`);
+    for (const h of ready.slice(1)) h.kill(idle(Math.round((h.heapBytes ?? 0) / 1e6)));
+    const [kept] = ready;
+    if (kept?.heapBytes > this.idleHeapBytes) kept.kill(idle(Math.round(kept.heapBytes / 1e6)));
   }
 
   // Control messages (preload, stats) occupy a worker like a job but carry no image.
@@ -369,10 +450,17 @@ export class PixelpressClient {
 
   /** End every worker; waiting and running jobs fail with `cancelled`. */
   terminate() {
+    clearTimeout(this.releaseTimer);
     for (const h of this.handles) h.kill(new PixelpressError('cancelled', 'The client was shut down.'));
     this.handles = [];
     this.models.terminate();
   }
+}
+
+// Jobs alike in memory: the same op on inputs of the same size to within a factor of two (a 1 MP preview and
+// a 12 MP photo differ; JPEGs of one camera do not).
+function heapKey(job) {
+  return `${job.op}:${Math.ceil(Math.log2((job.data?.byteLength ?? 0) + 1))}`;
 }
 
 function describeSource(input) {
