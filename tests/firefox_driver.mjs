@@ -19,8 +19,6 @@ const executablePath = process.argv[2] || '/usr/bin/firefox-esr';
 const browser = await puppeteer.launch({
   browser: 'firefox', protocol: 'webDriverBiDi', executablePath, headless: true,
   defaultViewport: { width: 1280, height: 900 },
-  // Firefox asks before it lets a page keep IndexedDB/caches under some settings; tests are a desktop user.
-  extraPrefsFirefox: { 'dom.storage_access.prompt.testing': true, 'dom.storage_access.prompt.testing.allow': true },
 });
 let context = null;
 let page = null;
