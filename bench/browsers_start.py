@@ -1,14 +1,15 @@
 """Time to the first converted file in Chromium, Firefox ESR and WebKit, in one run (issue 25).
 
-    .venv/bin/python bench/browsers_start.py [--runs N] [--visits V] [--browsers chromium,firefox,webkit] [--sw]
+    .venv/bin/python bench/browsers_start.py [--runs N] [--visits V] [--browsers chromium,firefox,webkit]
 
 A page of the built site's origin imports the client (web/client/pixelpress.js)
 and converts one 1 MP JPEG to WebP, as an embedding app does; the clock starts
 at the import and stops at the result. Each run gives every browser a fresh
 profile (the fresh visit), then loads the same page V-1 more times in that
 profile (later visits: HTTP cache, compiled-code caches, the interpreter
-snapshot). `--sw` has the page register the studio's service worker first,
-as the studio does, so later visits are served from Cache Storage.
+snapshot). No service worker: importing the client registers none (the
+studio's, web/sw.js, answers every navigation with the studio's page;
+bench/page_load.py measures that path, in Chromium).
 
 Prints, per browser: medians and best runs of the fresh visit, the 2nd visit
 and the 3rd and later ones, each browser's ratio to Chromium's, the CPU
@@ -53,10 +54,6 @@ PAGE_HTML = """<!doctype html>
 <meta charset="utf-8">
 <title>pixelpress start bench</title>
 <script type="module">
-const sw = new URLSearchParams(location.search).has('sw');
-if (sw) {
-  await navigator.serviceWorker.register('sw.js');
-}
 const photo = await (await fetch('%(photo)s', { cache: 'no-store' })).arrayBuffer();
 const t0 = performance.now();
 try {
@@ -68,7 +65,7 @@ try {
   const done = performance.now() - t0;
   const m = await ready;
   window.__start = { ok: true, done, imported, ready: m.at, interpreter: m.interpreter, timings: m.timings,
-    job: r.ms, format: r.meta?.format, bytes: r.blob?.size, controlled: Boolean(navigator.serviceWorker?.controller) };
+    job: r.ms, format: r.meta?.format, bytes: r.blob?.size };
 } catch (e) {
   window.__start = { ok: false, error: `${e?.code ?? ''} ${e?.message ?? e}` };
 }
@@ -264,7 +261,6 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--visits", type=int, default=4, help="visits per profile, the fresh one included")
     ap.add_argument("--browsers", default="chromium,firefox,webkit")
-    ap.add_argument("--sw", action="store_true", help="the page registers the studio's service worker first")
     ap.add_argument("--webkit-features", default="", metavar="LIST",
                     help="MiniBrowser's --features, e.g. +StorageAPI,+FileSystem (on in Safari, off in WebKitGTK)")
     ap.add_argument("--webkit-env", action="append", default=[], metavar="NAME=VALUE",
@@ -274,7 +270,7 @@ def main() -> None:
     browsers = args.browsers.split(",")
     results: dict[str, list[list[dict]]] = {b: [] for b in browsers}
     with site_with_page() as site, xvfb_display() as display:
-        url = f"{site}{PAGE}" + ("?sw" if args.sw else "")
+        url = f"{site}{PAGE}"
         drivers = {"chromium": lambda: chromium_visits(url, args.visits),
                    "firefox": lambda: firefox_visits(url, args.visits),
                    "webkit": lambda: webkit_visits(url, args.visits, display, args.webkit_features,
@@ -288,15 +284,13 @@ def main() -> None:
                 results[b].append(visits)
                 print(f"run {run + 1} {b:8s} " + " ".join(f"{v['done']:6.0f}" for v in visits)
                       + "   CPU s: " + " ".join(f"{v['cpu_s']:4.1f}" for v in visits)
-                      + "   interpreter: " + ",".join(v["interpreter"][0] for v in visits)
-                      + ("   controlled: " + ",".join("yn"[not v["controlled"]] for v in visits) if args.sw else ""),
-                      flush=True)
+                      + "   interpreter: " + ",".join(v["interpreter"][0] for v in visits), flush=True)
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))
 
     kinds = {"fresh": lambda runs: [r[0] for r in runs], "2nd visit": lambda runs: [r[1] for r in runs if len(r) > 1],
              "later (3rd+)": lambda runs: [v for r in runs for v in r[2:]]}
-    extras = "".join(f", {x}" for x in ["service worker"] * args.sw + [args.webkit_features] + args.webkit_env if x)
+    extras = "".join(f", {x}" for x in [args.webkit_features, *args.webkit_env] if x)
     print(f"\nfirst converted file (1 MP JPEG -> WebP) from importing the client; {args.runs} runs, "
           f"{args.visits} visits per fresh profile{extras}; ms, median (best)")
     print(f"  {'':10s}" + "".join(f"{k:>26s}" for k in kinds))
