@@ -84,7 +84,13 @@ TABLES = {"errors": errors_table, "client-errors": client_errors_table}
 
 
 def render(text: str) -> str:
-    return BLOCK.sub(lambda m: m.group(1) + TABLES[m.group(2)]() + m.group(3), text)
+    """README with this script's tables made anew; other generated blocks (the browser support matrix,
+    tests/support_matrix.py's, from test runs) are left as they are."""
+    def table(m):
+        make = TABLES.get(m.group(2))
+        return m.group(1) + make() + m.group(3) if make else m.group(0)
+
+    return BLOCK.sub(table, text)
 
 
 def main() -> None:

@@ -34,7 +34,7 @@ class UnsupportedFormat(PixelpressError):
     code = "unsupported_format"
     when = ("magic bytes not on the allowlist (JPEG, PNG, WebP, AVIF, GIF, BMP, TIFF); in the browser, a TIFF "
             "compressed with JPEG or LZMA (Deflate TIFFs are decoded), in words that say the file is not damaged, "
-            "or AVIF where the browser has no AVIF decoder (WebCodecs `ImageDecoder`) or no stack switching; "
+            "or AVIF where no AVIF decoder can be loaded (offline before it was cached); "
             "natively, AVIF with a Pillow built without it")
 
 
