@@ -121,3 +121,20 @@ def test_convert_marks_a_format_this_browser_cannot_write(no_avif_encoder, site_
     assert not select.locator("option[value=jpeg]").is_disabled()
     shot(page, "convert-no-avif-encoder")
     page.close()
+
+
+def test_without_imagedecoder_avif_is_read_with_the_wasm_decoder(browser, site_url):
+    """As in Safari and WebKit, which have no WebCodecs ImageDecoder: the worker reads AVIF with libavif in wasm."""
+    ctx = browser.new_context()
+    ctx.add_init_script("delete globalThis.ImageDecoder;")
+    try:
+        page = ctx.new_page()
+        page.goto(f"{site_url}asset-manifest.json")  # the site's origin, no client of its own
+        caps = page.evaluate("""async () => {
+            const { capabilities } = await import(new URL('client/pixelpress.js', location.href).href);
+            return capabilities();
+        }""")
+        assert caps["imageDecoder"] is False
+        assert caps["formats"]["avif"] == {"read": True, "write": True, "readWith": "wasm", "writeWith": "wasm"}
+    finally:
+        ctx.close()

@@ -11,9 +11,10 @@
 //
 // The formats are the engine's own lists (py/pixelpress/decode.py's allowlist, encode.py's encoders),
 // written at build into formats.js. JPEG, PNG, WebP, GIF, BMP and TIFF are read, and JPEG, PNG and
-// WebP written, by the engine's Pillow in every browser. AVIF is not in Pyodide's Pillow: it is read
-// with the browser's decoder and written with the AVIF encoder compiled to wasm (vendor/avif/), so
-// for AVIF this module asks the browser.
+// WebP written, by the engine's Pillow in every browser. AVIF is not in Pyodide's Pillow: the worker
+// reads it with the browser's ImageDecoder, else with libavif compiled to wasm, and writes it with the
+// AVIF encoder compiled to wasm (vendor/avif/, web/worker/codecs.js), so for AVIF this module asks the
+// browser the same questions.
 
 import FORMATS from './formats.js';
 
@@ -24,12 +25,12 @@ import FORMATS from './formats.js';
 
 /**
  * One format here. `readWith`/`writeWith` say which codec would do it: `pillow` (the engine's own),
- * `ImageDecoder` (WebCodecs), `createImageBitmap` (the browser's image decoder), `wasm` (an encoder or decoder
- * shipped in vendor/); null when it cannot. `why` says what is missing when it cannot.
+ * `ImageDecoder` (WebCodecs), `wasm` (a decoder or encoder shipped in vendor/); null when it cannot.
+ * `why` says what is missing when it cannot.
  * @typedef {object} FormatSupport
  * @property {boolean} read
  * @property {boolean} write
- * @property {'pillow' | 'ImageDecoder' | 'createImageBitmap' | 'wasm' | null} readWith
+ * @property {'pillow' | 'ImageDecoder' | 'wasm' | null} readWith
  * @property {'pillow' | 'wasm' | null} writeWith
  * @property {string} [why]
  */
@@ -50,20 +51,13 @@ import FORMATS from './formats.js';
  * @property {string} summary a short line for people, e.g. "reads AVIF · writes AVIF · SIMD · no threads"
  */
 
-// A 1x1 AVIF (Pillow's libavif, quality 50): what createImageBitmap is asked to decode where
-// ImageDecoder cannot be asked about the type.
-const TINY_AVIF = 'AAAAIGZ0eXBhdmlmAAAAAGF2aWZtaWYxbWlhZk1BMUIAAADrbWV0YQAAAAAAAAAhaGRscgAAAAAAAAAAcGljdAAAAAAAAAAAAAAAAA'
-  + 'AAAAAOcGl0bQAAAAAAAQAAAB5pbG9jAAAAAEQAAAEAAQAAAAEAAAETAAAAHAAAAChpaW5mAAAAAAABAAAAGmluZmUCAAAAAAEAAGF2MDFDb2xvcg'
-  + 'AAAABqaXBycAAAAEtpcGNvAAAAFGlzcGUAAAAAAAAAAQAAAAEAAAAQcGl4aQAAAAADCAgIAAAADGF2MUOBAAwAAAAAE2NvbHJuY2x4AAEADQAGgA'
-  + 'AAABdpcG1hAAAAAAAAAAEAAQQBAoMEAAAAJG1kYXQSAAoFGAAGBCAyERgACiiihAAAsBNU7TCk6wz8';
-
 // The smallest module using a SIMD instruction (i8x16.splat of 0, then i16x8.add... as wasm-feature-detect does).
 const SIMD_MODULE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0,
   65, 0, 253, 15, 253, 98, 11]);
 
 // Where the wasm AVIF codecs live, inside baseUrl (the worker's web/worker/codecs.js loads the encoder from there).
 const AVIF_ENCODER = 'vendor/avif/avif_enc.wasm';
-const AVIF_DECODER = 'vendor/avif/avif_dec.wasm'; // not shipped yet: read through it once a build has it
+const AVIF_DECODER = 'vendor/avif/avif_dec.wasm';
 
 // The formats whose codecs are the browser's or a wasm module's, so differ from one browser to another.
 const PROBED = ['avif'];
@@ -105,7 +99,8 @@ const once = new Map(); // baseUrl -> Promise<Capabilities>
 /**
  * What this browser can do with pixelpress, probed once per `baseUrl` (later calls answer at once).
  * Fetches the AVIF encoder's wasm from `baseUrl` (3.5 MB, which the worker would fetch for AVIF output
- * anyway, so it stays in the HTTP cache) to check that it compiles here; nothing else is downloaded.
+ * anyway, so it stays in the HTTP cache) to check that it compiles here, and the AVIF decoder's (1.2 MB)
+ * where the browser's ImageDecoder has no AVIF; nothing else is downloaded.
  * @param {{baseUrl?: string | URL}} [options] the folder holding vendor/ (default: the folder above client/)
  * @returns {Promise<Capabilities>}
  */
@@ -154,7 +149,7 @@ async function probe(base) {
     memory: { deviceMemoryGB: typeof nav().deviceMemory === 'number' ? nav().deviceMemory : null,
       low: lowMemoryDevice(), engineWorkers: defaultPoolSize() },
   };
-  return { caps: { ...caps, summary: summarize(caps) }, transient: Boolean(avifWrite.transient) };
+  return { caps: { ...caps, summary: summarize(caps) }, transient: Boolean(avifRead.transient || avifWrite.transient) };
 }
 
 // "reads AVIF · writes AVIF · SIMD · no threads": what changes from one browser to another.
@@ -193,29 +188,18 @@ async function hasWebGpu() {
   }
 }
 
-function tinyAvif() {
-  const bin = atob(TINY_AVIF);
-  const bytes = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
-  return bytes;
-}
-
+// The worker's order (codecs.js decodeAvif): the browser's ImageDecoder, else libavif in wasm. A browser
+// whose <img> shows AVIF (createImageBitmap) but has neither does not count: the engine cannot use that.
 async function canReadAvif(base) {
   if (typeof globalThis.ImageDecoder === 'function') {
     try {
       if (await ImageDecoder.isTypeSupported('image/avif')) return { with: 'ImageDecoder' };
-    } catch { /* asked below another way */ }
+    } catch { /* the wasm decoder is asked below */ }
   }
-  if (typeof globalThis.createImageBitmap === 'function') {
-    try {
-      const bitmap = await createImageBitmap(new Blob([tinyAvif()], { type: 'image/avif' }));
-      const ok = bitmap.width === 1 && bitmap.height === 1;
-      bitmap.close?.();
-      if (ok) return { with: 'createImageBitmap' };
-    } catch { /* not decodable here */ }
-  }
-  if (base && (await wasmAt(new URL(AVIF_DECODER, base).href)).ok) return { with: 'wasm' };
-  return { with: null, why: 'This browser has no AVIF decoder.' };
+  if (!base) return { with: null, why: 'Without a baseUrl the AVIF decoder cannot be found.' };
+  const got = await wasmAt(new URL(AVIF_DECODER, base).href);
+  if (got.ok) return { with: 'wasm' };
+  return { with: null, why: got.why, transient: got.transient };
 }
 
 async function canWriteAvif(base) {
