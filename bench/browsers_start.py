@@ -266,9 +266,25 @@ def main() -> None:
     ap.add_argument("--webkit-env", action="append", default=[], metavar="NAME=VALUE",
                     help="environment of WebKit's processes, e.g. JSC_useOMGJIT=0 (JavaScriptCore's options)")
     ap.add_argument("--json", type=Path, help="also write every visit's raw result here")
+    ap.add_argument("--from-json", type=Path, nargs="+", metavar="FILE",
+                    help="run nothing: print the tables for the runs of these --json files together (to interleave "
+                         "two builds, run each with --runs 1 in turn and summarise each build's files)")
     args = ap.parse_args()
     browsers = args.browsers.split(",")
     results: dict[str, list[list[dict]]] = {b: [] for b in browsers}
+    if args.from_json:
+        for path in args.from_json:
+            for b, runs in json.loads(path.read_text()).items():
+                if b in results:
+                    results[b] += runs
+        args.runs = max(len(r) for r in results.values())
+        args.visits = max(len(v) for r in results.values() for v in r)
+    else:
+        measure(args, browsers, results)
+    report(args, browsers, results)
+
+
+def measure(args, browsers: list[str], results: dict[str, list[list[dict]]]) -> None:
     with site_with_page() as site, xvfb_display() as display:
         url = f"{site}{PAGE}"
         drivers = {"chromium": lambda: chromium_visits(url, args.visits),
@@ -288,6 +304,8 @@ def main() -> None:
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))
 
+
+def report(args, browsers: list[str], results: dict[str, list[list[dict]]]) -> None:
     kinds = {"fresh": lambda runs: [r[0] for r in runs], "2nd visit": lambda runs: [r[1] for r in runs if len(r) > 1],
              "later (3rd+)": lambda runs: [v for r in runs for v in r[2:]]}
     extras = "".join(f", {x}" for x in [args.webkit_features, *args.webkit_env] if x)
