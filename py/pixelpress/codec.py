@@ -73,8 +73,8 @@ from typing import Protocol
 
 from PIL import Image
 
-from . import icc, pillow_plugins
-from .jpeg_stream import browser_may_decode
+from . import browser_probes, icc, pillow_plugins
+from .jpeg_stream import browser_may_decode, without_exif
 
 PILLOW = "pillow"
 # Chromium's canvas encodes WebP with libwebp at effort ("method") 3; at that
@@ -159,8 +159,11 @@ async def decode_jpeg(codecs: Codecs | None, data: bytes, im: Image.Image) -> Im
     """`im`'s pixels from the provider when its decode meets the contract, else None (Pillow then loads them)."""
     if codecs is None or im.mode != "RGB" or getattr(im, "n_frames", 1) != 1 or not browser_may_decode(data):
         return None
+    if not await browser_probes.decodes_like_libjpeg_turbo(codecs):
+        return None
     try:
-        out = await codecs.decode_jpeg(data, *im.size)
+        # Without its EXIF: a decoder that would turn the picture by it (a bitmap may) hands over the stored frame.
+        out = await codecs.decode_jpeg(without_exif(data) or data, *im.size)
     except Exception:  # noqa: BLE001 - any failure of the provider: Pillow decodes
         return None
     return out if out is not None and out.size == im.size and out.mode == "RGB" else None
@@ -189,7 +192,8 @@ async def transcode(codecs: Codecs | None, head, fmt: str, *, quality: int, prog
             or head.orientation != 1 or head.warnings or not browser_may_decode(head.data)):
         return None
     mime = _browser_mime(fmt, progressive=progressive, lossless=lossless, method=method)
-    if mime is None or not await canvas_writes_like_pillow(codecs, mime, quality):
+    if (mime is None or not await browser_probes.transcodes_like_libjpeg_turbo(codecs)
+            or not await browser_probes.canvas_writes_like_pillow(codecs, mime, quality)):
         return None
     colour, done, name = await _colour_plan(codecs, im.info.get("icc_profile"))
     if colour is None:
@@ -198,7 +202,7 @@ async def transcode(codecs: Codecs | None, head, fmt: str, *, quality: int, prog
         out = await codecs.transcode(head.data, *im.size, mime, quality / 100, colour)
     except Exception:  # noqa: BLE001 - any failure of the provider: Pillow decodes and encodes
         return None
-    out = _as_pillow_writes(out, mime) if out else None
+    out = as_pillow_writes(out, mime) if out else None
     from .decode import header_size  # decode imports this module
 
     # What came back must be the picture asked for: a browser may clamp where Pillow would refuse.
@@ -262,62 +266,6 @@ async def converts_like_the_engine(codecs: Codecs, profile: bytes) -> bool:
     return _PROBED[key]
 
 
-_CANVAS_PROBED: dict[tuple[str, str, int], bool] = {}
-
-
-async def canvas_writes_like_pillow(codecs: Codecs, mime: str, quality: int) -> bool:
-    """Whether the provider's canvas encoder writes `mime` at `quality` as Pillow does, on a probe picture:
-    a file within 5 % of Pillow's size, no further from the picture than Pillow's file (mean error within
-    0.25 of a level): a higher quality shows in the size, a lower one in the error.
-
-    Chromium's canvas is libjpeg-turbo and libwebp at effort 3, as Pillow is; another browser's (Safari's
-    ImageIO) may map quality otherwise or be another encoder, and a user asking for quality 85 must get
-    what quality 85 means everywhere. One probe per format and quality (a batch shares it), about 5 ms.
-    """
-    key = (codecs.name, mime, quality)
-    if key not in _CANVAS_PROBED:
-        import io
-
-        from PIL import ImageChops, ImageStat
-
-        from .encode import encode_jpeg, encode_webp  # encode imports this module
-
-        probe = _probe_picture()
-        ours = (encode_jpeg(probe, quality=quality) if mime == "image/jpeg"
-                else encode_webp(probe, quality=quality, method=BROWSER_WEBP_METHOD))
-        try:
-            theirs = await codecs.encode(probe.tobytes("raw", "RGBX"), *probe.size, "RGBX", mime, quality / 100)
-            theirs = _as_pillow_writes(theirs, mime) if theirs else None
-            seen = Image.open(io.BytesIO(theirs)).convert("RGB") if theirs else None
-        except Exception:  # noqa: BLE001 - a provider that fails the probe is not used for this
-            seen = None
-        ok = seen is not None and seen.size == probe.size and abs(len(theirs) - len(ours)) <= 0.05 * len(ours)
-        if ok:  # as close to the picture as Pillow's file: two encoders of one quality differ by rounding only
-            def error(im):
-                return sum(ImageStat.Stat(ImageChops.difference(im, probe)).mean) / 3
-
-            ok = error(seen) <= error(Image.open(io.BytesIO(ours)).convert("RGB")) + 0.25
-        if len(_CANVAS_PROBED) >= 64:
-            _CANVAS_PROBED.clear()
-        _CANVAS_PROBED[key] = ok
-    return _CANVAS_PROBED[key]
-
-
-def _probe_picture() -> Image.Image:
-    """A 256x192 picture with smooth gradients, hard colour edges and fine lines, made the same every time."""
-    from PIL import ImageDraw
-
-    ramp = Image.linear_gradient("L").resize((256, 192))
-    ring = Image.radial_gradient("L").resize((256, 192))
-    im = Image.merge("RGB", (ramp, ring, ramp.transpose(Image.Transpose.FLIP_LEFT_RIGHT)))
-    draw = ImageDraw.Draw(im)
-    for i in range(0, 256, 16):
-        draw.line((i, 0, 255 - i, 191), fill=(255 - i, i, 128), width=1 + i % 3)
-    draw.rectangle((40, 40, 120, 100), fill=(220, 30, 40))
-    draw.ellipse((140, 60, 230, 170), outline=(10, 200, 90), width=6)
-    return im
-
-
 def _browser_mime(fmt: str, *, progressive: bool, lossless: bool, method: int) -> str | None:
     """The provider's output type when its encoder writes `fmt` as Pillow does with these settings, else None."""
     if fmt == "jpeg" and not progressive:
@@ -327,7 +275,7 @@ def _browser_mime(fmt: str, *, progressive: bool, lossless: bool, method: int) -
     return None
 
 
-def _as_pillow_writes(data: bytes, mime: str) -> bytes | None:
+def as_pillow_writes(data: bytes, mime: str) -> bytes | None:
     """The browser's file without the sRGB profile it embeds: Pillow, stripping metadata, writes none."""
     if mime == "image/jpeg":
         return _jpeg_without_icc(data)
@@ -415,9 +363,10 @@ async def encode(codecs: Codecs | None, im: Image.Image, fmt: str, *, quality: i
         return None
     mime = _browser_mime(fmt, progressive=progressive, lossless=lossless, method=method)
     try:
-        if mime == "image/jpeg" and im.mode == "RGB" and await canvas_writes_like_pillow(codecs, mime, quality):
+        if (mime == "image/jpeg" and im.mode == "RGB"
+                and await browser_probes.canvas_writes_like_pillow(codecs, mime, quality)):
             out = await codecs.encode(im.tobytes("raw", "RGBX"), *im.size, "RGBX", mime, quality / 100)
-            return _as_pillow_writes(out, mime) if out else None
+            return as_pillow_writes(out, mime) if out else None
         if fmt == "webp" and not lossless and im.mode in ("RGB", "RGBA"):
             return await _webp(codecs, im, quality, method)
     except Exception:  # noqa: BLE001 - any failure of the provider: Pillow encodes
@@ -456,11 +405,12 @@ async def _webp(codecs: Codecs, im: Image.Image, quality: int, method: int) -> b
     """
     w, h = im.size
     opaque = im.mode == "RGB" or im.getchannel("A").getextrema() == (255, 255)
-    if opaque and method == BROWSER_WEBP_METHOD and await canvas_writes_like_pillow(codecs, "image/webp", quality):
+    if (opaque and method == BROWSER_WEBP_METHOD
+            and await browser_probes.canvas_writes_like_pillow(codecs, "image/webp", quality)):
         out = await codecs.encode(im.tobytes("raw", "RGBX" if im.mode == "RGB" else "RGBA"), w, h, "RGBX", "image/webp",
                                   quality / 100)
         # The VP8 frame alone, as libwebp writes an opaque picture: without the sRGB profile the browser adds.
-        out = _as_pillow_writes(out, "image/webp") if out else None
+        out = as_pillow_writes(out, "image/webp") if out else None
         if out is not None:
             return out
         # A canvas that cannot write WebP (Safari's, WebKit's) leaves it to libwebp in wasm.

@@ -22,6 +22,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from . import avif, codec, icc, pillow_plugins  # pillow_plugins registers exactly the formats below
 from .coroutines import run_now
 from .errors import CorruptImage, DecompressionBomb, EmptyInput, TooLarge, UnsupportedFormat
+from .jpeg_stream import without_exif
 
 
 @dataclass(frozen=True)
@@ -174,7 +175,7 @@ async def read_header_async(data: bytes, limits: Limits = DEFAULT_LIMITS,
     except _DAMAGED as exc:
         # Pillow parses a JPEG's EXIF while opening it (for the DPI); a broken
         # EXIF block must cost the metadata, never the picture.
-        bare = _jpeg_without_exif(data) if fmt == "JPEG" else None
+        bare = without_exif(data) if fmt == "JPEG" else None
         try:
             im = _open_header(bare, fmt) if bare is not None else None
         except _DAMAGED:
@@ -779,30 +780,6 @@ def _exif_quietly(fmt: str, fn, *args):
         out = fn(*args)
     # In a TIFF the same reader parses the image itself, not metadata.
     return out, fmt != "TIFF" and any(w.filename.endswith("TiffImagePlugin.py") for w in caught)
-
-
-def _jpeg_without_exif(data: bytes) -> bytes | None:
-    """The JPEG with its EXIF (APP1 "Exif") and MPF (APP2) segments cut out, or None if it has none.
-
-    Both hold a TIFF directory full of offsets, which is what goes wrong in
-    damaged files; everything Pillow needs for the pixels stays.
-    """
-    out, i, cut = bytearray(data[:2]), 2, False
-    while i + 4 <= len(data) and data[i] == 0xFF:
-        marker = data[i + 1]
-        if marker == 0xFF:  # fill byte
-            i += 1
-            continue
-        if marker in (0xDA, 0xD9):  # start of scan / end: no more metadata
-            break
-        end = i + 2 + int.from_bytes(data[i + 2:i + 4], "big")
-        body = data[i + 4:i + 10]
-        if (marker == 0xE1 and body == b"Exif\0\0") or (marker == 0xE2 and body[:4] == b"MPF\0"):
-            cut = True
-        else:
-            out += data[i:end]
-        i = end
-    return bytes(out) + data[i:] if cut else None
 
 
 def _png_grey_depth(data: bytes) -> int | None:

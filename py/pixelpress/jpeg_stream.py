@@ -1,4 +1,5 @@
-"""Whether libjpeg would accept a JPEG's marker structure: checked before a browser's decoder is believed.
+"""A JPEG's marker structure: whether libjpeg would accept it (checked before a browser's decoder is
+believed), and the file without its EXIF.
 
 A browser's JPEG decoder may conceal an error that libjpeg-turbo stops at:
 Firefox's shows the rows it decoded before a bad Huffman table and fills
@@ -165,3 +166,27 @@ def _scan(body: bytes, frame: int, components: dict[int, int], quant: set[int], 
             raise _Bad
     elif ss != 0 or se != 63 or approx != 0:
         raise _Bad
+
+
+def without_exif(data: bytes) -> bytes | None:
+    """The JPEG with its EXIF (APP1 "Exif") and MPF (APP2) segments cut out, or None if it has none.
+
+    Both hold a TIFF directory full of offsets, which is what goes wrong in
+    damaged files; everything Pillow needs for the pixels stays.
+    """
+    out, i, cut = bytearray(data[:2]), 2, False
+    while i + 4 <= len(data) and data[i] == 0xFF:
+        marker = data[i + 1]
+        if marker == 0xFF:  # fill byte
+            i += 1
+            continue
+        if marker in (0xDA, 0xD9):  # start of scan / end: no more metadata
+            break
+        end = i + 2 + int.from_bytes(data[i + 2:i + 4], "big")
+        body = data[i + 4:i + 10]
+        if (marker == 0xE1 and body == b"Exif\0\0") or (marker == 0xE2 and body[:4] == b"MPF\0"):
+            cut = True
+        else:
+            out += data[i:end]
+        i = end
+    return bytes(out) + data[i:] if cut else None

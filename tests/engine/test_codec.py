@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import samples
 from PIL import Image
-from pixelpress import codec, icc
+from pixelpress import browser_probes, codec, icc
 from pixelpress.ops.convert import convert
 
 JPEG = samples.photo_bytes("rocket.jpg", "JPEG", quality=92)
@@ -28,13 +28,14 @@ class PillowBehindTheInterface:
         self.asked = []
 
     async def decode_jpeg(self, data, width, height):
-        self.asked.append("decode")
+        self.asked.append("probe decode" if (width, height) == browser_probes.PROBE_SIZE else "decode")
         im = Image.open(io.BytesIO(data))
         im.draft(None, None)
         return im.convert("RGB")
 
     async def transcode(self, data, width, height, mime, quality, colour):
-        self.asked.append(f"transcode {mime}")
+        probing = (width, height) == browser_probes.PROBE_SIZE
+        self.asked.append(f"probe transcode {mime}" if probing else f"transcode {mime}")
         im = Image.open(io.BytesIO(data))
         assert im.size == (width, height) and colour in ("untagged", "none", "srgb")
         pixels = im.convert("RGB")
@@ -68,20 +69,20 @@ class PillowBehindTheInterface:
         return buf.getvalue()
 
 
-PROBE_SIZE = codec._probe_picture().size
+PROBE_SIZE = browser_probes.probe_picture().size
 
 
 def run(data, opts, fake=None):
     """The conversion with a provider, and what the provider was asked for this file (not the probes)."""
     fake = fake or PillowBehindTheInterface()
-    codec._CANVAS_PROBED.clear()
+    browser_probes.forget()
     result = convert(data, opts, codecs=fake)
     return result, [a for a in fake.asked if not a.startswith("probe ")]
 
 
 def test_the_canvas_encoder_is_probed_once_per_format_and_quality():
     fake = PillowBehindTheInterface()
-    codec._CANVAS_PROBED.clear()
+    browser_probes.forget()
     for quality in (85, 85, 70):
         convert(RGBA_PNG, {"format": "jpeg", "quality": quality}, codecs=fake)
     assert [a for a in fake.asked if a.startswith("probe ")] == ["probe image/jpeg q85", "probe image/jpeg q70"]

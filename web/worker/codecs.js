@@ -76,11 +76,13 @@ function planarToRgbx(frame, planes, layout, width, height, dest) {
 const PLANAR = new Set(['I420', 'I444']);
 const RGB = new Set(['RGBX', 'RGBA', 'BGRX', 'BGRA']);
 
-// A JPEG's pixels as stored (EXIF orientation and ICC profile are the engine's) into `pixels`,
-// width x height RGBX. Resolves false when the browser sees another size or gives a frame
-// layout this does not convert (the engine then decodes with Pillow).
+// A JPEG's pixels as stored (EXIF orientation and ICC profile are the engine's; it hands the file over
+// without its EXIF) into `pixels`, width x height RGBX. Resolves false when the browser sees another size
+// or gives a frame layout this does not convert (the engine then decodes with Pillow). Without ImageDecoder
+// (Safari, WebKit) a bitmap drawn unconverted is read back; the engine probes first either way that the
+// pixels are libjpeg-turbo's (py/pixelpress/browser_probes.py).
 async function decodeJpeg(data, width, height, pixels) {
-  if (!decodes) return false;
+  if (!decodes) return draws && decodeJpegBitmap(data, width, height, pixels);
   const src = data.getBuffer('u8');
   let decoder;
   try {
@@ -119,6 +121,33 @@ async function decodeJpeg(data, width, height, pixels) {
     }
   } finally {
     decoder.close();
+  }
+}
+
+async function decodeJpegBitmap(data, width, height, pixels) {
+  const src = data.getBuffer('u8');
+  let blob;
+  try {
+    blob = new Blob([src.data], { type: 'image/jpeg' }); // copies the bytes
+  } finally {
+    src.release();
+  }
+  const bitmap = await createImageBitmap(blob, { colorSpaceConversion: 'none', premultiplyAlpha: 'none' });
+  try {
+    if (bitmap.width !== width || bitmap.height !== height) return false;
+    const context = new OffscreenCanvas(width, height).getContext('2d', { willReadFrequently: true });
+    context.drawImage(bitmap, 0, 0);
+    const image = context.getImageData(0, 0, width, height);
+    // Python awaits this very promise: nothing grows the wasm heap while this view is held.
+    const dest = pixels.getBuffer('u8');
+    try {
+      dest.data.set(image.data);
+    } finally {
+      dest.release();
+    }
+    return true;
+  } finally {
+    bitmap.close();
   }
 }
 
