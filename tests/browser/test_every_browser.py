@@ -43,7 +43,6 @@ SHOTS = ROOT / "test-artifacts" / "screenshots"
 # Real photos with human-drawn masks (../shared/matte-real-dev, see its README): read by path, never copied;
 # where a machine lacks them, bundled sample photos stand in.
 REAL = Path(os.environ.get("PIXELPRESS_REAL_PHOTOS") or ROOT.parent / "shared" / "matte-real-dev") / "images"
-NO_JSPI = ("webkit", "chromium-nojspi")
 # One browser per engine serves its whole group: starting it and its first batch of ops take a few minutes
 # under load in WebKit.
 pytestmark = pytest.mark.timeout(900)
@@ -95,24 +94,18 @@ CASES = [
 ]
 CASE_NAMES = [c[0] for c in CASES]
 
-# Where the engine work of issue 25 has not landed yet: without JSPI (WebKit, and Chromium with it hidden) the
-# worker cannot reach the browser's codecs, so JPEG is decoded by Pyodide's libjpeg 9 (not libjpeg-turbo, as
-# natively and through the browser), lossy output is encoded by Pyodide's older libwebp, and AVIF has no
-# encoder at all.
-AWAITING_NO_JSPI_CODECS = ("without JSPI the worker cannot reach the browser's codecs until Python awaits them "
-                           "(issue 25): AVIF answers unsupported_format 'needs WebAssembly stack switching'")
-AWAITING_NO_JSPI_DECODE = ("without JSPI the worker decodes JPEG with Pyodide's libjpeg 9 and encodes with Pyodide's "
-                           "Pillow (issue 25): SSIM to native 0.980 (WebP), 0.989 (oil paint JPEG), 0.940 (the "
-                           "cleaned logo)")
-# Firefox's own encoders behind a canvas are not libjpeg-turbo and libwebp at Pillow's settings, yet the worker
-# hands them JPEG and WebP output (py/pixelpress/codec.py trusts any browser alike).
-FIREFOX_ENCODERS = ("Firefox's canvas encoders do not write what Pillow writes: WebP SSIM 0.988 to native, oil paint's "
-                    "JPEG SSIM 0.990 and over 5 % bigger; the worker must keep Pillow (or wasm) for these in Firefox "
-                    "(issue 25: same outputs in every browser)")
+# What still differs from native, measured, where issue 25's engine work has not closed the gap yet.
+# WebKit has no WebCodecs ImageDecoder, so the worker decodes JPEG with Pyodide's Pillow, whose libjpeg 9
+# upsamples chroma unlike libjpeg-turbo (natively, and in the other browsers' decoders).
+WEBKIT_JPEG_DECODE = ("WebKit has no ImageDecoder: JPEG is decoded by Pyodide's libjpeg 9, not libjpeg-turbo, and "
+                      "outputs from JPEG sources miss the SSIM 0.99 contract: 0.980 (WebP), 0.990 (oil paint), 0.940 "
+                      "(the cleaned logo), 0.969 (Web sizes); a libjpeg-turbo decoder in wasm would close it (issue 25)")
+# Firefox's canvas WebP encoder is not libwebp at Pillow's settings, yet the worker hands it this quality.
+FIREFOX_WEBP = ("Firefox's canvas WebP encoder does not write what Pillow writes: SSIM 0.988 to native for "
+                "astronaut.jpg at q80 (issue 25: same outputs in every browser)")
 XFAIL_CASES = {
-    **{(e, c): AWAITING_NO_JSPI_CODECS for e in NO_JSPI for c in ("convert to AVIF", "web_sizes (defaults)")},
-    **{(e, c): AWAITING_NO_JSPI_DECODE for e in NO_JSPI for c in ("convert to WebP", "oil_paint", "logo_cleanup")},
-    **{("firefox", c): FIREFOX_ENCODERS for c in ("convert to WebP", "oil_paint")},
+    **{("webkit", c): WEBKIT_JPEG_DECODE for c in ("convert to WebP", "oil_paint", "logo_cleanup", "web_sizes (defaults)")},
+    ("firefox", "convert to WebP"): FIREFOX_WEBP,
 }
 
 
@@ -281,8 +274,7 @@ def test_op_gives_the_native_output(engine, op_results, case, request):
     assert output_differences(res, native(case), case) == []
 
 
-def test_web_sizes_with_its_defaults_makes_every_file(engine, op_results, request):
-    xfail_if(engine.engine, "web_sizes (defaults)", request)
+def test_web_sizes_with_its_defaults_makes_every_file(engine, op_results):
     res = op_results["web_sizes (defaults)"]
     assert res["ok"], res["error"]
     made = [(o["name"], o["mime"]) for o in res["outputs"]]
@@ -326,15 +318,13 @@ def hostile_native() -> dict[str, dict]:
     return corpus.run_native(hostile_jobs())
 
 
-# The known gaps, each a rule on (name, native outcome, worker outcome), and the engines that still have it.
-FIREFOX_CONCEALS = ("Firefox's ImageDecoder conceals errors that libjpeg-turbo refuses and the worker believes it: "
-                    "5 of these 148 JPEG/AVIF files (bit-flipped progressive JPEGs, garbage in a header) are "
-                    "corrupt_image natively but ok in Firefox, with no warning (issue 25: check the stream first)")
+# The known gaps, each a rule on (native outcome, worker outcome), and the engine that still has it.
+WEBKIT_AVIF_PIXI = ("WebKit decodes AVIF with libavif 1.0.1 in wasm, which refuses an AVIF without a pixi box "
+                    "(Pillow's hopper-missing-pixi.avif: corrupt_image) that native libavif 1.3.0 and Chromium's and "
+                    "Firefox's decoders read (issue 25: AVIF input wherever a wasm decoder can read it)")
 KNOWN_GAPS = {
-    "webkit": (AWAITING_NO_JSPI_CODECS, lambda n, w: w["code"] == "unsupported_format" and "stack switching" in w["message"]),
-    "chromium-nojspi": (AWAITING_NO_JSPI_CODECS,
-                        lambda n, w: w["code"] == "unsupported_format" and "stack switching" in w["message"]),
-    "firefox": (FIREFOX_CONCEALS, lambda n, w: n["code"] == "corrupt_image" and w["code"] == "ok"),
+    "webkit": (WEBKIT_AVIF_PIXI, lambda n, w: n["code"] == "ok" and w["code"] == "corrupt_image"
+               and "libavif could not decode" in w["message"]),
 }
 
 
