@@ -51,7 +51,8 @@ class PillowBehindTheInterface:
         return self._encode(Image.frombytes("RGB", (width, height), pixels, "raw", "RGBX"), mime, quality)
 
     async def encode_webp(self, pixels, width, height, quality, method):
-        self.asked.append(f"libwebp q{quality} m{method}")
+        probing = (width, height) == PROBE_SIZE
+        self.asked.append(f"probe libwebp q{quality} m{method}" if probing else f"libwebp q{quality} m{method}")
         assert len(pixels) == width * height * 4
         buf = io.BytesIO()  # libwebp set up as Pillow's, as the worker's wasm build is
         Image.frombytes("RGBA", (width, height), pixels).save(buf, "WEBP", quality=quality, method=method)
