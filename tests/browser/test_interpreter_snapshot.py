@@ -183,3 +183,70 @@ def test_an_image_stored_by_an_earlier_version_is_removed(origin_page):
             break
         origin_page.wait_for_timeout(100)
     assert not origin_page.evaluate(f"() => caches.has('{OLD_CACHE}')")
+
+
+# A worker that cannot see the origin private file system (as in WebKitGTK, whose Storage API is off, and in private
+# windows): the engine worker started from a blob module that first takes getDirectory away. Returns which way its
+# interpreter came up and whether a conversion then worked.
+NO_OPFS_START_JS = """async (b64) => {
+  const workerUrl = new URL('worker/engine-worker.js', location.href).href;
+  const source = `delete StorageManager.prototype.getDirectory; await import(${JSON.stringify(workerUrl)});`;
+  const worker = new Worker(URL.createObjectURL(new Blob([source], { type: 'text/javascript' })), { type: 'module' });
+  const next = (type) => new Promise((resolve, reject) => {
+    worker.onmessage = ({ data }) => {
+      if (data.type === type) resolve(data);
+      if (data.type === 'fatal') reject(new Error(data.error.message));
+    };
+    worker.onerror = (e) => reject(new Error(e.message));
+  });
+  try {
+    const ready = await next('ready');
+    const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+    const answered = next('result');
+    worker.postMessage({ type: 'run', id: 1, op: 'convert', options: { format: 'png', max_width: 400 }, data: bytes.buffer },
+      [bytes.buffer]);
+    const result = await answered;
+    return { interpreter: ready.interpreter, ok: result.ok, mime: result.outputs?.[0]?.mime };
+  } finally {
+    worker.terminate();
+  }
+}"""
+
+# The names of the images kept in IndexedDB, and whether OPFS holds any.
+KEPT_JS = f"""async () => {{
+  const db = await new Promise((resolve, reject) => {{
+    const open = indexedDB.open('{SNAPSHOT_DIR}');
+    open.onsuccess = () => resolve(open.result);
+    open.onerror = () => reject(open.error);
+  }});
+  try {{
+    if (!db.objectStoreNames.contains('images')) return {{ idb: [] }};
+    const keys = await new Promise((resolve) => {{
+      const req = db.transaction('images').objectStore('images').getAllKeys();
+      req.onsuccess = () => resolve(req.result);
+    }});
+    let opfs = [];
+    try {{
+      const dir = await (await navigator.storage.getDirectory()).getDirectoryHandle('{SNAPSHOT_DIR}');
+      for await (const n of dir.keys()) opfs.push(n);
+    }} catch {{}}
+    return {{ idb: keys, opfs }};
+  }} finally {{
+    db.close();
+  }}
+}}"""
+
+
+def test_without_opfs_the_snapshot_is_kept_in_indexeddb(origin_page):
+    """WebKitGTK has no OPFS: later workers there restore the image from IndexedDB instead of starting afresh."""
+    photo = base64.b64encode(PHOTO_PNG).decode()
+    first = origin_page.evaluate(NO_OPFS_START_JS, photo)
+    assert first == {"interpreter": "started", "ok": True, "mime": "image/png"}
+    for _ in range(300):
+        kept = origin_page.evaluate(KEPT_JS)
+        if kept["idb"]:
+            break
+        origin_page.wait_for_timeout(100)
+    assert len(kept["idb"]) == 1 and kept["idb"][0].startswith("z1-") and kept["opfs"] == []
+
+    assert origin_page.evaluate(NO_OPFS_START_JS, photo) == {"interpreter": "restored", "ok": True, "mime": "image/png"}
