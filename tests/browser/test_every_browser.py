@@ -100,12 +100,8 @@ CASE_NAMES = [c[0] for c in CASES]
 # profile goes to sRGB once (mean difference 15 levels in red, up to 68).
 WEBKIT_JPEG_ICC = ("WebKit's browser JPEG decode mishandles an embedded ICC profile (rocket.jpg, Adobe RGB 1998): "
                    "convert to PNG gives SSIM 0.831 to native, visibly more saturated (issue 25)")
-# Firefox's canvas WebP encoder is not libwebp at Pillow's settings, yet the worker hands it this quality.
-FIREFOX_WEBP = ("Firefox's canvas WebP encoder does not write what Pillow writes: SSIM 0.988 to native for "
-                "astronaut.jpg at q80 (issue 25: same outputs in every browser)")
 XFAIL_CASES = {
     ("webkit", "convert to PNG"): WEBKIT_JPEG_ICC,
-    ("firefox", "convert to WebP"): FIREFOX_WEBP,
 }
 
 
