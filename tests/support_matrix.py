@@ -52,7 +52,8 @@ def render(data: dict) -> str:
     rows = ["| job | " + " | ".join(ENGINES[e] for e in engines) + " |", "|---" * (len(engines) + 1) + "|"]
     for case in cases:
         rows.append(f"| {case} | " + " | ".join(data[e]["cells"].get(case, "") for e in engines) + " |")
-    versions = ", ".join(f"{ENGINES[e]} {data[e]['version'].split('/')[-1]}" for e in engines if e != "chromium-nojspi")
+    versions = ", ".join(f"{ENGINES[e]} {data[e]['version'].split('/')[-1]}" for e in engines
+                         if e != "chromium-nojspi" and data[e]["version"])
     return "\n".join(rows) + f"\n\nLast generated from runs of {versions}.\n"
 
 
@@ -80,7 +81,11 @@ def main() -> int:
     if not BLOCK.search(text):
         print("README.md has no <!-- generated: support-matrix --> block", file=sys.stderr)
         return 1
-    new = BLOCK.sub(lambda m: m.group(1) + render(json.loads(RECORD.read_text())) + m.group(3), text)
+    data = json.loads(RECORD.read_text())
+    for engine in ENGINES:  # an engine this record lacks (a partial run) keeps README's column
+        if engine not in data and readme_column(engine):
+            data[engine] = {"version": "", "cells": readme_column(engine)}
+    new = BLOCK.sub(lambda m: m.group(1) + render(data) + m.group(3), text)
     if args.check:
         if new != text:
             print("README's support matrix differs from test-artifacts/support-matrix.json", file=sys.stderr)
