@@ -74,7 +74,7 @@ from typing import Protocol
 from PIL import Image
 
 from . import browser_probes, icc, pillow_plugins
-from .jpeg_stream import browser_may_decode, without_exif
+from .jpeg_stream import browser_may_decode, pixels_only
 
 PILLOW = "pillow"
 # Chromium's canvas encodes WebP with libwebp at effort ("method") 3; at that
@@ -162,8 +162,8 @@ async def decode_jpeg(codecs: Codecs | None, data: bytes, im: Image.Image) -> Im
     if not await browser_probes.decodes_like_libjpeg_turbo(codecs):
         return None
     try:
-        # Without its EXIF: a decoder that would turn the picture by it (a bitmap may) hands over the stored frame.
-        out = await codecs.decode_jpeg(without_exif(data) or data, *im.size)
+        # Without EXIF and profile: orientation and colour are the engine's, whatever the browser would do.
+        out = await codecs.decode_jpeg(pixels_only(data), *im.size)
     except Exception:  # noqa: BLE001 - any failure of the provider: Pillow decodes
         return None
     return out if out is not None and out.size == im.size and out.mode == "RGB" else None

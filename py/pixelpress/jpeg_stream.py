@@ -174,6 +174,24 @@ def without_exif(data: bytes) -> bytes | None:
     Both hold a TIFF directory full of offsets, which is what goes wrong in
     damaged files; everything Pillow needs for the pixels stays.
     """
+    return _without(data, _exif_or_mpf)
+
+
+def pixels_only(data: bytes) -> bytes:
+    """The JPEG without EXIF, MPF and ICC profile: for a browser's decoder, which might turn the picture by
+    its orientation or convert its colours by its profile (WebKit does, asked not to); both are the
+    engine's to apply."""
+    return _without(data, lambda marker, head: _exif_or_mpf(marker, head)
+                    or (marker == 0xE2 and head == b"ICC_PROFILE\0")) or data
+
+
+def _exif_or_mpf(marker: int, head: bytes) -> bool:
+    return (marker == 0xE1 and head[:6] == b"Exif\0\0") or (marker == 0xE2 and head[:4] == b"MPF\0")
+
+
+def _without(data: bytes, cut_segment) -> bytes | None:
+    """The JPEG without the segments before its first scan that `cut_segment(marker, first 12 bytes)` names,
+    or None when it names none."""
     out, i, cut = bytearray(data[:2]), 2, False
     while i + 4 <= len(data) and data[i] == 0xFF:
         marker = data[i + 1]
@@ -183,8 +201,7 @@ def without_exif(data: bytes) -> bytes | None:
         if marker in (0xDA, 0xD9):  # start of scan / end: no more metadata
             break
         end = i + 2 + int.from_bytes(data[i + 2:i + 4], "big")
-        body = data[i + 4:i + 10]
-        if (marker == 0xE1 and body == b"Exif\0\0") or (marker == 0xE2 and body[:4] == b"MPF\0"):
+        if cut_segment(marker, data[i + 4:i + 16]):
             cut = True
         else:
             out += data[i:end]

@@ -332,12 +332,20 @@ const avifDecoder = wasmCodec('avif', 'avif_dec');
 // Rejects when the file cannot be decoded (or, as EncoderUnavailable, when no decoder can be loaded).
 async function decodeAvif(data) {
   if (await avifDecodes) return decodeAvifWebCodecs(data);
-  return avifDecoder(data, (module, bytes) => {
+  const decode = () => avifDecoder(data, (module, bytes) => {
     const image = module.decode(bytes, 8);
     if (!image) throw new Error('libavif could not decode the file');
     return { width: image.width, height: image.height, orientation: 0, frames: 0,
       pixels: new Uint8Array(image.data.buffer, image.data.byteOffset, image.data.byteLength) };
   });
+  try {
+    return await decode();
+  } catch (e) {
+    // A trap was seen once in WebKit on a file that decodes on its own: the trapped instance is let go, and
+    // one fresh instance gets the file again; a file that traps that one too is the decoder's verdict.
+    if (e instanceof WebAssembly.RuntimeError) return decode();
+    throw e;
+  }
 }
 
 async function decodeAvifWebCodecs(data) {
