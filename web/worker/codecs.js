@@ -124,15 +124,18 @@ async function decodeJpeg(data, width, height, pixels) {
   }
 }
 
-async function decodeJpegBitmap(data, width, height, pixels) {
+// A Python buffer of JPEG bytes as a Blob, which copies them, so the buffer is let go at once.
+function jpegBlob(data) {
   const src = data.getBuffer('u8');
-  let blob;
   try {
-    blob = new Blob([src.data], { type: 'image/jpeg' }); // copies the bytes
+    return new Blob([src.data], { type: 'image/jpeg' });
   } finally {
     src.release();
   }
-  const bitmap = await createImageBitmap(blob, { colorSpaceConversion: 'none', premultiplyAlpha: 'none' });
+}
+
+async function decodeJpegBitmap(data, width, height, pixels) {
+  const bitmap = await createImageBitmap(jpegBlob(data), { colorSpaceConversion: 'none', premultiplyAlpha: 'none' });
   try {
     if (bitmap.width !== width || bitmap.height !== height) return false;
     const context = new OffscreenCanvas(width, height).getContext('2d', { willReadFrequently: true });
@@ -184,14 +187,7 @@ async function encode(pixels, width, height, layout, mime, quality) {
 // Resolves null when the browser sees another size or cannot write `mime`: the engine then does the work.
 async function transcode(data, width, height, mime, quality, colour) {
   if (!draws) return null;
-  const src = data.getBuffer('u8');
-  let blob;
-  try {
-    blob = new Blob([src.data], { type: 'image/jpeg' }); // copies the bytes
-  } finally {
-    src.release();
-  }
-  const bitmap = await createImageBitmap(blob, colour === 'none' ? { colorSpaceConversion: 'none' } : {});
+  const bitmap = await createImageBitmap(jpegBlob(data), colour === 'none' ? { colorSpaceConversion: 'none' } : {});
   if (bitmap.width !== width || bitmap.height !== height) {
     bitmap.close();
     return null;
