@@ -349,11 +349,12 @@ RUN_JOBS = """async ([jobs, timeoutMs]) => {
     const t0 = performance.now();
     try {
       const r = await window.pixelpress.run(op, bytes, options, { timeoutMs });
+      const ms = performance.now() - t0; // the job alone, not the base64 of its outputs below
       const outputs = [];
       for (const o of r.outputs) {
         outputs.push({ name: o.name, mime: o.blob.type, data: b64(new Uint8Array(await o.blob.arrayBuffer())), meta: o.meta });
       }
-      return [name, { ok: true, meta: r.meta, outputs, ms: performance.now() - t0 }];
+      return [name, { ok: true, meta: r.meta, outputs, ms }];
     } catch (e) {
       return [name, { ok: false, error: { code: e.code, message: e.message } }];
     }
