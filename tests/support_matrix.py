@@ -1,13 +1,13 @@
-"""README's browser support matrix, generated from what tests/browser/test_every_browser.py saw.
+"""docs/runtime.md's browser support matrix, generated from what tests/browser/test_every_browser.py saw.
 
 Each engine's run records, per case (an op, or convert to one format), whether the job succeeded and
 which codecs did the work (`meta.codec`: who decoded, who encoded) in
 test-artifacts/support-matrix.json. This script renders that record as the table between
-`<!-- generated: support-matrix -->` and `<!-- /generated -->` in README.md, and each engine's test
-checks that README's column for it says what the run saw.
+`<!-- generated: support-matrix -->` and `<!-- /generated -->` in docs/runtime.md, and each engine's test
+checks that docs/runtime.md's column for it says what the run saw.
 
-    python tests/support_matrix.py          # rewrite README's table from the last runs' record
-    python tests/support_matrix.py --check  # exit 1 if README differs from the record
+    python tests/support_matrix.py          # rewrite docs/runtime.md's table from the last runs' record
+    python tests/support_matrix.py --check  # exit 1 if docs/runtime.md differs from the record
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-README = ROOT / "README.md"
+DOC = ROOT / "docs" / "runtime.md"
 RECORD = ROOT / "test-artifacts" / "support-matrix.json"
 ENGINES = {"chromium": "Chromium", "chromium-nojspi": "Chromium, no JSPI", "firefox": "Firefox ESR", "webkit": "WebKit"}
 BLOCK = re.compile(r"(<!-- generated: support-matrix -->\n)(.*?)(<!-- /generated -->)", re.S)
@@ -57,9 +57,9 @@ def render(data: dict) -> str:
     return "\n".join(rows) + f"\n\nLast generated from runs of {versions}.\n"
 
 
-def readme_column(engine: str) -> dict[str, str]:
-    """README's cells for one engine: {case: cell}."""
-    match = BLOCK.search(README.read_text())
+def documented_column(engine: str) -> dict[str, str]:
+    """docs/runtime.md's cells for one engine: {case: cell}."""
+    match = BLOCK.search(DOC.read_text())
     if not match:
         return {}
     lines = [line for line in match.group(2).splitlines() if line.startswith("|")]
@@ -77,21 +77,21 @@ def main() -> int:
     if not RECORD.exists():
         print(f"{RECORD} is missing: run `pytest tests/browser/test_every_browser.py` first", file=sys.stderr)
         return 1
-    text = README.read_text()
+    text = DOC.read_text()
     if not BLOCK.search(text):
-        print("README.md has no <!-- generated: support-matrix --> block", file=sys.stderr)
+        print("docs/runtime.md has no <!-- generated: support-matrix --> block", file=sys.stderr)
         return 1
     data = json.loads(RECORD.read_text())
-    for engine in ENGINES:  # an engine this record lacks (a partial run) keeps README's column
-        if engine not in data and readme_column(engine):
-            data[engine] = {"version": "", "cells": readme_column(engine)}
+    for engine in ENGINES:  # an engine this record lacks (a partial run) keeps docs/runtime.md's column
+        if engine not in data and documented_column(engine):
+            data[engine] = {"version": "", "cells": documented_column(engine)}
     new = BLOCK.sub(lambda m: m.group(1) + render(data) + m.group(3), text)
     if args.check:
         if new != text:
-            print("README's support matrix differs from test-artifacts/support-matrix.json", file=sys.stderr)
+            print("docs/runtime.md's support matrix differs from test-artifacts/support-matrix.json", file=sys.stderr)
             return 1
         return 0
-    README.write_text(new)
+    DOC.write_text(new)
     return 0
 
 

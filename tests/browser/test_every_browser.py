@@ -5,12 +5,12 @@ switching (JSPI) hidden from the workers, standing in for Chrome on Android and 
 WebKitGTK (Safari's engine). One browser per engine serves the whole module, one engine at a time.
 
 - every op through the client on real photos, each output held to the native engine's (the same op
-  run in Python here) under README "Native and browser parity": same format and pixel size, SSIM >= 0.99
+  run in Python here) under docs/runtime.md "Native and browser parity": same format and pixel size, SSIM >= 0.99
   and, for lossy formats, byte size within 5 %; AVIF: SSIM to the source within 0.01 of native's;
 - Web sizes with its default options;
 - the hostile corpus through convert, file by file the native outcome;
 - the studio's Convert and Car listing views end to end, and an offline reload (Firefox, WebKit);
-- each engine's results are written to test-artifacts/support-matrix.json, and README's support matrix
+- each engine's results are written to test-artifacts/support-matrix.json, and docs/runtime.md's support matrix
   (tests/support_matrix.py renders it) must say what this run saw.
 
 Expected failures are marked only where the engine work of issue 25 is still to land, strictly, so
@@ -275,11 +275,11 @@ def test_web_sizes_with_its_defaults_makes_every_file(engine, op_results):
     assert {"image/avif", "image/webp", "image/jpeg"} <= {m for _, m in made}
 
 
-def test_readme_support_matrix_says_what_this_engine_did(engine, op_results):
-    """README's matrix is generated from these results (tests/support_matrix.py); stale, it lies."""
+def test_support_matrix_says_what_this_engine_did(engine, op_results):
+    """docs/runtime.md's matrix is generated from these results (tests/support_matrix.py); stale, it lies."""
     seen = support_matrix.column({case: op_results[case] for case in CASE_NAMES})
-    assert support_matrix.readme_column(engine.engine) == seen, (
-        f"README's support matrix is stale for {engine.engine}: run the cross-browser tests, then "
+    assert support_matrix.documented_column(engine.engine) == seen, (
+        f"docs/runtime.md's support matrix is stale for {engine.engine}: run the cross-browser tests, then "
         "`python tests/support_matrix.py` to rewrite it from test-artifacts/support-matrix.json")
 
 

@@ -1,4 +1,4 @@
-"""Write the README's generated tables from the engine, or check that they are current.
+"""Write docs/errors.md's generated tables from the engine, or check that they are current.
 
 A table lives between `<!-- generated: NAME -->` and `<!-- /generated -->`.
 `errors` is every code `pixelpress.errors` declares, with the limits filled
@@ -7,8 +7,8 @@ OpenCV from the registry.
 `client-errors` is every code the JS side raises itself, from
 `web/client/codes.js` (read by Node, so the table shows what the page ships).
 
-    python build_scripts/readme_tables.py          # rewrite README.md
-    python build_scripts/readme_tables.py --check  # exit 1 if README.md is stale
+    python build_scripts/doc_tables.py          # rewrite docs/errors.md
+    python build_scripts/doc_tables.py --check  # exit 1 if docs/errors.md is stale
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-README = ROOT / "README.md"
+DOC = ROOT / "docs" / "errors.md"
 CODES_JS = ROOT / "web" / "client" / "codes.js"
 sys.path.insert(0, str(ROOT / "py"))
 
@@ -51,7 +51,7 @@ def errors_table() -> str:
     rows = ["| code | when |", "|---|---|"]
     for cls in errors.classes():
         if not cls.when:
-            raise SystemExit(f"{cls.__name__} ({cls.code}) has no `when` for the README")
+            raise SystemExit(f"{cls.__name__} ({cls.code}) has no `when` for docs/errors.md")
         rows.append(f"| `{cls.code}` | {cls.when.format(**limits)} |")
     return "\n".join(rows) + "\n"
 
@@ -74,7 +74,7 @@ def client_errors_table() -> str:
     for code, entry in client_codes().items():
         when = entry.get("when", "")
         if not when:
-            raise SystemExit(f"web/client/codes.js: {code} has no `when` for the README")
+            raise SystemExit(f"web/client/codes.js: {code} has no `when` for docs/errors.md")
         shared = "*engine code, also raised by the page:* " if entry.get("engine") else ""
         rows.append(f"| `{code}` | {shared}{when} |")
     return "\n".join(rows) + "\n"
@@ -84,8 +84,7 @@ TABLES = {"errors": errors_table, "client-errors": client_errors_table}
 
 
 def render(text: str) -> str:
-    """README with this script's tables made anew; other generated blocks (the browser support matrix,
-    tests/support_matrix.py's, from test runs) are left as they are."""
+    """The text with this script's tables made anew; other generated blocks are left as they are."""
     def table(m):
         make = TABLES.get(m.group(2))
         return m.group(1) + make() + m.group(3) if make else m.group(0)
@@ -97,13 +96,13 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--check", action="store_true")
     args = ap.parse_args()
-    text = README.read_text()
+    text = DOC.read_text()
     new = render(text)
     if args.check:
         if new != text:
-            sys.exit("README.md's generated tables are stale: run python build_scripts/readme_tables.py")
+            sys.exit("docs/errors.md's generated tables are stale: run python build_scripts/doc_tables.py")
         return
-    README.write_text(new)
+    DOC.write_text(new)
 
 
 if __name__ == "__main__":
