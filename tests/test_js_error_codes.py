@@ -37,8 +37,8 @@ LITERAL = re.compile(STRING)
 PLACEHOLDER = re.compile(r"\$\{[^}]*?(\w+)\s*\}")
 
 
-def readme_tables():
-    spec = importlib.util.spec_from_file_location("readme_tables", ROOT / "build_scripts" / "readme_tables.py")
+def doc_tables():
+    spec = importlib.util.spec_from_file_location("doc_tables", ROOT / "build_scripts" / "doc_tables.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -78,7 +78,7 @@ def codes_in(src: str) -> set[str]:
 
 @pytest.fixture(scope="module")
 def listed() -> dict[str, dict]:
-    return readme_tables().client_codes()
+    return doc_tables().client_codes()
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ class PixelpressError(Exception):
     """Base of every error the engine raises on purpose."""
 
     code = "error"
-    when = ""  # for the README's table (build_scripts/readme_tables.py); may name {limits}
+    when = ""  # for docs/errors.md's table (build_scripts/doc_tables.py); may name {limits}
 
     def __init__(self, message: str, *, field: str | None = None):
         super().__init__(message)

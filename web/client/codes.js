@@ -5,8 +5,8 @@
 // code itself: that entry says `engine: true` and must keep the engine's
 // meaning, so a caller switching on a code never has to ask who raised it.
 //
-// The README's client table is generated from this list
-// (build_scripts/readme_tables.py), and tests/test_js_error_codes.py fails
+// docs/errors.md's client table is generated from this list
+// (build_scripts/doc_tables.py), and tests/test_js_error_codes.py fails
 // when a code literal anywhere in web/ is in neither list. No imports: the
 // build reads this module under Node.
 
