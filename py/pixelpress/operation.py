@@ -109,7 +109,9 @@ class OpSpec:
     name: str  # also the name of its module in pixelpress.ops and of the function there
     options: type  # the options dataclass: parsed before the op runs, and the schema the page reads
     packages: tuple[str, ...]  # Pyodide packages the worker loads first
-    label: str  # what a person calls it, to open a sentence: "Oil paint works on pictures up to ..."
+    # What a person calls it: the op's name as written in words ("Oil paint", "Logo clean-up", "Remove background"),
+    # capitalised, no article; `pixelpress ops` lists it and messages open with it: "Oil paint needs OpenCV ..."
+    label: str
     work_bytes_per_pixel: int  # peak working memory per input pixel; see WORK_BUDGET_BYTES
     progress: bool = False  # the function accepts a `progress` callback (one event shape: pipeline.run_steps)
     model: bool = False  # runs the salient-object network: the op takes a `segmenter`

@@ -196,6 +196,9 @@ def test_ops_lists_every_op_with_its_label(tmp_path):
     assert run.returncode == 0
     rows = [line.split(None, 1) for line in run.stdout.splitlines()]
     assert [(op, label.strip()) for op, label in rows] == [(op, spec(op).label) for op in OPS]
+    labels = dict(rows)  # one voice: the op's name in words, as the studio's views are called
+    assert (labels["asset_pack"], labels["convert"], labels["drop_shadow"], labels["car_listing"]) == (
+        "Asset pack", "Convert", "Drop shadow", "Car listing")
 
 
 def test_describe_shows_the_schema(tmp_path):

@@ -37,6 +37,19 @@ def test_the_registry_lists_every_op_module():
         assert s.label and s.work_bytes_per_pixel > 0 and s.packages[0] == "pillow"
 
 
+def test_labels_are_in_one_voice():
+    """A label is the op's name as a person writes it: "Oil paint", "Logo clean-up", "T-shirt mockup".
+
+    Capitalised, no article, no full stop, three words at most, and the op's own name once case, spaces
+    and hyphens are set aside; so `pixelpress ops` never lists "The asset pack" beside "Conversion".
+    """
+    for op in OPS:
+        label = spec(op).label
+        words = label.split()
+        assert label[0].isupper() and label[1:] == label[1:].lower(), label
+        assert words[0].lower() not in ("the", "a", "an") and not label.endswith(".") and len(words) <= 3, label
+        assert label.lower().replace(" ", "").replace("-", "") == op.replace("_", ""), (op, label)
+
 def test_flags_match_the_functions():
     for op in OPS:
         s = spec(op)

@@ -148,7 +148,7 @@ def _encode(st: ListingState) -> ListingState:
 
 
 # 47.6 bytes per pixel with the network
-SPEC = OpSpec("car_listing", CarListingOptions, OPENCV, progress=True, model=True, label="The car listing",
+SPEC = OpSpec("car_listing", CarListingOptions, OPENCV, progress=True, model=True, label="Car listing",
               work_bytes_per_pixel=48)
 
 

@@ -43,7 +43,7 @@ class ConvertOptions:
 
 
 # 24.8 bytes per pixel RGBA PNG to WebP, 4.8 JPEG to PNG: never the limit below 50 MP
-SPEC = OpSpec("convert", ConvertOptions, PILLOW, label="Conversion", work_bytes_per_pixel=25)
+SPEC = OpSpec("convert", ConvertOptions, PILLOW, label="Convert", work_bytes_per_pixel=25)
 
 
 @operation(SPEC)

@@ -132,7 +132,7 @@ def shadow_array(rgba: np.ndarray, opts: DropShadowOptions) -> tuple[np.ndarray,
 
 
 # 13.3 bytes per pixel drop, 18.0 floor
-SPEC = OpSpec("drop_shadow", DropShadowOptions, OPENCV, label="The shadow", work_bytes_per_pixel=18)
+SPEC = OpSpec("drop_shadow", DropShadowOptions, OPENCV, label="Drop shadow", work_bytes_per_pixel=18)
 
 
 @operation(SPEC)

@@ -108,7 +108,7 @@ def _compose(colours: np.ndarray, alpha: np.ndarray) -> np.ndarray:
 
 
 # 51.5 bytes per pixel with the network, 33.2 classical
-SPEC = OpSpec("remove_background", RemoveBackgroundOptions, OPENCV, model=True, label="Background removal",
+SPEC = OpSpec("remove_background", RemoveBackgroundOptions, OPENCV, model=True, label="Remove background",
               work_bytes_per_pixel=52)
 
 

@@ -60,7 +60,7 @@ class TextBox:
 
 
 # 133.1 bytes per pixel: the logo's clean-up
-SPEC = OpSpec("roster_banner", RosterBannerOptions, OPENCV, label="The roster banner", work_bytes_per_pixel=134)
+SPEC = OpSpec("roster_banner", RosterBannerOptions, OPENCV, label="Roster banner", work_bytes_per_pixel=134)
 
 
 @operation(SPEC)

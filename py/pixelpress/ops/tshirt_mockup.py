@@ -46,7 +46,7 @@ class TshirtMockupOptions:
 
 
 # 129.1 bytes per pixel: the logo's clean-up
-SPEC = OpSpec("tshirt_mockup", TshirtMockupOptions, OPENCV, label="The T-shirt mockup", work_bytes_per_pixel=130)
+SPEC = OpSpec("tshirt_mockup", TshirtMockupOptions, OPENCV, label="T-shirt mockup", work_bytes_per_pixel=130)
 
 
 @operation(SPEC)

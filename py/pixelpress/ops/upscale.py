@@ -44,7 +44,7 @@ class UpscaleOptions:
 
 # 95.5 bytes per pixel at factor 2 on 12 MP; larger factors are held by the op's own 50 MP output
 # cap (factor 4: 327 per input pixel, at most 3.1 MP in, 1.0 GB)
-SPEC = OpSpec("upscale", UpscaleOptions, OPENCV, label="Upscaling", work_bytes_per_pixel=96)
+SPEC = OpSpec("upscale", UpscaleOptions, OPENCV, label="Upscale", work_bytes_per_pixel=96)
 
 
 @operation(SPEC)
