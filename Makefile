@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 PORT   ?= 8000
+DIST   ?= dist
 
 .PHONY: setup setup-run runtime fonts model test-data build package run lint lint-py lint-js test test-engine test-browser test-server bench clean
 
@@ -61,9 +62,10 @@ package: build
 	mkdir -p build
 	cd dist && npm pack --pack-destination ../build --loglevel=error
 
-# `make run PORT=8001` when 8000 is taken.
+# `make run PORT=8001` when 8000 is taken. `exec`: no shell stays between make and serve.py, so make's
+# SIGTERM reaches serve.py, which stops the server with it (and with make's SIGHUP: --stop-with-make).
 run: build
-	@$(PY) build_scripts/serve.py --host 127.0.0.1 --port $(PORT)
+	@exec $(PY) build_scripts/serve.py --host 127.0.0.1 --port $(PORT) --static $(DIST) --stop-with-make
 
 # Every linter; `make test` runs them first. ruff is configured in pyproject.toml, ESLint in eslint.config.mjs.
 lint: lint-py lint-js
