@@ -1,9 +1,12 @@
-"""docs/deploy.md's nginx server block, run by a real nginx, serving pixelpress to another origin.
+"""docs/deploy.md's nginx.conf, run by a real nginx as an ordinary user, serving pixelpress to another origin.
 
-The block is read from the doc itself (only `listen` and `root` are changed),
-so the doc cannot drift from what is tested. It must send the MIME types a
-browser insists on, the CORS header, the two caching rules, no COOP/COEP,
-and a page of another origin must run an operation from it.
+The file is read from the doc itself (only `listen` and `root` are changed)
+and started as the doc says (`nginx -p PREFIX -c nginx.conf -e stderr`), so
+the doc cannot drift from what is tested. It runs as `nobody` when the tests
+run as root (CI does), so a config that writes its pid, logs or temporary
+files where only root may fails here. It must send the MIME types a browser
+insists on, the CORS header, the two caching rules, no COOP/COEP, and a page
+of another origin must run an operation from it.
 """
 
 from __future__ import annotations
@@ -11,18 +14,22 @@ from __future__ import annotations
 import base64
 import json
 import os
+import pwd
 import re
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 import urllib.request
+from pathlib import Path
 
 import pytest
 from browser_harness import DIST, ROOT, serve_static
 from samples import photo_bytes
 
 pytestmark = pytest.mark.skipif(shutil.which("nginx") is None, reason="nginx is not installed (make setup installs it)")
+TEMP_PATHS = ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
 
 
 def free_port() -> int:
@@ -31,32 +38,59 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def doc_block() -> str:
+def doc_conf() -> str:
     text = (ROOT / "docs" / "deploy.md").read_text()
-    (block,) = re.findall(r"```nginx\n(.*?)```", text, re.S)
-    return block
+    (conf,) = re.findall(r"```nginx\n(.*?)```", text, re.S)
+    return conf
+
+
+def as_user() -> tuple[list[str], int | None]:
+    """The command prefix that runs nginx as an ordinary user, and that user's uid (None: already one)."""
+    if os.geteuid() != 0:
+        return [], None
+    uid = pwd.getpwnam("nobody").pw_uid
+    if shutil.which("runuser"):
+        return ["runuser", "-u", "nobody", "--"], uid
+    if shutil.which("setpriv"):
+        return ["setpriv", f"--reuid={uid}", f"--regid={pwd.getpwnam('nobody').pw_gid}", "--clear-groups"], uid
+    pytest.skip("running as root without runuser or setpriv: cannot start nginx as an ordinary user")
+
+
+def test_the_documented_conf_writes_only_under_its_prefix():
+    """pid, logs and every temporary-file path set, and relative (to -p): nothing under /var or /run."""
+    conf = doc_conf()
+    settings = {k: v for k, v in re.findall(r"^\s*(pid|error_log|access_log|\w+_temp_path)\s+([^;\s]+)", conf, re.M)}
+    wanted = {"pid", "error_log", "access_log", *(f"{t}_temp_path" for t in TEMP_PATHS)}
+    assert set(settings) >= wanted, f"not set: {sorted(wanted - set(settings))}"
+    absolute = {k: v for k, v in settings.items() if v.startswith("/")}
+    assert not absolute, absolute
+    assert not re.search(r"^\s*user\s", conf, re.M), "a `user` line makes sense only for root"
+    (port,) = re.findall(r"listen (\d+);", conf)
+    assert int(port) > 1024, "an ordinary user cannot bind a port below 1024"
 
 
 @pytest.fixture(scope="module")
-def nginx(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("nginx")
-    www = tmp / "www"
+def nginx():
+    prefix_cmd, uid = as_user()
+    # Not pytest's tmp dirs (mode 700 under root's): the ordinary user must own the prefix and read the site.
+    tmp = Path(tempfile.mkdtemp(prefix="pixelpress-nginx-"))
+    tmp.chmod(0o755)
+    www, prefix = tmp / "www", tmp / "prefix"
     version = json.loads((DIST / "asset-manifest.json").read_text())["version"]
     (www / "pixelpress-builds").mkdir(parents=True)
     (www / "pixelpress").symlink_to(DIST, target_is_directory=True)
     (www / "pixelpress-builds" / version).symlink_to(DIST, target_is_directory=True)
+    prefix.mkdir()
+    if uid is not None:
+        os.chown(prefix, uid, -1)
     port = free_port()
-    block = doc_block()
-    block, n_listen = re.subn(r"listen \d+;", f"listen 127.0.0.1:{port};", block)
-    block, n_root = re.subn(r"root /srv/www;", f"root {www};", block)
-    assert (n_listen, n_root) == (1, 1), "the doc's block must keep one `listen 8080;` and one `root /srv/www;`"
-    temp = " ".join(f"{k}_temp_path {tmp / k};" for k in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
-    user = "user root;\n" if os.geteuid() == 0 else ""  # workers must read the pytest tmp dirs (mode 700)
-    (tmp / "nginx.conf").write_text(
-        f"{user}worker_processes 1;\ndaemon off;\nerror_log {tmp / 'error.log'};\npid {tmp / 'nginx.pid'};\n"
-        f"events {{ worker_connections 64; }}\nhttp {{\n access_log off;\n {temp}\n{block}\n}}\n")
-    proc = subprocess.Popen(["nginx", "-p", str(tmp), "-c", str(tmp / "nginx.conf")],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    conf, n_listen = re.subn(r"listen \d+;", f"listen 127.0.0.1:{port};", doc_conf())
+    conf, n_root = re.subn(r"root /srv/www;", f"root {www};", conf)
+    assert (n_listen, n_root) == (1, 1), "the doc's file must keep one `listen 8080;` and one `root /srv/www;`"
+    (prefix / "nginx.conf").write_text(conf)
+    # As docs/deploy.md starts it; `-g "daemon off;"` only keeps it in the foreground for the test to stop.
+    proc = subprocess.Popen([*prefix_cmd, "nginx", "-p", str(prefix), "-c", "nginx.conf", "-e", "stderr",
+                             "-g", "daemon off;"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     base = f"http://127.0.0.1:{port}/"
     try:
         for _ in range(100):
@@ -67,10 +101,18 @@ def nginx(tmp_path_factory):
                 if proc.poll() is not None:
                     raise RuntimeError(f"nginx exited: {proc.stdout.read()}") from None
                 time.sleep(0.1)
+        else:
+            raise RuntimeError("nginx did not answer within 10 s")
+        # It wrote where the doc says, as that user.
+        for made in ("nginx.pid", "error.log", "client_body_temp"):
+            assert (prefix / made).exists(), made
+            if uid is not None:
+                assert (prefix / made).stat().st_uid == uid, made
         yield {"base": base, "version": version}
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def head(url: str) -> dict:
