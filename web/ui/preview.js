@@ -81,7 +81,7 @@ export function createPreview({ client, view, compare, op, previewOptions = (o) 
         compare.setAfter(r.outputs.find((o) => o.blob.type.startsWith('image/'))?.blob ?? r.blob,
           { reframed: framingChanged(r.meta) });
         const ms = performance.now() - job.t0;
-        const extra = describe ? describe(r, proxy) : `${fmtBytes(r.blob.size)} at preview size`;
+        const extra = describe ? describe(r, proxy, job.options) : `${fmtBytes(r.blob.size)} at preview size`;
         compare.setStatus(`Preview · ${extra} · rendered in ${fmtMs(performance.now() - t)}`);
         document.dispatchEvent(new CustomEvent('pixelpress:preview', { detail: { view, ms, engineMs: r.ms } }));
       }
