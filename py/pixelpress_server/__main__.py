@@ -9,7 +9,7 @@ from pathlib import Path
 
 import uvicorn
 
-from .serving import ensure_fd_headroom, uvicorn_options
+from .serving import connection_budget, uvicorn_options
 from .settings import Settings
 from .static import unsafe_static_root
 
@@ -53,7 +53,9 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # httpx logs every partner URL at INFO; the server logs its own outcomes instead.
     logging.getLogger("httpx").setLevel(max(logging.WARNING, logging.getLogger().level))
-    ensure_fd_headroom(settings.max_connections)
+    # Raises the open-file soft limit before workers start (they inherit it); each process then fits
+    # its own cap to what it can open and logs it at start-up.
+    connection_budget(settings)
     uvicorn.run(
         "pixelpress_server.app:create_app", factory=True,
         host=args.host, port=args.port, workers=args.workers,

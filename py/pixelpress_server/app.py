@@ -25,6 +25,7 @@ from .headers import SecurityHeaders
 from .limits import BodyLimits, RateLimiter
 from .metrics import CONTENT_TYPE, Metrics, MetricsMiddleware
 from .paths import clean_object_path
+from .serving import connection_budget
 from .settings import Settings
 from .static import SiteFiles, unsafe_static_root
 from .storage import LocalStorage, SupabaseStorage
@@ -95,6 +96,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                  "configured" if api4ai.configured else "not configured", storage.kind,
                  "required" if guard.auth_required else "not required",
                  "off" if not limiter.enabled else ("shared (redis)" if limiter.shared else "per process"))
+        budget = connection_budget(settings)
+        (log.warning if budget.cap < budget.asked else log.info)("%s", budget.describe())
         try:
             yield
         finally:
@@ -179,7 +182,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     # Added innermost first: metrics see everything, including 413 and CORS answers.
     app.add_middleware(BodyLimits, max_bytes=settings.max_body_bytes, idle_timeout=settings.idle_timeout,
-                       body_timeout=settings.body_timeout)
+                       body_timeout=settings.body_timeout, min_rate=settings.min_body_rate,
+                       grace=settings.body_rate_grace)
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_credentials=False,
                            allow_methods=["GET", "POST"], allow_headers=["Authorization", "Content-Type"],

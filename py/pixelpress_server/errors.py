@@ -27,6 +27,7 @@ CODES: dict[str, int] = {
     "request_timeout": 408,
     "already_exists": 409,
     "too_large": 413,
+    "uri_too_long": 414,
     "unsupported_format": 415,
     "rate_limited": 429,
     "header_too_large": 431,

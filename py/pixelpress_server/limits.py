@@ -50,15 +50,22 @@ class BodyLimits:
     Chunked bodies (no Content-Length) are counted as they stream in, so a
     client cannot make the server buffer more than the cap. While the body is
     incomplete, each wait for more of it is limited to `idle_timeout` seconds
-    of silence and all of it to `body_timeout` seconds from the request head,
-    so a body trickled a byte at a time is cut off.
+    of silence and all of it to `body_timeout` seconds from the request head.
+    And a body must keep coming at `min_rate` bytes/s: `grace` seconds after
+    the head, and every moment after, the bytes received must be at least
+    `min_rate` times the seconds past the grace (each `min_rate` bytes buy one
+    more second, as Apache's mod_reqtimeout counts). A stall the average can
+    absorb passes; a body trickled at 1 KiB per 0.5 s is cut off within seconds.
     """
 
-    def __init__(self, app: ASGIApp, max_bytes: int, idle_timeout: float = 15.0, body_timeout: float = 120.0) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, idle_timeout: float = 15.0, body_timeout: float = 120.0,
+                 min_rate: int = 0, grace: float = 5.0) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.idle_timeout = idle_timeout
         self.body_timeout = body_timeout
+        self.min_rate = min_rate
+        self.grace = grace
 
     @staticmethod
     async def _answer(send: Send, status: int, payload: bytes) -> None:
@@ -92,19 +99,31 @@ class BodyLimits:
         received = 0
         started = False
         body_done = False
-        deadline = anyio.current_time() + self.body_timeout
+        begun = anyio.current_time()
+        deadline = begun + self.body_timeout
+        too_slow = f"the request body arrived slower than {self.min_rate} bytes/s"
+
+        def rate_deadline() -> float:
+            # The moment the bytes received so far stop covering the minimum rate.
+            return begun + self.grace + received / self.min_rate if self.min_rate else math.inf
 
         async def counting_receive() -> Message:
             nonlocal received, body_done
             if body_done:  # later receives only wait for a disconnect while answering: no deadline
                 return await receive()
-            left = deadline - anyio.current_time()
+            now = anyio.current_time()
+            left = deadline - now
             if left <= 0:
                 raise BodyTimeout(f"the request body did not arrive within {self.body_timeout:g} s")
-            wait = min(self.idle_timeout, left)
+            slow_left = rate_deadline() - now
+            if slow_left <= 0:
+                raise BodyTimeout(too_slow)
+            wait = min(self.idle_timeout, left, slow_left)
             with anyio.move_on_after(wait) as scope_:
                 message = await receive()
             if scope_.cancelled_caught:
+                if wait == slow_left:
+                    raise BodyTimeout(too_slow)
                 if wait < self.idle_timeout:
                     raise BodyTimeout(f"the request body did not arrive within {self.body_timeout:g} s")
                 raise BodyTimeout(f"the request body stalled for {self.idle_timeout:g} s")

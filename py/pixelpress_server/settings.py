@@ -59,11 +59,17 @@ class Settings(BaseSettings):
     rate_limit_storage: str = ""  # redis://host:port/db shares one limit across instances; empty: memory
     rate_limit_max_clients: int = Field(10_000, ge=10)  # identities tracked per process
     # Slow and huge clients (enforced by `pixelpress-server`'s HTTP protocol and the app)
-    max_connections: int = Field(1000, ge=1)  # open connections per process; more are closed at once
+    # Open connections per process; lowered at start to fit the open-file limit. More are answered 503.
+    max_connections: int = Field(1000, ge=1)
     max_header_bytes: int = Field(32 * 1024, ge=1024)  # request line + headers
+    max_url_bytes: int = Field(8 * 1024, ge=256)  # the request target alone; longer is 414
     header_timeout: float = Field(10.0, gt=0)  # seconds for a whole request head (also a new idle socket)
     idle_timeout: float = Field(15.0, gt=0)  # seconds of silence while a request body streams in
     body_timeout: float = Field(120.0, gt=0)  # seconds for a whole request body
+    # After BODY_RATE_GRACE seconds a body must have arrived at MIN_BODY_RATE bytes/s on average
+    # (64 kbit/s: a sixteenth of a 1 Mbit/s phone link); 0 disables.
+    min_body_rate: int = Field(8 * 1024, ge=0)
+    body_rate_grace: float = Field(5.0, ge=0)
     keep_alive_timeout: float = Field(5.0, gt=0)  # idle seconds between requests on one connection
     # Trust X-Forwarded-For / X-Forwarded-Proto only when set, and only from these proxy addresses.
     proxy_headers: bool = False

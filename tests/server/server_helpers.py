@@ -92,15 +92,18 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def console_server(cwd, *args: str, env: dict[str, str] | None = None, start_timeout: float = 20):
-    """Run `pixelpress-server` (the console command users run) in a subprocess; yield (base URL, process)."""
+def console_server(cwd, *args: str, env: dict[str, str] | None = None, start_timeout: float = 20,
+                   preexec_fn=None):
+    """Run `pixelpress-server` (the console command users run) in a subprocess; yield (base URL, process).
+
+    `preexec_fn` runs in the child before it starts (e.g. to lower its open-file limit)."""
     port = free_port()
     environ = {k: v for k, v in os.environ.items() if not k.startswith("PIXELPRESS_")}
     environ["PYTHONPATH"] = str(ROOT / "py")
     environ.update(env or {})
     log = open(Path(cwd) / f"server-{port}.log", "w+b")
     proc = subprocess.Popen([sys.executable, "-m", "pixelpress_server", "--port", str(port), "--no-access-log", *args],
-                            cwd=cwd, env=environ, stdout=log, stderr=subprocess.STDOUT)
+                            cwd=cwd, env=environ, stdout=log, stderr=subprocess.STDOUT, preexec_fn=preexec_fn)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + start_timeout

@@ -6,7 +6,7 @@ import { PixelpressError } from '../../client/errors.js';
 import { fetchImage } from '../../client/pixelpress.js';
 import { h, fmtBytes, announce } from '../util.js';
 import { createInput } from '../input.js';
-import { createCompare, framingChanged } from '../compare-slider.js';
+import { createCompare } from '../compare-slider.js';
 import { createPreview } from '../preview.js';
 import { Queue } from '../queue.js';
 import { checkFields } from './schema-fields.js';
@@ -313,10 +313,7 @@ export function createView(spec, ctx) {
     if (!job.input) return;
     await preview.setSource(job.input);
     const img = job.outputs.find((o) => o.blob.type.startsWith('image/'));
-    if (img) {
-      compare.setAfter(img.blob, { reframed: framingChanged(job.meta) });
-      compare.setStatus(`Full-size result · ${fmtBytes(img.blob.size)}`);
-    }
+    if (img) { compare.setAfter(img.blob); compare.setStatus(`Full-size result · ${fmtBytes(img.blob.size)}`); }
     compare.el.scrollIntoView({ block: 'nearest', behavior: 'smooth' });
   }
 
