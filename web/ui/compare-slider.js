@@ -2,9 +2,27 @@
 // divider the user drags (pointer) or moves with the arrow keys (a real
 // range input underneath, so it is labelled and keyboard operable).
 // A result framed differently from the original (a crop, a trim) would not
-// line up under a divider, so such pairs are shown side by side instead.
+// line up under a divider, so such pairs are shown side by side instead:
+// whenever the engine's meta says it cropped (framingChanged), and whenever
+// the proportions differ, even if no meta says why.
 
 import { h } from './util.js';
+
+// Whether a result shows another part of its source than the whole, from the crop the engine reports:
+// autocrop's `crop_origin` (the car listing nests it under `crop`) or logo clean-up's `crop_box` [x0, y0, x1, y1].
+// A crop that keeps nearly the same proportions (4242x2828 to 2364x1594) counts as much as any other:
+// the halves under a divider would not line up.
+export function framingChanged(meta) {
+  if (!meta) return false;
+  const { input_width: w, input_height: hgt } = meta;
+  const origin = meta.crop?.crop_origin ?? meta.crop_origin;
+  if (origin) return origin[0] !== 0 || origin[1] !== 0 || meta.width !== w || meta.height !== hgt;
+  if (meta.crop_box) {
+    const [x0, y0, x1, y1] = meta.crop_box;
+    return x0 !== 0 || y0 !== 0 || x1 !== w || y1 !== hgt;
+  }
+  return false;
+}
 
 export function createCompare({ label = 'Compare before and after' } = {}) {
   const before = h('img.cmp-before', { alt: 'Original', draggable: false });
@@ -16,6 +34,7 @@ export function createCompare({ label = 'Compare before and after' } = {}) {
     h('span.cmp-tag.left', { 'aria-hidden': 'true' }, 'Before'), h('span.cmp-tag.right', { 'aria-hidden': 'true' }, 'After'));
   const el = h('figure.compare', { hidden: true }, stage, range, status);
   let urls = [];
+  let reframed = false; // the current result is another framing of the original (setAfter's word)
 
   const set = (pct) => {
     const p = Math.max(0, Math.min(100, pct));
@@ -43,7 +62,8 @@ export function createCompare({ label = 'Compare before and after' } = {}) {
   const layout = () => {
     const a = before.naturalWidth / before.naturalHeight;
     const b = after.naturalWidth / after.naturalHeight;
-    const side = after.hasAttribute('src') && a > 0 && b > 0 && Math.abs(a - b) > 0.02 * a;
+    const shown = after.hasAttribute('src');
+    const side = shown && (reframed || (a > 0 && b > 0 && Math.abs(a - b) > 0.02 * a));
     el.classList.toggle('side', side);
     range.hidden = side;
   };
@@ -63,10 +83,13 @@ export function createCompare({ label = 'Compare before and after' } = {}) {
       urls = [];
       show(before, blob);
       after.removeAttribute('src');
+      reframed = false;
       layout();
       el.classList.add('pending');
     },
-    setAfter(blob) {
+    // `reframed`: the result is cropped or trimmed (framingChanged of its meta), so it goes beside the original.
+    setAfter(blob, { reframed: cropped = false } = {}) {
+      reframed = cropped;
       show(after, blob);
       el.classList.remove('pending');
       // keep at most the current pair of object URLs alive

@@ -5,6 +5,7 @@
 
 import { PixelpressError } from '../client/errors.js';
 import { fmtBytes, fmtMs, friendlyError, sniffSize, BROWSER_DECODE_MAX_PIXELS } from './util.js';
+import { framingChanged } from './compare-slider.js';
 
 export const PROXY_PIXELS = 1_000_000;
 
@@ -77,9 +78,10 @@ export function createPreview({ client, view, compare, op, previewOptions = (o) 
       }
       const r = await client.run(op, input, opts, { timeoutMs: 60_000 });
       if (job.gen === generation && job.token === sourceToken) {
-        compare.setAfter(r.outputs.find((o) => o.blob.type.startsWith('image/'))?.blob ?? r.blob);
+        compare.setAfter(r.outputs.find((o) => o.blob.type.startsWith('image/'))?.blob ?? r.blob,
+          { reframed: framingChanged(r.meta) });
         const ms = performance.now() - job.t0;
-        const extra = describe ? describe(r, proxy) : `${fmtBytes(r.blob.size)} at preview size`;
+        const extra = describe ? describe(r, proxy, job.options) : `${fmtBytes(r.blob.size)} at preview size`;
         compare.setStatus(`Preview · ${extra} · rendered in ${fmtMs(performance.now() - t)}`);
         document.dispatchEvent(new CustomEvent('pixelpress:preview', { detail: { view, ms, engineMs: r.ms } }));
       }

@@ -106,9 +106,19 @@ export function announce(text, { tone = 'info', sticky = false } = {}) {
   if (!el) return;
   el.textContent = text;
   el.dataset.tone = tone;
+  el.dataset.sticky = String(sticky);
   el.hidden = false;
   clearTimeout(toastTimer);
   if (!sticky) toastTimer = setTimeout(() => { el.hidden = true; }, 6000);
+}
+
+// Work started or finished: a passing message (not a sticky one, such as storage being full) gets out of
+// the way of the results it would float over.
+export function dismissToast() {
+  const el = document.getElementById('toast');
+  if (!el || el.hidden || el.dataset.sticky === 'true') return;
+  clearTimeout(toastTimer);
+  el.hidden = true;
 }
 
 // Plain-words messages for client/fetch/storage error codes.

@@ -4,9 +4,9 @@
 
 import { PixelpressError } from '../../client/errors.js';
 import { fetchImage } from '../../client/pixelpress.js';
-import { h, fmtBytes, announce } from '../util.js';
+import { h, fmtBytes, dismissToast } from '../util.js';
 import { createInput } from '../input.js';
-import { createCompare } from '../compare-slider.js';
+import { createCompare, framingChanged } from '../compare-slider.js';
 import { createPreview } from '../preview.js';
 import { Queue } from '../queue.js';
 import { checkFields } from './schema-fields.js';
@@ -79,6 +79,10 @@ export function createView(spec, ctx) {
   const input = createInput({ multiple: spec.multiple !== false, label: spec.dropLabel, hint: spec.dropHint,
     onInput: (items) => stage(items) });
   const stagedList = h('ul.staged', { 'aria-label': 'Ready to process' });
+  // What was just added and what to press, said in place under the files (a toast would float over the
+  // results once they come); cleared when the batch starts.
+  const stagedNote = h('p.staged-note', { role: 'status', 'aria-live': 'polite' });
+  let notedCount = 0; // how many files the note speaks of
   const compare = spec.preview
     ? createCompare({ label: `Move the divider between original and ${spec.title.toLowerCase()} result` })
     : null;
@@ -262,6 +266,11 @@ export function createView(spec, ctx) {
         } }, '×')));
     });
     stagedList.hidden = staged.length === 0;
+    // A chip removed: the note keeps up with what the button now says (nothing left, nothing to say).
+    if (stagedNote.textContent && staged.length !== notedCount) {
+      stagedNote.textContent = staged.length ? `Press “${spec.action(staged.length)}” to start.` : '';
+      notedCount = staged.length;
+    }
     action.disabled = staged.length === 0;
     action.textContent = spec.action(staged.length);
   }
@@ -298,7 +307,8 @@ export function createView(spec, ctx) {
     if (spec.autoStart) start();
     else {
       const files = `${items.length} ${items.length === 1 ? 'file' : 'files'}`;
-      announce(`${files} added. Press “${spec.action(staged.length)}” to start.`);
+      stagedNote.textContent = `${files} added. Press “${spec.action(staged.length)}” to start.`;
+      notedCount = staged.length;
     }
   }
 
@@ -313,7 +323,10 @@ export function createView(spec, ctx) {
     if (!job.input) return;
     await preview.setSource(job.input);
     const img = job.outputs.find((o) => o.blob.type.startsWith('image/'));
-    if (img) { compare.setAfter(img.blob); compare.setStatus(`Full-size result · ${fmtBytes(img.blob.size)}`); }
+    if (img) {
+      compare.setAfter(img.blob, { reframed: framingChanged(job.meta) });
+      compare.setStatus(`Full-size result · ${fmtBytes(img.blob.size)}`);
+    }
     compare.el.scrollIntoView({ block: 'nearest', behavior: 'smooth' });
   }
 
@@ -337,6 +350,8 @@ export function createView(spec, ctx) {
       return;
     }
     const items = staged.splice(0);
+    stagedNote.textContent = '';
+    dismissToast();
     renderStaged();
     queue.add(items, build);
     queueBox.hidden = false;
@@ -345,7 +360,7 @@ export function createView(spec, ctx) {
 
   form.addEventListener('submit', (e) => { e.preventDefault(); start(); });
 
-  const mainCol = h('div.col-main', {}, input.el, stagedList, compare?.el);
+  const mainCol = h('div.col-main', {}, input.el, stagedList, stagedNote, compare?.el);
   const el = h(`section.view${spec.preview ? '' : '.no-preview'}`,
     { id: `view-${spec.id}`, 'aria-labelledby': `${spec.id}-title`, hidden: true },
     head, h('div.view-grid', {}, mainCol, h('aside.col-side', {}, form)), queueBox);

@@ -34,7 +34,14 @@ export default {
   // The preview is smaller than the photo: scale the brush so it looks the same.
   previewOptions: (o, scale) => ({ ...o, brush_size: Math.max(1, Math.round(o.brush_size * scale)),
     format: 'jpeg', quality: 85 }),
-  describePreview: (r) => `${r.meta.width}×${r.meta.height}, brush ${r.meta.brush_size} px`,
+  // The slider's brush is the export's; the preview paints a smaller copy with a brush scaled to match,
+  // so the caption says both, and why they differ.
+  describePreview(r, proxy, o) {
+    const size = `${r.meta.width}×${r.meta.height}`;
+    if (proxy.scale >= 1) return `${size}, full size, brush ${r.meta.brush_size} px`;
+    const pct = Math.max(1, Math.round(proxy.scale * 100));
+    return `${size}, ${pct}% of full size: brush ${r.meta.brush_size} px here, ${o.brush_size} px in the export`;
+  },
   fileName: (job, out) => `${baseName(job.name)}-oil.${EXT[out.blob.type] ?? 'bin'}`,
   summarize(job) {
     const m = job.meta;
