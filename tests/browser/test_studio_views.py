@@ -371,6 +371,7 @@ def test_web_sizes_flow(page):
     assert 'alt=""' in small.locator(".snippet").inner_text()
     _, data = download(page, lambda: r.get_by_role("button", name="Download Moto Bike.jpg").click())
     files = unzip(data)
+    assert 'alt="A &quot;café&quot; racer"' in files.pop("moto-bike.html").decode()  # the <picture> HTML, as typed
     kinds = {ext: sorted(n for n in files if n.endswith(f".{ext}")) for ext in ("avif", "webp", "jpg")}
     assert all(len(names) == 5 for names in kinds.values()) and len(files) == 15
     for n in files:

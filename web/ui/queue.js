@@ -18,15 +18,15 @@ const IDLE_POLL_MS = 100;
 export class Queue {
   #jobs = [];
 
-  constructor({ view, op, client, listEl, concurrency, runner, fileName, summarize, onChange, onSelect, renderExtra,
-    onFailed }) {
+  constructor({ view, op, client, listEl, concurrency, runner, fileName, extraFiles, summarize, onChange, onSelect,
+    renderExtra, onFailed }) {
     this.view = view;
     this.op = op;
     this.client = client;
     this.runner = runner ?? ((job, ctx) => this.defaultRun(job, ctx));
     this.onChange = onChange ?? (() => {});
     this.onFailed = onFailed ?? (() => {}); // (job): a job of this visit failed, job.error says why
-    this.downloads = new Downloads({ fileName });
+    this.downloads = new Downloads({ fileName, extraFiles });
     this.rows = new Rows({ listEl, summarize, renderExtra, actions: {
       download: (job) => this.downloadJob(job), preview: onSelect,
       cancel: (job) => this.cancel(job), retry: (job) => this.retry(job), remove: (job) => this.remove(job),

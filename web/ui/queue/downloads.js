@@ -8,12 +8,15 @@ export const defaultFileName = (job, out) =>
   `${baseName(job.name)}${out.name && out.name !== 'main' ? `-${out.name}` : ''}.${EXT[out.blob.type] ?? 'bin'}`;
 
 export class Downloads {
-  constructor({ fileName = defaultFileName } = {}) {
+  // extraFiles(job) -> [{name, blob}]: files a view makes itself beside the engine's outputs (web sizes' HTML).
+  constructor({ fileName = defaultFileName, extraFiles = () => [] } = {}) {
     this.fileName = fileName;
+    this.extraFiles = extraFiles;
   }
 
   files(job) {
-    return job.outputs.map((o) => ({ name: this.fileName(job, o), blob: o.blob, source: job.name }));
+    return [...job.outputs.map((o) => ({ name: this.fileName(job, o), blob: o.blob, source: job.name })),
+      ...this.extraFiles(job).map((f) => ({ ...f, source: job.name }))];
   }
 
   async job(job) {

@@ -187,7 +187,7 @@ export function createView(spec, ctx) {
   const queue = new Queue({
     view: spec.id, op: spec.op, client, listEl: list,
     runner: spec.runner ? (job, c) => spec.runner(job, c, ctx) : undefined,
-    fileName: spec.fileName, summarize: spec.summarize,
+    fileName: spec.fileName, extraFiles: spec.extraFiles, summarize: spec.summarize,
     onSelect: preview ? (job) => selectJob(job) : undefined,
     renderExtra: (job, el) => {
       spec.renderExtra?.(job, el, ctx);
@@ -242,7 +242,8 @@ export function createView(spec, ctx) {
       b.disabled = true;
       out.textContent = 'Uploading…';
       try {
-        const { folder, links } = await uploadAll(queue.files(job));
+        // The server stores images only: a view's own extras (web sizes' HTML) stay in the download.
+        const { folder, links } = await uploadAll(queue.files(job).filter((f) => f.blob.type.startsWith('image/')));
         out.textContent = `Uploaded to ${folder}/: `;
         links.forEach((l, i) => out.append(i ? ', ' : '', l));
       } catch (e) {

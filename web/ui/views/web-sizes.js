@@ -61,6 +61,14 @@ export default {
     return o;
   },
   fileName: (job, out) => (out.name === 'main' ? out.meta.name ?? job.meta?.name ?? 'image.webp' : out.name),
+  // The <picture> HTML beside the images, with the alt text typed in the row, named as the command line
+  // names it (<base_name>.html): one per image, so a ZIP of several never holds picture-2.html.
+  extraFiles(job) {
+    if (!job.meta?.picture_html) return [];
+    const html = `${withAlt(job.meta.picture_html, job.alt ?? '')}\n`;
+    const stem = job.options?.base_name ?? slug(baseName(job.name), 'image');
+    return [{ name: `${stem}.html`, blob: new Blob([html], { type: 'text/html' }) }];
+  },
   summarize: (job) => (job.meta
     ? `${plural(job.meta.widths.length, 'width', 'widths')}: ${job.meta.widths.join(', ')} px · `
       + `${job.meta.files.some((f) => f.mime === 'image/avif') ? 'AVIF + ' : ''}WebP + JPEG` : ''),
