@@ -13,7 +13,7 @@ import oilPaint from './views/oil-paint.js';
 import carListing from './views/car-listing.js';
 import teamAssets from './views/team-assets.js';
 import webSizes from './views/web-sizes.js';
-import { serverBadge } from './server-status.js';
+import { serverBadge, privacyClaims, uploadsOnServer, cutoutOnServer } from './server-status.js';
 
 const PHASES = { runtime: 'Downloading the image engine', packages: 'Loading image tools', model: 'Loading the cut-out model' };
 const bar = $('#engine-progress');
@@ -61,6 +61,7 @@ client.ready().then(({ timings }) => {
   engineReady = true;
   markReady();
   text.textContent = `Engine ready in ${fmtMs(timings.total)}`;
+  refreshStorageNote(); // the engine stored its start-up snapshot meanwhile
   // Caching the runtime for offline use hashes ~28 MB: do it once the first
   // work is out of the way, not while the user waits for their first file.
   setTimeout(registerServiceWorker, 2500);
@@ -85,7 +86,21 @@ async function probe() {
   const b = serverBadge(server);
   Object.assign(badge, { textContent: b.text, title: b.title });
   badge.dataset.path = b.path;
+  showClaims();
   for (const v of views) v.serverChanged();
+}
+
+// The tagline and the footer promise only what this deployment keeps: "nothing is uploaded" where no server
+// takes anything, else what goes to it and when.
+function showClaims(known = true) {
+  const c = privacyClaims(server, { known });
+  const tagline = $('#tagline');
+  const note = $('#privacy-note');
+  tagline.textContent = c.tagline;
+  tagline.dataset.state = c.state;
+  note.textContent = c.note;
+  note.dataset.state = c.state;
+  note.hidden = !c.note;
 }
 
 // ---- views -----------------------------------------------------------------
@@ -139,22 +154,29 @@ async function purge() {
   }
 }
 
-const refreshStorageNote = debounce(async () => {
-  if (!store.available) return;
-  const est = await store.estimate();
-  if (est?.usage && !/full|cannot/i.test(storageNote.textContent)) {
-    storageNote.textContent = `Results are kept on this device for 24 hours (${fmtBytes(est.usage)} used).`;
-  }
-}, 1500);
+// Results apart from the engine's own files: a fresh profile already holds the engine's start-up snapshot
+// (and, once offline-ready, its copy of the runtime), which no "Clear history" removes and no result made.
+async function showStorage() {
+  const [est, ours] = await Promise.all([store.estimate(), store.usage().catch(() => null)]);
+  if (ours === null || /full|cannot/i.test(storageNote.textContent)) return;
+  const engine = Math.max(0, (est?.usage ?? 0) - ours);
+  const parts = ['Results are kept on this device for 24 hours', `stored now: ${ours ? fmtBytes(ours) : 'none'}`];
+  if (engine) parts.push(`engine cache: ${fmtBytes(engine)}`);
+  storageNote.textContent = `${parts.join(' · ')}.`;
+  storageNote.title = 'Stored now: your results and their originals, which Clear history deletes. Engine cache: '
+    + 'the image engine’s own files, kept so it starts fast and works offline.';
+  Object.assign(storageNote.dataset, { results: String(ours), engine: String(engine) });
+}
+
+const refreshStorageNote = debounce(() => { if (store.available) showStorage(); }, 1500);
 
 async function restore() {
   try {
     await purge();
     const jobs = await store.allJobs();
     for (const v of views) await v.queue.restore(jobs.filter((j) => j.view === v.spec.id));
-    const est = await store.estimate();
-    const used = est?.usage ? ` (${fmtBytes(est.usage)} used)` : '';
-    storageNote.textContent = `Results are kept on this device for 24 hours${used}.`;
+    storageNote.textContent = 'Results are kept on this device for 24 hours.';
+    await showStorage();
   } catch (e) {
     storageNote.textContent = e.message;
   }
@@ -168,6 +190,7 @@ $('#clear-history').addEventListener('click', async () => {
   for (const v of views) v.queue.removeAll();
   forgetMemory();
   try { await store.clear(); announce('History cleared.'); } catch (e) { announce(e.message, { tone: 'error' }); }
+  refreshStorageNote();
 });
 
 // ---- offline: service worker -------------------------------------------------
@@ -194,9 +217,12 @@ function showOfflineReady() {
   if (!el || el.dataset.state === 'ready') return;
   el.dataset.state = 'ready';
   el.textContent = 'Ready to use offline: everything this studio needs is stored on this device.';
+  refreshStorageNote(); // the offline copy now counts in the engine cache
 }
 window.addEventListener('online', () => announce('Back online.'));
-window.addEventListener('offline', () => announce('You are offline. Everything keeps working on this device.'));
+window.addEventListener('offline', () => announce(uploadsOnServer(server) || cutoutOnServer(server)
+  ? 'You are offline. Processing keeps working on this device; the server is out of reach until you are back.'
+  : 'You are offline. Everything keeps working on this device.'));
 
 probe();
 

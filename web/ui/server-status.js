@@ -20,3 +20,23 @@ export function serverBadge(server) {
   const uploads = uploadsOnServer(server) ? ' Results can be uploaded.' : '';
   return { path: 'server', text: `Server: ${parts.join(' + ')}`, title: `${cutout}${uploads} Everything else runs here.` };
 }
+
+// What the header's tagline and the footer may promise about where images go, in this deployment.
+// Until the server's health is known (`known` false) nothing is promised either way.
+export function privacyClaims(server, { known = true } = {}) {
+  if (!known) return { state: 'unknown', tagline: 'Image studio in your browser', note: '' };
+  const cutout = cutoutOnServer(server);
+  const uploads = uploadsOnServer(server);
+  if (!cutout && !uploads) {
+    return { state: 'local', tagline: 'Image studio in your browser · nothing is uploaded',
+      note: 'Every image is processed in this browser; nothing is uploaded.' };
+  }
+  const onPress = uploads ? ' Results go to this site’s server only when you press “Upload to server”.' : '';
+  if (cutout) {
+    return { state: 'cutout', tagline: 'Image studio in your browser · car photos are cut out on the server',
+      note: 'Car photos are sent to this site’s server to have their background removed (API4.ai) while '
+        + 'Background removal is Automatic; everything else is processed in this browser.' + onPress };
+  }
+  return { state: 'uploads', tagline: 'Processed in your browser · nothing leaves this device unless you upload it',
+    note: `Every image is processed in this browser.${onPress}` };
+}

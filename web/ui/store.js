@@ -128,6 +128,17 @@ export class Store {
     });
   }
 
+  // Bytes of what Clear history deletes: each saved result's outputs and each job's input and thumbnail.
+  // The site's whole usage (estimate) also counts the engine's own files, which are no result of anyone's.
+  async usage() {
+    const db = await this.open();
+    const t = db.transaction(['jobs', 'results']);
+    const [jobs, results] = await Promise.all([req(t.objectStore('jobs').getAll()), req(t.objectStore('results').getAll())]);
+    const size = (b) => (b instanceof Blob ? b.size : 0);
+    return jobs.reduce((n, j) => n + size(j.input) + size(j.thumb), 0)
+      + results.reduce((n, r) => n + (r.outputs ?? []).reduce((m, o) => m + size(o.blob), 0), 0);
+  }
+
   async estimate() {
     try {
       return await navigator.storage?.estimate?.();

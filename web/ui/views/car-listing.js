@@ -80,7 +80,8 @@ export default {
     auto.textContent = remote ? 'Automatic (server cut-out)' : 'Automatic (this device)';
     controls.provider.wrap.querySelector('.help').textContent = remote
       ? 'The server cuts the car out; if it fails, this device does.'
-      : 'This server has no cut-out service, so this device’s model cuts the car out.';
+      : ctx.server.available ? 'This server has no cut-out service, so this device’s model cuts the car out.'
+        : 'This device’s model cuts the car out; the photo is not uploaded.';
   },
   toOptions: (v, job) => ({ provider: v.provider, padding: v.padding, shadow: Boolean(v.shadow), shadow_style: v.shadow_style,
     shadow_opacity: v.shadow_opacity, shadow_blur: v.shadow_blur, upscale: Boolean(v.upscale),

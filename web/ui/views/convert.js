@@ -12,7 +12,7 @@ export default {
   title: 'Convert',
   nav: 'Convert',
   op: 'convert',
-  lead: 'Change format, quality and size of many images at once. Everything stays on this device.',
+  lead: 'Change format, quality and size of many images at once, on this device.',
   dropLabel: 'Drop images to convert',
   action: (n) => (n ? `Convert ${n} ${n === 1 ? 'image' : 'images'}` : 'Convert'),
   preview: true,
