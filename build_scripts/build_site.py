@@ -8,10 +8,13 @@ front end, and writes asset-manifest.json (path, bytes, sha256 of every
 file) that the service worker and the loading progress bar use. Every URL in
 the site is relative, so dist/ works under any sub-path.
 
-dist/ is also the npm package of the client (`cd dist && npm pack`, or `make
-package`): the build writes its package.json and adds npm-package/ (a README
-and the `pixelpress-copy-runtime` command) after the manifest, so neither is
-listed there nor cached by the service worker.
+The build is also the npm package of the client (`make package` builds one
+into build/package-dist/ and packs it, leaving dist/ alone; `cd dist && npm
+pack` packs dist/): the build writes its package.json and adds npm-package/
+(a README and the `pixelpress-copy-runtime` command) after the manifest, so
+neither is listed there nor cached by the service worker.
+
+It prints one line; PIXELPRESS_VERBOSE=1 adds the bytecode compiler's report.
 """
 
 from __future__ import annotations

@@ -77,9 +77,12 @@ def nginx():
     tmp.chmod(0o755)
     www, prefix = tmp / "www", tmp / "prefix"
     version = json.loads((DIST / "asset-manifest.json").read_text())["version"]
-    (www / "pixelpress-builds").mkdir(parents=True)
-    (www / "pixelpress").symlink_to(DIST, target_is_directory=True)
-    (www / "pixelpress-builds" / version).symlink_to(DIST, target_is_directory=True)
+    # A copy, not a link to DIST: the checkout may sit where that user cannot go (CI clones under /root).
+    shutil.copytree(DIST, www / "pixelpress")
+    for path in [www, *www.rglob("*")]:
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    (www / "pixelpress-builds").mkdir()
+    (www / "pixelpress-builds" / version).symlink_to(www / "pixelpress", target_is_directory=True)
     prefix.mkdir()
     if uid is not None:
         os.chown(prefix, uid, -1)
