@@ -29,6 +29,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--forwarded-allow-ips", metavar="IPS",
                         help="comma-separated proxy addresses (or '*') whose forwarded headers are trusted "
                              "with --proxy-headers (default 127.0.0.1; env PIXELPRESS_FORWARDED_ALLOW_IPS)")
+    parser.add_argument("--static-cors-origins", metavar="ORIGINS",
+                        help="comma-separated origins (or '*') whose pages may load the --static site's files "
+                             "(client, worker, Pyodide, models) cross-origin; the API is unaffected "
+                             "(env PIXELPRESS_STATIC_CORS_ORIGINS)")
     return parser.parse_args(argv)
 
 
@@ -44,6 +48,8 @@ def main(argv: list[str] | None = None) -> None:
         os.environ["PIXELPRESS_PROXY_HEADERS"] = "true"
     if args.forwarded_allow_ips is not None:
         os.environ["PIXELPRESS_FORWARDED_ALLOW_IPS"] = args.forwarded_allow_ips
+    if args.static_cors_origins is not None:
+        os.environ["PIXELPRESS_STATIC_CORS_ORIGINS"] = args.static_cors_origins
     settings = Settings()
     if settings.static_dir is not None:
         why = unsafe_static_root(settings.static_dir,

@@ -27,7 +27,7 @@ from .metrics import CONTENT_TYPE, Metrics, MetricsMiddleware
 from .paths import clean_object_path
 from .serving import connection_budget
 from .settings import Settings
-from .static import SiteFiles, unsafe_static_root
+from .static import SiteFiles, StaticCors, unsafe_static_root
 from .storage import LocalStorage, SupabaseStorage
 from .upstream import partner_client
 
@@ -96,6 +96,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                  "configured" if api4ai.configured else "not configured", storage.kind,
                  "required" if guard.auth_required else "not required",
                  "off" if not limiter.enabled else ("shared (redis)" if limiter.shared else "per process"))
+        if settings.static_cors_origins and settings.static_dir is None:
+            log.warning("PIXELPRESS_STATIC_CORS_ORIGINS is set but no site is served (--static): ignored")
         budget = connection_budget(settings)
         (log.warning if budget.cap < budget.asked else log.info)("%s", budget.describe())
         try:
@@ -188,6 +190,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_credentials=False,
                            allow_methods=["GET", "POST"], allow_headers=["Authorization", "Content-Type"],
                            expose_headers=["Retry-After", PROVIDER_HEADER], max_age=600)
+    if settings.static_dir is not None and settings.static_cors_origins:
+        # Outside the API's CORS: answers the site files' preflights before CORSMiddleware refuses them.
+        app.add_middleware(StaticCors, origins=settings.static_cors_origins)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.add_middleware(SecurityHeaders)  # outermost: also on 413, CORS and error answers
     return app

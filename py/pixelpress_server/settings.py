@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     # Clients and load
     client_keys: Annotated[list[SecretStr], NoDecode] = []
     cors_origins: Annotated[list[str], NoDecode] = []
+    # Origins (or "*") whose pages may load the --static site's files (client, worker, Pyodide, wasm,
+    # wheels, models) cross-origin: those files get Access-Control-Allow-Origin. The API is unaffected.
+    static_cors_origins: Annotated[list[str], NoDecode] = []
     max_body_bytes: int = Field(25 * MB, ge=1024)
     rate_limit_per_minute: int = Field(60, ge=0)  # 0 disables the limiter
     rate_limit_storage: str = ""  # redis://host:port/db shares one limit across instances; empty: memory
@@ -82,7 +85,7 @@ class Settings(BaseSettings):
     # Static site served at / (set by `pixelpress-server --static DIR`)
     static_dir: Path | None = None
 
-    _split = field_validator("client_keys", "cors_origins", mode="before")(_split_list)
+    _split = field_validator("client_keys", "cors_origins", "static_cors_origins", mode="before")(_split_list)
 
     @field_validator("rate_limit_storage")
     @classmethod
@@ -94,6 +97,19 @@ class Settings(BaseSettings):
         if scheme not in ("redis", "rediss", "redis+unix"):
             raise ValueError("PIXELPRESS_RATE_LIMIT_STORAGE must be empty (memory) or a redis:// URL")
         return value
+
+    @field_validator("static_cors_origins")
+    @classmethod
+    def _origins(cls, value: list[str]) -> list[str]:
+        for origin in value:
+            if origin == "*":
+                continue
+            parts = urlsplit(origin)
+            if (parts.scheme not in ("http", "https") or not parts.hostname or parts.path not in ("", "/")
+                    or parts.query or parts.fragment):
+                raise ValueError(f"PIXELPRESS_STATIC_CORS_ORIGINS: {origin!r} is not an origin like "
+                                 "https://shop.example (or *)")
+        return [o if o == "*" else o.rstrip("/") for o in value]
 
     @field_validator("public_url")
     @classmethod

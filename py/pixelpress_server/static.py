@@ -12,10 +12,13 @@ import os
 import re
 from pathlib import Path
 
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
-from starlette.types import Scope
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .auth import normalise_origin
 
 # Python's mimetypes table varies by platform and misses some of these;
 # a wrong type breaks WebAssembly streaming compilation and module workers.
@@ -85,3 +88,62 @@ class SiteFiles(StaticFiles):
         name = os.path.basename(str(full_path))
         response.headers["cache-control"] = IMMUTABLE if HASHED.search(name) else "no-cache"
         return response
+
+
+def is_site_path(path: str) -> bool:
+    """Whether `path` goes to the static site: everything but the API, /health and /metrics."""
+    return not (path == "/api" or path.startswith("/api/") or path in ("/health", "/metrics"))
+
+
+class StaticCors:
+    """CORS for the static site's files only (`PIXELPRESS_STATIC_CORS_ORIGINS`), never for the API.
+
+    A page on another origin that imports the client and starts the worker fetches the client,
+    worker, Pyodide, wasm, wheels and models with CORS; those files (every file of the built site,
+    which is public and carries no credentials) get `Access-Control-Allow-Origin` for the listed
+    origins, or `*`. With a list, every site answer also carries `Vary: Origin`, so a shared cache
+    never hands one origin's answer to another. A preflight (OPTIONS) for GET or HEAD is answered
+    204. The API's own CORS stays `CORS_ORIGINS` alone (auth.Guard, CORSMiddleware).
+    """
+
+    METHODS = "GET, HEAD"
+
+    def __init__(self, app: ASGIApp, origins: list[str]) -> None:
+        self.app = app
+        self.any = "*" in origins
+        self.origins = {normalise_origin(o) for o in origins if o != "*"}
+
+    def _allowed(self, origin: str | None) -> bool:
+        return origin is not None and (self.any or normalise_origin(origin) in self.origins)
+
+    def _cors_headers(self, origin: str) -> dict[str, str]:
+        return {"Access-Control-Allow-Origin": "*"} if self.any else {"Access-Control-Allow-Origin": origin}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not is_site_path(scope.get("path", "")):
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        origin = headers.get("origin")
+        allowed = self._allowed(origin)
+        if scope["method"] == "OPTIONS" and allowed and "access-control-request-method" in headers:
+            method_ok = headers["access-control-request-method"].upper() in ("GET", "HEAD")
+            extra = {"Access-Control-Allow-Methods": self.METHODS, "Access-Control-Allow-Headers": "Range",
+                     "Access-Control-Max-Age": "600"} if method_ok else {}
+            vary = {} if self.any else {"Vary": "Origin"}
+            answer = Response(status_code=204 if method_ok else 400,
+                              headers={**(self._cors_headers(origin) if method_ok else {}), **extra, **vary})
+            await answer(scope, receive, send)
+            return
+
+        async def send_with_cors(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                out = MutableHeaders(scope=message)
+                if allowed:
+                    for name, value in self._cors_headers(origin).items():
+                        out[name] = value
+                if not self.any and "origin" not in out.get("vary", "").lower():
+                    out.append("Vary", "Origin")
+            await send(message)
+
+        await self.app(scope, receive, send_with_cors)
