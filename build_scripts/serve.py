@@ -68,15 +68,18 @@ def wait_up(url: str, proc: subprocess.Popen) -> bool:
 
 def _die_with_parent(parent: int):
     """The server child's pre-exec step: SIGTERM when this process ends, however it ends (Linux only)."""
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl  # looked up before the fork: the child only calls it
+    except (OSError, AttributeError):
+        prctl = None
+
     def setup() -> None:
         signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)  # blocked around the fork, see main()
-        try:
-            libc = ctypes.CDLL(None, use_errno=True)
-            libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
-        except (OSError, AttributeError):
-            return
-        if os.getppid() != parent:  # the parent died before prctl: nobody would stop us
-            os._exit(1)
+        if prctl is not None:
+            prctl(PR_SET_PDEATHSIG, int(signal.SIGTERM), 0, 0, 0)
+            if os.getppid() != parent:  # the parent died before prctl: nobody would stop us
+                os._exit(1)
+
     def unblock() -> None:
         signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
     return setup if sys.platform.startswith("linux") else unblock
@@ -152,15 +155,13 @@ def main() -> int:
             stopping = True
             raise Stop(signum)
 
+    proc = None
     for sig in STOP_SIGNALS:
         signal.signal(sig, on_signal)
-    if not port_free(args.host, args.port):
-        print(f"port {args.port} is in use; run `make run PORT={args.port + 1}`", file=sys.stderr)
-        return 1
-    proc = None
     try:
-        if args.stop_with_make:
-            watch_make(os.getppid())
+        if not port_free(args.host, args.port):
+            print(f"port {args.port} is in use; run `make run PORT={args.port + 1}`", file=sys.stderr)
+            return 1
         # No stop signal between the fork and `proc` being set, or a server would be left behind unseen.
         signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
         try:
@@ -169,6 +170,8 @@ def main() -> int:
                                     preexec_fn=_die_with_parent(os.getpid()))
         finally:
             signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
+        if args.stop_with_make:  # after the fork: no thread of ours runs while the child is set up
+            watch_make(os.getppid())
         if not wait_up(f"http://{args.host}:{args.port}/health", proc):
             stop(proc)
             print(f"pixelpress-server did not start within {START_BUDGET_S} s", file=sys.stderr)
