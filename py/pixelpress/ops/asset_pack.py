@@ -53,7 +53,8 @@ _EPOCH = (2020, 1, 1, 0, 0, 0)  # fixed timestamps: the same input gives the sam
 
 
 # 132.3 bytes per pixel: the logo's clean-up
-SPEC = OpSpec("asset_pack", TeamOptions, OPENCV, progress=True, label="Asset pack", work_bytes_per_pixel=134)
+SPEC = OpSpec("asset_pack", TeamOptions, OPENCV, progress=True, label="Asset pack", work_bytes_per_pixel=134,
+              output="assets")
 
 
 @dataclass

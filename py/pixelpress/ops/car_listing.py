@@ -5,10 +5,13 @@ into `meta["timings_ms"]`. Outputs (all RGBA PNG): `data` = `processed`
 (cut out, cropped with even margins, with its shadow), extras `grid` and
 `detail`.
 
-Background removal never fails the job: if the chosen provider fails (or
-finds no subject), the pipeline degrades to the next one (network ->
-classical -> skip, see `background.cutout`) and records `provider`,
-`matte.method` and `fallback_reason` in meta. A fully transparent input
+Background removal does not fail the job when the chosen provider fails (or
+finds no subject): the pipeline degrades to the next one (network ->
+classical -> skip, see `remove_background.cutout`) and records `provider`,
+`matte.method` and `fallback_reason` in meta. A network that is not
+installed natively is another matter: `missing_dependency`, with what to
+install, since a listing cut out by the classical matte on a real photo
+keeps the backdrop's lettering (`provider: classical` asks for it). A fully transparent input
 has no subject at all, so auto-crop raises `empty_image`: there is nothing
 to list.
 """
@@ -20,7 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..encode import encode
-from ..errors import PixelpressError
+from ..errors import MissingDependency, PixelpressError
 from ..imaging import decode_rgba
 from ..operation import OPENCV, Job, OpSpec, operation, output
 from ..options import choice, flag, integer, like, parse_colour, parse_options, text
@@ -54,6 +57,9 @@ class CarListingOptions:
     detail_width: int = like(ListingVariantsOptions, "detail_width")
     detail_height: int = like(ListingVariantsOptions, "detail_height")
     upscale: bool = like(ListingVariantsOptions, "upscale", doc="Enlarge small pictures to fill the variants.")
+
+    def uses_network(self) -> bool:
+        return self.provider == "local" and not self.skip_background_removal
 
     def validate(self) -> None:
         self.variant_options()  # same rule as listing_variants
@@ -106,6 +112,8 @@ async def _remove_background(st: ListingState) -> ListingState:
             if "matte_confidence" in info:
                 st.meta["matte_confidence"] = info["matte_confidence"]
             st.warnings += warnings
+        except MissingDependency:
+            raise  # an install to complete, not a photo to degrade
         except (PixelpressError, MemoryError, ValueError, ArithmeticError) as exc:  # degrade, never fail
             msg = exc.message if isinstance(exc, PixelpressError) else f"{type(exc).__name__}: {exc}"
             reason = f"local background removal failed: {msg}"
@@ -149,7 +157,7 @@ def _encode(st: ListingState) -> ListingState:
 
 # 47.6 bytes per pixel with the network
 SPEC = OpSpec("car_listing", CarListingOptions, OPENCV, progress=True, model=True, label="Car listing",
-              work_bytes_per_pixel=48)
+              work_bytes_per_pixel=48, output="processed")
 
 
 @operation(SPEC)
@@ -170,7 +178,7 @@ async def car_listing(job: Job, progress=None, *, segmenter: Segmenter | None = 
         st.meta["shadow"] = None
     extras = [output(name, st.files[name], "png", st.variants[name][0].shape[1::-1],
                      **st.variants[name][1]) for name in ("grid", "detail")]
-    return job.finish(st.files["processed"], "png", st.rgba.shape[1::-1], extras=extras, name="processed",
+    return job.finish(st.files["processed"], "png", st.rgba.shape[1::-1], extras=extras,
                       mode="RGBA", filename=opts.filename or None, steps=[s.name for s in steps if s.enabled],
                       variants={n: st.variants[n][1] for n in ("grid", "detail")}, **st.meta)
 

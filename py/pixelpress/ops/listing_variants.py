@@ -70,7 +70,8 @@ def variants_arrays(rgba: np.ndarray, opts: ListingVariantsOptions, warnings: li
 
 
 # 20.2 bytes per pixel
-SPEC = OpSpec("listing_variants", ListingVariantsOptions, OPENCV, label="Listing variants", work_bytes_per_pixel=21)
+SPEC = OpSpec("listing_variants", ListingVariantsOptions, OPENCV, label="Listing variants", work_bytes_per_pixel=21,
+              output="detail")
 
 
 @operation(SPEC)
@@ -83,5 +84,5 @@ async def listing_variants(job: Job) -> Result:
     detail_arr, detail_info = made["detail"]
     grid_arr, grid_info = made["grid"]
     grid = output("grid", files["grid"], "png", grid_arr.shape[1::-1], **grid_info)
-    return job.finish(files["detail"], "png", detail_arr.shape[1::-1], extras=[grid], name="detail", mode="RGBA",
+    return job.finish(files["detail"], "png", detail_arr.shape[1::-1], extras=[grid], mode="RGBA",
                       variants={"detail": detail_info, "grid": grid_info})

@@ -131,7 +131,8 @@ def vibrance(rgb: np.ndarray, amount: int) -> np.ndarray:
 
 
 # 95.5 bytes per pixel, RGB JPEG and RGBA PNG alike
-SPEC = OpSpec("oil_paint", OilPaintOptions, OPENCV, progress=True, label="Oil paint", work_bytes_per_pixel=96)
+SPEC = OpSpec("oil_paint", OilPaintOptions, OPENCV, progress=True, label="Oil paint", work_bytes_per_pixel=96,
+              output="oil")
 
 
 @operation(SPEC)

@@ -3,8 +3,12 @@
 Providers at the engine level:
 
 - `local`: the salient-object network (`matte.neural`), refined at full
-  resolution. When the network cannot be loaded or run, or finds nothing, the
-  classical matte takes over and meta says so (`matte.method`,
+  resolution. Natively it needs onnxruntime (the `opencv` extra) and the
+  model (fetched on first use, see `saliency`): without them the op fails
+  with `missing_dependency` rather than hand back a worse cut-out. When the
+  network is there but fails to load or run (in the browser: the model
+  worker died or its file failed its hash), or finds nothing, the classical
+  matte takes over and says so (a warning, `matte.method`,
   `matte.fallback_reason`).
 - `classical`: the studio-background matte of `matte.local` (border colour
   model, shadow-aware score, GrabCut): good on plain studio backdrops only.
@@ -14,7 +18,8 @@ Providers at the engine level:
   records the provider.
 
 The whole chain is remote (the page), then the network, then classical, then
-skip (the car listing degrades to skip rather than fail). The page may pass
+skip (the car listing degrades to skip rather than fail, except for a
+network that is not installed, which fails it too). The page may pass
 `fallback_reason` (why it fell back from `remote`), which is recorded in meta.
 Output is always an RGBA PNG.
 
@@ -42,20 +47,25 @@ PROVIDERS = ("local", "classical", "skip", "remote")
 
 @dataclass(frozen=True)
 class RemoveBackgroundOptions:
-    provider: str = choice("local", PROVIDERS, "local: the engine's neural matte (classical if it cannot run); "
+    provider: str = choice("local", PROVIDERS, "local: the engine's neural matte (natively needs onnxruntime); "
                            "classical: the plain-backdrop matte; skip: unchanged; "
                            "remote: input already cut out by the server, kept as is.")
     fallback_reason: str = text("", 200, "Why the page fell back to this provider (recorded in meta).")
     feather: int = integer(1, 0, 20, "Softness of the cut-out edge in pixels (0 = hard edge).")
+
+    def uses_network(self) -> bool:
+        return self.provider == "local"
 
 
 async def cutout(rgba: np.ndarray, provider: str = "local", *, segmenter: Segmenter | None = None,
                  feather: int = 1) -> tuple[np.ndarray, dict, list[str]]:
     """(new RGBA array, matte info for meta, warnings) of the local cut-out, edge colours decontaminated.
 
-    `provider` is `local` (network, falling back to classical) or `classical`.
-    An image that already has transparency is taken as cut out and kept as is.
-    Raises EmptyImage when no method finds a subject.
+    `provider` is `local` (network, falling back to classical when it fails
+    or finds nothing) or `classical`. An image that already has transparency
+    is taken as cut out and kept as is. Raises EmptyImage when no method finds
+    a subject, and MissingDependency when `local` has no network natively
+    (no segmenter given, and onnxruntime or the model is not to be had).
     """
     a_in = rgba[..., 3]
     if (a_in < 255).any():
