@@ -99,7 +99,7 @@ export default {
   },
   describePreview: (r) => `cut out by ${r.meta.provider === 'skip' ? 'nobody (background kept)' : 'this device'}`,
   runner: runListing,
-  fileName: (job, out) => `${baseName(job.name)}-${out.name === 'main' ? 'processed' : out.name}.png`,
+  fileName: (job, out) => `${baseName(job.name)}-${out.name === 'main' ? out.meta.name : out.name}.png`, // as the CLI
   summarize(job) {
     const m = job.meta;
     if (!m) return '';
