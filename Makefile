@@ -41,9 +41,10 @@ $(VENV)/.installed: $(VENV)/.installed-run
 	@$(PIP) install --quiet --target .venv-contrib -c constraints.txt opencv-contrib-python-headless numpy
 	@touch $@
 
+# npm's stdout is only its "added 146 packages in 5s" line; its errors go to stderr.
 node_modules/.installed: package.json package-lock.json
 	@echo "[setup] node_modules: the browser libraries and the linters (npm ci, package-lock.json)"
-	@npm ci --no-audit --no-fund --loglevel=error
+	@npm ci --no-audit --no-fund --loglevel=error >/dev/null
 	@touch $@
 
 runtime: $(VENV)/.installed-run

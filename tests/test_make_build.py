@@ -1,7 +1,8 @@
 """What `make build` and `make package` print and touch, run as a user runs them (real make, pip, npm, node).
 
 - `make build` says one line per step: no raw JSON, no command echoes, no
-  "unreachable … trying the next source" (issue 26, item 8).
+  "unreachable … trying the next source" (issue 26, item 8); so does the
+  npm step of a fresh setup (npm's own "added N packages" line hidden).
 - The runtime fetch, when the CDN is down and the registry carriers serve,
   says one line naming the carriers and why they are fetched; only -v or
   PIXELPRESS_VERBOSE=1 tells each source tried; when every source fails it
@@ -87,6 +88,21 @@ def test_make_build_says_one_line_per_step(tmp_path):
     setup = [ln for ln in output.splitlines() if ln.startswith("[setup]")]  # only when pyproject.toml etc. changed
     assert len(setup) <= 2, output
     assert (site / "asset-manifest.json").is_file() and (site / "package.json").is_file()
+
+
+@pytest.mark.skipif(not all(shutil.which(t) for t in ("make", "npm")), reason="make and npm")
+def test_the_npm_setup_step_is_one_line(tmp_path):
+    """`make`'s npm step on a fresh checkout (the Makefile and the lock file copied to an empty folder)."""
+    for f in ("Makefile", "package.json", "package-lock.json"):
+        shutil.copy2(ROOT / f, tmp_path / f)
+    env = {**os.environ, "npm_config_prefer_offline": "true"}  # from npm's cache when it has them: quicker
+    done = subprocess.run(["make", "--no-print-directory", "node_modules/.installed"], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=600, env=env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.splitlines() == [
+        "[setup] node_modules: the browser libraries and the linters (npm ci, package-lock.json)"], done.stdout
+    assert done.stderr == ""
+    assert (tmp_path / "node_modules" / ".installed").exists()
 
 
 def seeded_cache(tmp_path: Path) -> Path:
