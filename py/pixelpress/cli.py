@@ -32,7 +32,7 @@ from pathlib import Path
 from . import __version__
 from .decode import DEFAULT_LIMITS
 from .errors import InvalidOption, OutOfMemory, PixelpressError, TooLarge
-from .operation import missing_dependencies, require
+from .operation import missing_for, require
 from .options import describe as describe_options
 from .options import parse_options
 from .registry import OPS, resolve, spec
@@ -420,7 +420,7 @@ def kind_text(o: dict) -> str:
 
 def describe_text(op: str) -> str:
     s = spec(op)
-    missing = missing_dependencies(s.packages)
+    missing = missing_for(s)
     head = f"{op}: {s.label}"
     if missing:
         head += f" (needs {', '.join(d.name for d in missing)}, not installed: {missing[0].install})"
@@ -454,7 +454,7 @@ def cmd_ops(argv: Sequence[str]) -> int:
     ap = argparse.ArgumentParser(prog="pixelpress ops", description="Every operation, with its label.")
     ap.add_argument("--json", action="store_true", help="as JSON: {op: {label, packages, missing}}")
     args = ap.parse_args(argv)
-    rows = {op: (spec(op), missing_dependencies(spec(op).packages)) for op in OPS}
+    rows = {op: (spec(op), missing_for(spec(op))) for op in OPS}
     if args.json:
         print(json.dumps({op: {"label": s.label, "packages": list(s.packages), "missing": [d.name for d in m]}
                           for op, (s, m) in rows.items()}, indent=1))

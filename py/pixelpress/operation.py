@@ -60,6 +60,12 @@ DEPENDENCIES = {
 }
 
 
+# Natively the ops that cut out (OpSpec.model) also run the network with onnxruntime for `provider: local`
+# (the worker runs onnxruntime-web instead): the same extra as OpenCV brings it. Checked when an op needs
+# it (saliency.native_segmenter), not by `require`, since `provider: classical` does without.
+NETWORK = Dependency("onnxruntime", "onnxruntime", DEPENDENCIES["opencv-python"].install)
+
+
 def _importable(module: str) -> bool:
     if module in sys.modules:
         return sys.modules[module] is not None  # None: imports of it are blocked
@@ -69,6 +75,11 @@ def _importable(module: str) -> bool:
 def missing_dependencies(packages: tuple[str, ...]) -> list[Dependency]:
     """The libraries among `packages` (an OpSpec's) that cannot be imported here."""
     return [DEPENDENCIES[p] for p in packages if not _importable(DEPENDENCIES[p].module)]
+
+
+def missing_for(spec: OpSpec) -> list[Dependency]:
+    """What `spec`'s op lacks here to run with its defaults: its libraries, and onnxruntime for a cut-out."""
+    return missing_dependencies(spec.packages) + ([NETWORK] if spec.model and not _importable(NETWORK.module) else [])
 
 
 def dependency_error(label: str, missing: list[Dependency]) -> MissingDependency:

