@@ -158,6 +158,7 @@ def _assert_all_stopped(run: dict, budget_s: float = 8) -> None:
     ("make", signal.SIGINT),      # as `kill -INT` on make alone
     ("group", signal.SIGINT),     # Ctrl+C, as before
     ("serve", signal.SIGKILL),    # no cleanup possible in serve.py: the kernel stops the server
+    ("make", signal.SIGKILL),     # make gone at once: serve.py sees its parent change and stops
 ])
 def test_a_signal_stops_make_run_and_frees_the_port(make_run, target, sig):
     if target == "group":
