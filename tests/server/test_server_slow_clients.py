@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import select
 import socket
 import time
 
@@ -349,3 +350,40 @@ def test_the_connection_cap_fits_a_128_descriptor_limit_and_health_still_answers
     assert cap and "lowered to fit" in cap[0] and "open-file limit 128" in cap[0], log[-2000:]
     chosen = int(cap[0].split("connection cap ")[1].split()[0])
     assert 8 <= chosen < 64, cap[0]
+
+
+def test_the_rate_rule_at_its_edge(make_server):
+    """The rule, scaled (16 KiB/s after 1 s): twice the floor passes, half of it is 408 about 2 s in
+    (8 KiB/s * t = 16 KiB/s * (t - 1)), and a stall the average covers is let through."""
+    base, _ = make_server(min_body_rate=16 * 1024, body_rate_grace=1)
+    image = noise_png(96 * 1024)
+    head = (b"--B\r\nContent-Disposition: form-data; name=\"path\"\r\n\r\n%s\r\n--B\r\n"
+            b"Content-Disposition: form-data; name=\"file\"; filename=\"a.png\"\r\nContent-Type: image/png\r\n\r\n")
+
+    def send(name: bytes, rate: int, stall_at: int | None = None) -> tuple[bytes, float]:
+        body = head % name + image + b"\r\n--B--\r\n"
+        with connect(base) as sock:
+            sock.sendall(slow_post(base, "/api/v1/uploads").replace(b"1000000", str(len(body)).encode())
+                         .replace(b"\r\n\r\n", b"\r\nConnection: close\r\n\r\n"))
+            start = time.monotonic()
+            step = 1024
+            for i, at in enumerate(range(0, len(body), step)):
+                if stall_at is not None and at == stall_at:
+                    time.sleep(1.5)
+                    start += 1.5
+                delay = start + i * step / rate - time.monotonic()
+                if delay > 0:
+                    time.sleep(delay)
+                if select.select([sock], [], [], 0)[0]:
+                    break  # answered (and closing)
+                sock.sendall(body[at:at + step])
+            answer, _ = read_until_closed(sock)
+            return answer, time.monotonic() - start
+
+    answer, took = send(b"fast.png", 32 * 1024)
+    assert status_of(answer) == 201, answer[-300:]
+    answer, took = send(b"stall.png", 32 * 1024, stall_at=64 * 1024)  # 2 s in: 64 KiB banked, 1.5 s silent
+    assert status_of(answer) == 201, answer[-300:]
+    answer, took = send(b"slow.png", 8 * 1024)
+    assert status_of(answer) == 408 and error_code(answer) == "request_timeout"
+    assert 1.5 < took < 4, took
