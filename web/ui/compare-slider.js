@@ -65,6 +65,7 @@ export function createCompare({ label = 'Compare before and after' } = {}) {
     const shown = after.hasAttribute('src');
     const side = shown && (reframed || (a > 0 && b > 0 && Math.abs(a - b) > 0.02 * a));
     el.classList.toggle('side', side);
+    el.classList.toggle('wide', side && a > 1 && b > 1); // both landscape: stacked on a narrow screen (styles.css)
     range.hidden = side;
   };
   before.addEventListener('load', layout);

@@ -24,6 +24,8 @@ export function parseWidths(value) {
 const escapeAttr = (s) => s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 export const withAlt = (html, alt) => html.replace(/ alt="[^"]*"/, ` alt="${escapeAttr(alt)}"`);
 
+const htmlName = (job) => `${job.options?.base_name ?? slug(baseName(job.name), 'image')}.html`;
+
 const plural = (n, one, many) => `${n} ${n === 1 ? one : many}`;
 
 export default {
@@ -66,8 +68,7 @@ export default {
   extraFiles(job) {
     if (!job.meta?.picture_html) return [];
     const html = `${withAlt(job.meta.picture_html, job.alt ?? '')}\n`;
-    const stem = job.options?.base_name ?? slug(baseName(job.name), 'image');
-    return [{ name: `${stem}.html`, blob: new Blob([html], { type: 'text/html' }) }];
+    return [{ name: htmlName(job), blob: new Blob([html], { type: 'text/html' }) }];
   },
   summarize: (job) => (job.meta
     ? `${plural(job.meta.widths.length, 'width', 'widths')}: ${job.meta.widths.join(', ')} px · `
@@ -97,6 +98,6 @@ export default {
       h('p.help', {}, 'Read aloud by screen readers; say what this image shows. Empty for a decorative image.')),
     h('details.files', {}, h('summary', {}, plural(files.length, 'file', 'files')),
       h('ul', {}, ...files.map((f) => h('li', {}, f)))),
-    h('div.snippet-head', {}, h('span', {}, '<picture> HTML'), copy), code);
+    h('div.snippet-head', {}, h('span', {}, `<picture> HTML · in the .zip as ${htmlName(job)}`), copy), code);
   },
 };
