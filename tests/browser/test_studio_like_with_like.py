@@ -103,6 +103,18 @@ def test_a_crop_with_nearly_the_same_proportions_is_shown_beside_the_original(pa
     page.locator("#view-car-listing .staged .chip-x").evaluate_all("(xs) => xs.forEach((x) => x.click())")
 
 
+def test_a_trimmed_logo_of_the_same_proportions_is_shown_beside_the_original(page):
+    from logos import circle, png
+    view(page, "team-assets")
+    seen = page.evaluate("() => window.__previews.filter((p) => p.view === 'team-assets').length")
+    stage(page, "team-assets", [file_payload("badge.png", png(circle()), "image/png")])  # 480x480, trimmed to 346x346
+    wait_preview(page, "team-assets", seen + 1)
+    before, after = aspects(page, "team-assets")
+    assert before == after == 1.0
+    page.wait_for_selector("#view-team-assets .compare.side", timeout=5_000)
+    page.locator("#view-team-assets .staged .chip-x").evaluate_all("(xs) => xs.forEach((x) => x.click())")
+
+
 def test_a_result_with_the_same_framing_keeps_the_divider(page):
     v = view(page, "convert")
     v.locator("select[name=format]").select_option("jpeg")
