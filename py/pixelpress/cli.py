@@ -26,6 +26,7 @@ import re
 import shlex
 import sys
 import time
+import unicodedata
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -289,7 +290,7 @@ def run_one(op: str, item: Input, options: dict, out_dir: Path, namer: Namer) ->
         else:
             def file_names(stem):  # the main file as the op names it (meta["name"]: car_listing's "processed")
                 return [file_name(stem, meta.get("name") if name == "main" else name, mime) for name, mime, _, meta in files]
-            paths = namer.files(folder, item.path.stem, file_names)[1]
+            paths = namer.files(folder, output_stem(op, item.path, options), file_names)[1]
         outputs = []
         for path, (name, mime, blob, meta) in zip(paths, files, strict=True):
             try:
@@ -317,6 +318,19 @@ class _Failure(Exception):
     def __init__(self, code: str, message: str):
         super().__init__(message)
         self.code, self.message = code, message
+
+
+def output_stem(op: str, path: Path, options: dict) -> str:
+    """The stem of an input's files: its own, except the asset pack, which is the team's (as the studio names it)."""
+    if op == "asset_pack" and options.get("team_name"):
+        return team_slug(options["team_name"])
+    return path.stem
+
+
+def team_slug(name: str) -> str:
+    """The studio's `slug` (web/ui/util.js), so both name a pack alike: 'Harbour Hawks' -> 'harbour-hawks'."""
+    s = re.sub(r"[^\w-]+", "-", unicodedata.normalize("NFKD", name.lower()), flags=re.ASCII)[:60]
+    return re.sub(r"^[-_]+|[-_]+$", "", s) or "team"
 
 
 def web_stem(path: Path, options: dict) -> str:

@@ -278,7 +278,7 @@ def test_a_team_op_with_a_roster_file(tmp_path):
     run = cli("asset_pack", "logo.png", "-o", "out", "--set", "team_name=Harbour Hawks",
               "--set", "players=@roster.txt", cwd=tmp_path)
     assert run.returncode == 0, run.stderr
-    with zipfile.ZipFile(tmp_path / "out" / "logo-assets.zip") as zf:
+    with zipfile.ZipFile(tmp_path / "out" / "harbour-hawks-assets.zip") as zf:  # the studio's name for it
         assert zf.testzip() is None and any(n.startswith("banners/") for n in zf.namelist())
         shirt = [n for n in zf.namelist() if "back" in n and n.endswith((".png", ".jpg"))]
         assert shirt and Image.open(io.BytesIO(zf.read(shirt[0]))).size[0] > 0
