@@ -1,6 +1,7 @@
 import pytest
 from browser_harness import BrowserEngine, launch, serve_dist
 from playwright.sync_api import sync_playwright
+from test_studio_support import studio_context
 
 
 @pytest.fixture(scope="session")
@@ -32,6 +33,14 @@ def engine_page(browser, site_url):
 @pytest.fixture(scope="session")
 def browser_engine(engine_page):
     return BrowserEngine(engine_page)
+
+
+@pytest.fixture(scope="module")
+def context(browser):
+    """The studio's desktop context, shared by a module's tests (a module needing a fresh one per test defines its own)."""
+    ctx = studio_context(browser)
+    yield ctx
+    ctx.close()
 
 
 def pytest_collection_modifyitems(items):

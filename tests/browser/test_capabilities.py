@@ -32,13 +32,6 @@ IN_A_WORKER = """async () => {
 
 
 @pytest.fixture(scope="module")
-def context(browser):
-    ctx = studio_context(browser)
-    yield ctx
-    ctx.close()
-
-
-@pytest.fixture(scope="module")
 def no_avif_encoder(browser):
     """A studio whose copy lacks the AVIF encoder (vendor/avif/avif_enc.wasm answers 404)."""
     ctx = studio_context(browser)

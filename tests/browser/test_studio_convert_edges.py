@@ -14,18 +14,10 @@ from test_studio_support import (
     row,
     stage,
     start,
-    studio_context,
     unzip,
     view,
     wait_rows,
 )
-
-
-@pytest.fixture(scope="module")
-def context(browser):
-    ctx = studio_context(browser)
-    yield ctx
-    ctx.close()
 
 
 @pytest.fixture(scope="module")

@@ -29,13 +29,6 @@ from test_studio_support import (
 
 
 @pytest.fixture(scope="module")
-def context(browser):
-    ctx = studio_context(browser)
-    yield ctx
-    ctx.close()
-
-
-@pytest.fixture(scope="module")
 def page(context, site_url):
     p = open_studio(context, f"{site_url}?nosw#convert")
     p.on("filechooser", lambda chooser: None)  # turn file-chooser interception on before any test needs it
