@@ -22,56 +22,29 @@ found" rather than an exception.
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterator
+
+from .base import Format
+from .isobmff import (
+    associations,
+    boxes,
+    child,
+    ipma_entries,
+    item_data,
+    item_of_type,
+    make_box,
+    meta_box,
+    primary_item,
+    properties,
+    wide_indices,
+)
 
 # Brands that promise an AV1 image (avif) or image sequence (avis); libavif requires one of them.
 BRANDS = (b"avif", b"avis")
 
-_MAX_BOXES = 10_000  # per level: a real file has a handful
-
 
 def is_avif(head: bytes) -> bool:
     """An `ftyp` box first, naming an AVIF brand as its major brand or among its compatible ones."""
-    if head[4:8] != b"ftyp" or len(head) < 16:
-        return False
-    end = min(len(head), int.from_bytes(head[:4], "big"))
-    brands = [head[8:12]] + [head[i:i + 4] for i in range(16, end - 3, 4)]
-    return any(b in BRANDS for b in brands)
-
-
-def _boxes(data: bytes, start: int, end: int) -> Iterator[tuple[bytes, int, int]]:
-    """(type, payload start, payload end) of each box in data[start:end]."""
-    i, n = start, 0
-    while i + 8 <= end and n < _MAX_BOXES:
-        size, kind = struct.unpack_from(">L4s", data, i)
-        head = 8
-        if size == 1:
-            if i + 16 > end:
-                return
-            size, head = struct.unpack_from(">Q", data, i + 8)[0], 16
-        elif size == 0:
-            size = end - i
-        if size < head or i + size > end:
-            return
-        yield kind, i + head, i + size
-        i += size
-        n += 1
-
-
-def _child(data: bytes, start: int, end: int, kind: bytes) -> tuple[int, int] | None:
-    return next(((s, e) for k, s, e in _boxes(data, start, end) if k == kind), None)
-
-
-def _meta(data: bytes) -> tuple[int, int] | None:
-    """The payload of the top-level `meta` box, after its version and flags."""
-    found = _child(data, 0, len(data), b"meta")
-    return (found[0] + 4, found[1]) if found and found[1] - found[0] >= 4 else None
-
-
-def _properties(data: bytes, meta: tuple[int, int]) -> list[tuple[bytes, int, int]]:
-    iprp = _child(data, *meta, b"iprp")
-    ipco = _child(data, *iprp, b"ipco") if iprp else None
-    return list(_boxes(data, *ipco)) if ipco else []
+    return FORMAT.sniff(head)
 
 
 def header_size(data: bytes) -> tuple[int, int] | None:
@@ -81,14 +54,14 @@ def header_size(data: bytes) -> tuple[int, int] | None:
     None when it claims none, which libavif refuses too (an AV1 item must have an `ispe`).
     """
     sizes = []
-    meta = _meta(data)
+    meta = meta_box(data)
     if meta:
-        for kind, s, e in _properties(data, meta):
+        for kind, s, e in properties(data, meta):
             if kind == b"ispe" and e - s >= 12:
                 sizes.append(struct.unpack_from(">LL", data, s + 4))
-    moov = _child(data, 0, len(data), b"moov")
-    for kind, s, e in _boxes(data, *moov) if moov else ():
-        tkhd = _child(data, s, e, b"tkhd") if kind == b"trak" else None
+    moov = child(data, 0, len(data), b"moov")
+    for kind, s, e in boxes(data, *moov) if moov else ():
+        tkhd = child(data, s, e, b"tkhd") if kind == b"trak" else None
         if tkhd:
             at = tkhd[0] + (88 if data[tkhd[0]] == 1 else 76)  # width, height: 16.16 fixed point
             if at + 8 <= tkhd[1]:
@@ -107,16 +80,16 @@ def has_alpha(data: bytes) -> bool:
 
     What libavif (and so native Pillow, which then opens it as RGBA) goes by.
     """
-    return any(_ALPHA in data[s:e] for kind, s, e in _boxes(data, 0, len(data)) if kind in (b"meta", b"moov"))
+    return any(_ALPHA in data[s:e] for kind, s, e in boxes(data, 0, len(data)) if kind in (b"meta", b"moov"))
 
 
 def metadata(data: bytes) -> tuple[bytes | None, bytes | None]:
     """(EXIF as a TIFF block, ICC profile) of the primary image, as native Pillow reads them; None where absent."""
-    meta = _meta(data)
+    meta = meta_box(data)
     if meta is None:
         return None, None
     try:
-        primary = _primary(data, meta)
+        primary = primary_item(data, meta)
         return _exif(data, meta), _icc(data, meta, primary)
     except (struct.error, IndexError):
         return None, None
@@ -128,15 +101,15 @@ def orientation(data: bytes) -> int:
 
     For a decoder that hands over the stored frame without saying how it is turned (libavif in wasm).
     """
-    meta = _meta(data)
+    meta = meta_box(data)
     if meta is None:
         return 1
     try:
-        props = _properties(data, meta)
-        iprp = _child(data, *meta, b"iprp")
-        ipma = _child(data, *iprp, b"ipma") if iprp else None
-        primary = _primary(data, meta)
-        wanted = _associations(data, ipma, primary) if ipma and primary is not None else set()
+        props = properties(data, meta)
+        iprp = child(data, *meta, b"iprp")
+        ipma = child(data, *iprp, b"ipma") if iprp else None
+        primary = primary_item(data, meta)
+        wanted = associations(data, ipma, primary) if ipma and primary is not None else set()
         angle = axis = None
         for index, (kind, s, _e) in enumerate(props, 1):
             if index in wanted and kind == b"irot":
@@ -157,12 +130,12 @@ def orientation(data: bytes) -> int:
 
 def frames(data: bytes) -> int:
     """How many pictures an AVIF holds: its image sequence's sample count (`stsz`), or 1."""
-    moov = _child(data, 0, len(data), b"moov")
+    moov = child(data, 0, len(data), b"moov")
     try:
-        for kind, s, e in _boxes(data, *moov) if moov else ():
+        for kind, s, e in boxes(data, *moov) if moov else ():
             box = (s, e) if kind == b"trak" else None
             for inner in (b"mdia", b"minf", b"stbl", b"stsz"):
-                box = _child(data, *box, inner) if box else None
+                box = child(data, *box, inner) if box else None
             if box and box[1] - box[0] >= 12:
                 return max(1, struct.unpack_from(">L", data, box[0] + 8)[0])
     except (struct.error, IndexError):
@@ -170,139 +143,31 @@ def frames(data: bytes) -> int:
     return 1
 
 
-def _primary(data: bytes, meta: tuple[int, int]) -> int | None:
-    pitm = _child(data, *meta, b"pitm")
-    if pitm is None:
-        return None
-    return struct.unpack_from(">H" if data[pitm[0]] == 0 else ">L", data, pitm[0] + 4)[0]
-
-
 def _icc(data: bytes, meta: tuple[int, int], primary: int | None) -> bytes | None:
     """The `colr` profile (type prof or rICC) associated with the primary item."""
-    props = _properties(data, meta)
-    iprp = _child(data, *meta, b"iprp")
-    ipma = _child(data, *iprp, b"ipma") if iprp else None
+    props = properties(data, meta)
+    iprp = child(data, *meta, b"iprp")
+    ipma = child(data, *iprp, b"ipma") if iprp else None
     wanted = set(range(1, len(props) + 1))
     if ipma and primary is not None:
-        wanted = _associations(data, ipma, primary)
+        wanted = associations(data, ipma, primary)
     for index, (kind, s, e) in enumerate(props, 1):
         if kind == b"colr" and index in wanted and data[s:s + 4] in (b"prof", b"rICC"):
             return bytes(data[s + 4:e]) or None
     return None
 
 
-def _ipma_entries(data: bytes, ipma: tuple[int, int]) -> Iterator[tuple[int, int, bytes]]:
-    """Each entry of an `ipma` payload: (item id, association count, the associations' bytes).
-    Raises IndexError where an entry runs past the box."""
-    start, end = ipma
-    version, flags = data[start], int.from_bytes(data[start + 1:start + 4], "big")
-    id_size, size = (2 if version < 1 else 4), (2 if flags & 1 else 1)
-    count = struct.unpack_from(">L", data, start + 4)[0]
-    i = start + 8
-    for _ in range(min(count, _MAX_BOXES)):
-        if i >= end:
-            return
-        if i + id_size + 1 > end:
-            raise IndexError("ipma entry runs past its box")
-        item_id, n = int.from_bytes(data[i:i + id_size], "big"), data[i + id_size]
-        i += id_size + 1 + n * size
-        if i > end:
-            raise IndexError("ipma entry runs past its box")
-        yield item_id, n, bytes(data[i - n * size:i])
-
-
-def _wide_indices(data: bytes, ipma: tuple[int, int]) -> bool:
-    return bool(data[ipma[0] + 3] & 1)
-
-
-def _associations(data: bytes, ipma: tuple[int, int], item: int) -> set[int]:
-    """The 1-based `ipco` indices of `item`'s properties."""
-    wide = _wide_indices(data, ipma)
-    for item_id, n, values in _ipma_entries(data, ipma):
-        if item_id == item:
-            if wide:
-                return {struct.unpack_from(">H", values, 2 * k)[0] & 0x7FFF for k in range(n)}
-            return {v & 0x7F for v in values}
-    return set()
-
-
 def _exif(data: bytes, meta: tuple[int, int]) -> bytes | None:
     """The `Exif` item's TIFF block: its payload starts with the offset of the TIFF header."""
-    item = _item_of_type(data, meta, b"Exif")
-    payload = _item_data(data, meta, item) if item is not None else None
+    item = item_of_type(data, meta, b"Exif")
+    payload = item_data(data, meta, item) if item is not None else None
     if not payload or len(payload) < 4:
         return None
     skip = 4 + struct.unpack_from(">L", payload)[0]
     return payload[skip:] or None
 
 
-def _item_of_type(data: bytes, meta: tuple[int, int], kind: bytes) -> int | None:
-    iinf = _child(data, *meta, b"iinf")
-    if iinf is None:
-        return None
-    first = iinf[0] + (6 if data[iinf[0]] == 0 else 8)  # version, flags and the entry count
-    for box, s, _end in _boxes(data, first, iinf[1]):
-        version = data[s]
-        if box == b"infe" and version >= 2:
-            id_size = 2 if version == 2 else 4
-            item_id = int.from_bytes(data[s + 4:s + 4 + id_size], "big")
-            if data[s + 6 + id_size:s + 10 + id_size] == kind:
-                return item_id
-    return None
-
-
-def _item_data(data: bytes, meta: tuple[int, int], item: int) -> bytes | None:
-    """An item's bytes by its `iloc` extents: in the file (construction method 0) or in `idat` (1)."""
-    iloc = _child(data, *meta, b"iloc")
-    if iloc is None:
-        return None
-    s = iloc[0]
-    version = data[s]
-    offset_size, length_size = data[s + 4] >> 4, data[s + 4] & 15
-    base_size, index_size = data[s + 5] >> 4, (data[s + 5] & 15) if version in (1, 2) else 0
-    count_at = s + 6
-    count = struct.unpack_from(">H" if version < 2 else ">L", data, count_at)[0]
-    i = count_at + (2 if version < 2 else 4)
-
-    def read(size: int) -> int:
-        nonlocal i
-        value = int.from_bytes(data[i:i + size], "big")
-        if i + size > iloc[1]:
-            raise IndexError("iloc runs past its box")
-        i += size
-        return value
-
-    for _ in range(min(count, _MAX_BOXES)):
-        item_id = read(2 if version < 2 else 4)
-        method = read(2) & 15 if version in (1, 2) else 0
-        read(2)  # data reference index: 0, this file
-        base = read(base_size)
-        extents = []
-        for _ in range(read(2)):
-            read(index_size)
-            extents.append((base + read(offset_size), read(length_size)))
-        if item_id != item:
-            continue
-        if method == 1:
-            idat = _child(data, *meta, b"idat")
-            if idat is None:
-                return None
-            origin, limit = idat
-        elif method == 0:
-            origin, limit = 0, len(data)
-        else:
-            return None
-        parts = [data[origin + off:origin + off + length] for off, length in extents
-                 if origin + off + length <= limit]
-        return b"".join(parts) if len(parts) == len(extents) else None
-    return None
-
-
 # ------------------------------------------------------------------ writing metadata
-
-def _box(kind: bytes, payload: bytes) -> bytes:
-    return struct.pack(">L4s", 8 + len(payload), kind) + payload
-
 
 def with_metadata(data: bytes, exif: bytes | None, icc: bytes | None) -> bytes | None:
     """`data`, an AVIF laid out as libavif writes one (ftyp, meta, mdat), with an EXIF item and an ICC
@@ -335,13 +200,13 @@ def _tiff_offset(exif: bytes) -> int:
 
 
 def _with_metadata(data: bytes, exif: bytes | None, icc: bytes | None) -> bytes | None:
-    top = list(_boxes(data, 0, len(data)))
+    top = list(boxes(data, 0, len(data)))
     if [k for k, _, _ in top] != [b"ftyp", b"meta", b"mdat"] or not _plain_headers(data, top):
         return None
     (_, _, ftyp_end), (_, meta_start, meta_end), (_, mdat_start, mdat_end) = top
     meta = (meta_start + 4, meta_end)
-    children = list(_boxes(data, *meta))
-    primary = _primary(data, meta)
+    children = list(boxes(data, *meta))
+    primary = primary_item(data, meta)
     if not _plain_headers(data, children) or primary is None or primary > 0xFFFF:
         return None
     parts = {k: bytes(data[s:e]) for k, s, e in children}
@@ -354,14 +219,14 @@ def _with_metadata(data: bytes, exif: bytes | None, icc: bytes | None) -> bytes 
         iinf = parts[b"iinf"]
         if iinf[0] != 0:
             return None
-        entries = list(_boxes(iinf, 6, len(iinf)))
+        entries = list(boxes(iinf, 6, len(iinf)))
         ids = [int.from_bytes(iinf[s + 4:s + 6], "big") for k, s, _ in entries if k == b"infe" and iinf[s] == 2]
         if len(ids) != len(entries) or not ids or max(ids) >= 0xFFFF:
             return None
         exif_id = max(ids) + 1
-        infe = _box(b"infe", bytes([2, 0, 0, 0]) + struct.pack(">HH4s", exif_id, 0, b"Exif") + b"\0")
+        infe = make_box(b"infe", bytes([2, 0, 0, 0]) + struct.pack(">HH4s", exif_id, 0, b"Exif") + b"\0")
         parts[b"iinf"] = iinf[:4] + struct.pack(">H", len(entries) + 1) + iinf[6:] + infe
-        cdsc = _box(b"cdsc", struct.pack(">HHH", exif_id, 1, primary))  # the EXIF describes the primary image
+        cdsc = make_box(b"cdsc", struct.pack(">HHH", exif_id, 1, primary))  # the EXIF describes the primary image
         iref = parts.get(b"iref")
         if iref is not None and iref[0] != 0:
             return None
@@ -370,51 +235,51 @@ def _with_metadata(data: bytes, exif: bytes | None, icc: bytes | None) -> bytes 
             order.insert(order.index(b"iinf") + 1, b"iref")
     if icc:
         iprp = parts[b"iprp"]
-        boxes = list(_boxes(iprp, 0, len(iprp)))
-        if [k for k, _, _ in boxes] != [b"ipco", b"ipma"] or not _plain_headers(iprp, boxes):
+        inner = list(boxes(iprp, 0, len(iprp)))
+        if [k for k, _, _ in inner] != [b"ipco", b"ipma"] or not _plain_headers(iprp, inner):
             return None
-        (_, cs, ce), (_, ms, me) = boxes
-        ipco = iprp[cs:ce] + _box(b"colr", b"prof" + icc)
-        ipma = _add_association(iprp[ms:me], primary, len(list(_boxes(iprp, cs, ce))) + 1)
+        (_, cs, ce), (_, ms, me) = inner
+        ipco = iprp[cs:ce] + make_box(b"colr", b"prof" + icc)
+        ipma = _add_association(iprp[ms:me], primary, len(list(boxes(iprp, cs, ce))) + 1)
         if ipma is None:
             return None
-        parts[b"iprp"] = _box(b"ipco", ipco) + _box(b"ipma", ipma)
+        parts[b"iprp"] = make_box(b"ipco", ipco) + make_box(b"ipma", ipma)
 
     payload = struct.pack(">L", _tiff_offset(exif)) + exif if exif else b""
     old_meta = meta_end - (meta_start - 8)
 
-    def meta_box(shift: int) -> bytes | None:
+    def rebuilt(shift: int) -> bytes | None:
         iloc = _shifted_iloc(parts[b"iloc"], shift, (mdat_start, mdat_end), exif_id,
                              mdat_end + shift, len(payload))
         if iloc is None:
             return None
-        body = b"".join(_box(k, iloc if k == b"iloc" else parts[k]) for k in order)
-        return _box(b"meta", bytes(data[meta_start:meta_start + 4]) + body)
+        body = b"".join(make_box(k, iloc if k == b"iloc" else parts[k]) for k in order)
+        return make_box(b"meta", bytes(data[meta_start:meta_start + 4]) + body)
 
-    draft = meta_box(0)  # the iloc's size does not depend on the offsets it holds
+    draft = rebuilt(0)  # the iloc's size does not depend on the offsets it holds
     if draft is None:
         return None
-    new_meta = meta_box(len(draft) - old_meta)
+    new_meta = rebuilt(len(draft) - old_meta)
     mdat = bytes(data[mdat_start:mdat_end]) + payload
     if new_meta is None or 8 + len(mdat) > 0xFFFFFFFF:
         return None
-    return bytes(data[:ftyp_end]) + new_meta + _box(b"mdat", mdat)
+    return bytes(data[:ftyp_end]) + new_meta + make_box(b"mdat", mdat)
 
 
-def _plain_headers(data: bytes, boxes: list[tuple[bytes, int, int]]) -> bool:
+def _plain_headers(data: bytes, found: list[tuple[bytes, int, int]]) -> bool:
     """Each box has an 8-byte header (a 32-bit size), the only layout rewritten here."""
-    return all(int.from_bytes(data[s - 8:s - 4], "big") == e - (s - 8) for _, s, e in boxes)
+    return all(int.from_bytes(data[s - 8:s - 4], "big") == e - (s - 8) for _, s, e in found)
 
 
 def _add_association(ipma: bytes, item: int, index: int) -> bytes | None:
     """`ipma`'s payload with property `index` (not essential) added to `item`'s list."""
     whole = (0, len(ipma))
-    wide_id, wide_index = ipma[0] >= 1, _wide_indices(ipma, whole)
+    wide_id, wide_index = ipma[0] >= 1, wide_indices(ipma, whole)
     if index > (0x7FFF if wide_index else 0x7F):
         return None
     size = 2 if wide_index else 1
     out, found = bytearray(ipma[:8]), False
-    for item_id, n, values in _ipma_entries(ipma, whole):
+    for item_id, n, values in ipma_entries(ipma, whole):
         if item_id == item:
             if n == 255:
                 return None
@@ -447,3 +312,13 @@ def _shifted_iloc(iloc: bytes, shift: int, mdat: tuple[int, int], new_item: int 
     if new_item is not None:
         out += struct.pack(">HHHLL", new_item, 0, 1, new_offset, new_length)
     return bytes(out)
+
+
+# libavif's readers (browsers, Pillow) refuse a side over 32,768 by default, though AV1 allows 65,536:
+# a longer AVIF would be written and could not be opened. An unreadable header is refused (libavif
+# requires an `ispe`).
+FORMAT = Format(
+    "avif", "AVIF", "AVIF", "image/avif", (".avif",), header_size,
+    brands=BRANDS, size_required=True, writable=True, max_side=32768,
+    # browser.py: where Pillow has no AVIF (the worker), the provider decodes and encodes every AVIF.
+    browser_decode="avif-provider", browser_encode="avif-provider")

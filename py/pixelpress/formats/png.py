@@ -1,0 +1,37 @@
+"""PNG: lossless, with transparency; Pillow reads and writes it everywhere."""
+
+from __future__ import annotations
+
+import struct
+
+from .base import Format
+
+
+def read_size(data: bytes) -> tuple[int, int] | None:
+    """IHDR's size. Pillow reads chunks up to the first IDAT and keeps the last IHDR, so take the largest."""
+    size, i, n = None, 8, len(data)
+    while i + 8 <= n:
+        length, kind = struct.unpack_from(">L4s", data, i)
+        if kind == b"IHDR" and i + 16 <= n:
+            w, h = struct.unpack_from(">LL", data, i + 8)
+            size = (max(w, size[0]), max(h, size[1])) if size else (w, h)
+        elif kind in (b"IDAT", b"fdAT"):
+            break
+        i += 12 + length
+    return size
+
+
+def grey_depth(data: bytes) -> int | None:
+    """Bit depth of a greyscale PNG (colour type 0) from its IHDR, else None.
+
+    Its tRNS value is a sample at that depth, while Pillow hands 1-, 2- and
+    4-bit pixels out scaled to 0-255 and 16-bit ones as I;16.
+    """
+    if data[12:16] == b"IHDR" and len(data) > 25 and data[25] == 0:
+        return data[24]
+    return None
+
+
+# PNG's own limit (2^31 - 1) is far beyond the pixel cap.
+FORMAT = Format("png", "PNG", "PNG", "image/png", (".png", ".apng"), read_size,
+                magic=(((0, b"\x89PNG\r\n\x1a\n"),),), writable=True, max_side=2**31 - 1)
