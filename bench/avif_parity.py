@@ -27,8 +27,8 @@ sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "py")]
 import numpy as np  # noqa: E402
 import samples  # noqa: E402
 from browser_harness import open_engine, serve_dist  # noqa: E402
-from pixelpress import codec  # noqa: E402
 from pixelpress.encode import encode_avif  # noqa: E402
+from pixelpress.formats import avif  # noqa: E402
 from pixelpress.ops.convert import convert  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
 from skimage.metrics import structural_similarity  # noqa: E402
@@ -57,9 +57,9 @@ def main() -> None:
                 assert res["ok"] and res["meta"]["codec"]["encode"] == "browser", res
                 worker = res["outputs"][0]["data"]
                 native = convert(data, {"format": "avif", "quality": q}).data
-                own = codec.avif_quality(q)
+                own = avif.avif_quality(q)
                 step = encode_avif(src, quality=own - 1)
-                slower = encode_avif(src, quality=own, speed=codec.AVIF_SPEED - 1)
+                slower = encode_avif(src, quality=own, speed=avif.AVIF_SPEED - 1)
                 size_change = len(worker) / len(native) - 1
                 rows.append((name, q, own, size_change, np.asarray(src), *map(rgb, (worker, native, step, slower))))
         browser.close()

@@ -129,7 +129,7 @@ def tasks():
          {"format": "webp", "quality": 80}, {"mime": "image/webp", "quality": 80}),
         ("T3 RGBA PNG (cut-out) -> WebP q80", samples.encode(cut, "PNG", compress_level=1),
          {"format": "webp", "quality": 80}, {"mime": "image/webp", "quality": 80}),
-        # convert's quality 80 is libavif's 60 (codec.avif_quality), which wasm-vips gets as Q
+        # convert's quality 80 is libavif's 60 (formats.avif.avif_quality), which wasm-vips gets as Q
         (AVIF_TASK, jpeg, {"format": "avif", "quality": 80}, {"mime": "image/avif", "quality": 60}),
     ]
 

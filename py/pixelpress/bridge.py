@@ -81,7 +81,7 @@ class JsSegmenter:
 
 
 class JsCodecs:
-    """The browser's own codecs (web/worker/codecs.js), offered to the op; codec.py decides when to use them.
+    """The browser's own codecs (web/worker/codecs.js), offered to the op; browser.py decides when to use them.
 
     Each returns a promise, awaited here on Pyodide's event loop: the op is a
     coroutine (`run_async`), so no WebAssembly stack switching is needed and
@@ -114,11 +114,21 @@ class JsCodecs:
         got = await self.js.decodeAvif(data)
         if not hasattr(got, "pixels"):  # JS null: this browser has no AVIF decoder
             return None
-        from .avif import frames, orientation
+        from .formats.avif import frames, orientation
 
         image = Image.frombytes("RGBA", (got.width, got.height), got.pixels.to_bytes())
         # 0: the decoder (libavif in wasm) does not say; the file's boxes do.
         return image, int(got.orientation) or orientation(data), int(got.frames) or frames(data)
+
+    async def decode_heic(self, data: bytes):
+        from PIL import Image
+
+        got = await self.js.decodeHeic(data)
+        if not hasattr(got, "pixels"):  # JS null: no HEIC decoder at all
+            return None
+        image = Image.frombytes("RGBA", (got.width, got.height), got.pixels.to_bytes())
+        # Upright already (libheif and the browser apply irot/imir): orientation 1. One picture: the primary.
+        return (image if got.alpha else image.convert("RGB")), 1, 1
 
     async def encode_avif(self, pixels: bytes, width: int, height: int, quality: int, speed: int):
         return _bytes(await self.js.encodeAvif(pixels, width, height, quality, speed))

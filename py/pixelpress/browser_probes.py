@@ -1,7 +1,7 @@
 """Whether a browser's codecs give what the engine would: probed once per worker on small pictures.
 
 The engine lets the browser decode and encode only where its result is
-Pillow's (codec.py). Chromium, Firefox and WebKitGTK link libjpeg-turbo and
+Pillow's (browser.py). Chromium, Firefox and WebKitGTK link libjpeg-turbo and
 libwebp as native Pillow does, but a browser the tests never ran (Safari's
 ImageIO, a future engine) may decode with another IDCT or upsampling, or map
 a quality otherwise. So before its first use each path is tried on a probe
@@ -28,8 +28,11 @@ from typing import TYPE_CHECKING
 
 from PIL import Image
 
+from .formats import jpeg, webp
+from .provider import BROWSER_WEBP_METHOD, as_pillow_writes
+
 if TYPE_CHECKING:
-    from .codec import Codecs
+    from .provider import Codecs
 
 PROBE_JPEG = base64.b64decode(
     "/9j/4AAQSkZJRgABAQAAAQABAAD/2wBDAAMCAgMCAgMDAwMEAwMEBQgFBQQEBQoHBwYIDAoMDAsKCwsNDhIQDQ4RDgsLEBYQERMU"
@@ -111,12 +114,9 @@ async def canvas_writes_like_pillow(codecs: Codecs, mime: str, quality: int) -> 
 async def _encoded(codecs: Codecs, mime: str, quality: int) -> bool:
     from PIL import ImageChops, ImageStat
 
-    from .codec import BROWSER_WEBP_METHOD, as_pillow_writes
-    from .encode import encode_jpeg, encode_webp
-
     probe = probe_picture()
-    ours = (encode_jpeg(probe, quality=quality) if mime == "image/jpeg"
-            else encode_webp(probe, quality=quality, method=BROWSER_WEBP_METHOD))
+    ours = (jpeg.save(probe, quality=quality) if mime == "image/jpeg"
+            else webp.save(probe, quality=quality, method=BROWSER_WEBP_METHOD))
     theirs = await codecs.encode(probe.tobytes("raw", "RGBX"), *probe.size, "RGBX", mime, quality / 100)
     theirs = as_pillow_writes(theirs, mime) if theirs else None
     if not theirs or abs(len(theirs) - len(ours)) > 0.05 * len(ours):

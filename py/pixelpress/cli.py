@@ -31,8 +31,9 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from . import __version__
-from .decode import DEFAULT_LIMITS
 from .errors import InvalidOption, OutOfMemory, PixelpressError, TooLarge
+from .formats import FORMATS
+from .limits import DEFAULT_LIMITS
 from .operation import missing_for, require
 from .options import describe as describe_options
 from .options import parse_options
@@ -42,10 +43,9 @@ COMMANDS = ("ops", "describe", "fetch-model", "run")
 assert not set(COMMANDS) & set(OPS), "an op may not be named like a command"
 
 # What a folder's images are (a file named on the command line is always tried: the engine sniffs its bytes).
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".jpe", ".jfif", ".png", ".apng", ".webp", ".gif", ".bmp", ".dib", ".tif", ".tiff",
-                  ".avif", ".avifs"}
-EXTENSIONS = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp", "image/avif": ".avif", "application/zip": ".zip",
-              "text/html": ".html"}
+IMAGE_SUFFIXES = {ext for f in FORMATS.values() if f.readable for ext in f.extensions}
+EXTENSIONS = {f.mime: f.extensions[0] for f in FORMATS.values() if f.writable} | {
+    "application/zip": ".zip", "text/html": ".html"}
 TRUE, FALSE = {"true", "yes", "on", "1"}, {"false", "no", "off", "0"}
 ROSTER_LINE = re.compile(r"^#?\s*(\d+)[\s.,:;-]+(.+)$")  # "7 Ana Silva", as the studio's roster field reads it
 WEB_NAME = re.compile(r"[^A-Za-z0-9_.-]+")  # web_sizes' base_name alphabet

@@ -8,28 +8,23 @@ comment), which would leak metadata the user asked to strip.
 
 from __future__ import annotations
 
-import io
+from PIL import Image
 
-from PIL import Image, ImageFile
-
-from . import codec, icc, pillow_plugins  # pillow_plugins registers the output formats; AVIF says if it can
+from . import browser, icc
 from .coroutines import run_now
-from .errors import TooLarge, UnsupportedFormat
+from .formats import FORMATS, avif, jpeg, png, webp
+from .formats.base import check_fits
+from .provider import PILLOW, Codecs
 
-MIME = {"jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp", "avif": "image/avif"}
-
-# The longest side each format can store: libjpeg's JPEG_MAX_DIMENSION and
-# libwebp's WEBP_MAX_DIMENSION (PNG's 2^31 - 1 is far beyond the pixel cap).
-# Past them the libraries fail mid-encode with messages such as "encoding
-# error 5" or "broken data stream", so the size is checked up front. AV1
-# itself allows 65,536, but libavif's readers (browsers, Pillow) refuse a
-# side over 32,768 by default: a longer AVIF is written and cannot be opened.
-MAX_SIDE = {"jpeg": 65500, "webp": 16383, "png": 2**31 - 1, "avif": 32768}
-_NAMES = {"jpeg": "JPEG", "webp": "WebP", "png": "PNG", "avif": "AVIF"}
+# The output formats' MIME types by name ("jpeg": "image/jpeg"), from their modules.
+MIME = {f.name: f.mime for f in FORMATS.values() if f.writable}
 
 # A JPEG holds EXIF in one APP1 segment, at most 65,533 bytes; Pillow raises
 # a bare ValueError past it. (ICC profiles are split over several segments.)
 JPEG_MAX_EXIF = 65_533
+
+# The Pillow writers, each in its format's module (formats/<name>.py).
+encode_jpeg, encode_png, encode_webp, encode_avif = jpeg.save, png.save, webp.save, avif.save
 
 
 def valid_icc(profile: bytes | None, warnings: list[str]) -> bytes | None:
@@ -64,17 +59,6 @@ def exif_that_fits(fmt: str, exif: bytes | None, warnings: list[str]) -> bytes |
     return exif
 
 
-def check_fits(fmt: str, width: int, height: int) -> None:
-    """Raise `too_large` when a `width` x `height` image cannot be stored as `fmt`."""
-    limit = MAX_SIDE[fmt]
-    if width <= limit and height <= limit:
-        return
-    fits = [_NAMES[f] for f in ("png", "jpeg", "avif", "webp") if f != fmt and max(width, height) <= MAX_SIDE[f]]
-    raise TooLarge(
-        f"The result is {width}x{height} pixels, but a {_NAMES[fmt]} image can be at most {limit:,} pixels "
-        f"wide or tall. Save it as {' or '.join(fits)} instead, or make it smaller.")
-
-
 def has_alpha(im: Image.Image) -> bool:
     return im.mode in ("RGBA", "LA")
 
@@ -89,69 +73,9 @@ def flatten(im: Image.Image, background: tuple[int, int, int]) -> Image.Image:
     return canvas
 
 
-def encode_jpeg(im: Image.Image, *, quality: int, progressive: bool = False,
-                exif: bytes | None = None, icc_profile: bytes | None = None) -> bytes:
-    if im.mode not in ("L", "RGB"):
-        raise ValueError(f"JPEG needs L or RGB, got {im.mode}; flatten first")
-    check_fits("jpeg", *im.size)
-    kw = dict(quality=quality, progressive=progressive, optimize=True,
-              **_metadata_kwargs(exif, icc_profile), comment=b"")
-    buf = io.BytesIO()
-    try:
-        im.save(buf, "JPEG", **kw)
-    except OSError:
-        # An optimised JPEG must fit one buffer, which Pillow sizes at about a
-        # byte per pixel. A 1-2 px wide strip is coded as whole 16 px blocks
-        # and can need several times that ("broken data stream"), so retry
-        # with room for 4 bytes per coded pixel; a real failure fails again.
-        w, h = im.size
-        saved = ImageFile.MAXBLOCK
-        ImageFile.MAXBLOCK = max(saved, 4 * (-(-w // 16) * 16) * (-(-h // 16) * 16)
-                                 + len(exif or b"") + len(icc_profile or b"") + 4096)
-        try:
-            buf = io.BytesIO()
-            im.save(buf, "JPEG", **kw)
-        finally:
-            ImageFile.MAXBLOCK = saved
-    return buf.getvalue()
-
-
-def encode_png(im: Image.Image, *, compress_level: int = 6,
-               exif: bytes | None = None, icc_profile: bytes | None = None) -> bytes:
-    check_fits("png", *im.size)
-    buf = io.BytesIO()
-    im.save(buf, "PNG", compress_level=compress_level, **_metadata_kwargs(exif, icc_profile))
-    return buf.getvalue()
-
-
-def encode_webp(im: Image.Image, *, quality: int, lossless: bool = False, method: int = 4,
-                exif: bytes | None = None, icc_profile: bytes | None = None) -> bytes:
-    check_fits("webp", *im.size)
-    if im.mode not in ("RGB", "RGBA"):
-        im = im.convert("RGBA" if has_alpha(im) else "RGB")
-    buf = io.BytesIO()
-    im.save(buf, "WEBP", quality=quality, lossless=lossless, method=method,
-            **_metadata_kwargs(exif, icc_profile))
-    return buf.getvalue()
-
-
-def encode_avif(im: Image.Image, *, quality: int, speed: int = codec.AVIF_SPEED,
-                exif: bytes | None = None, icc_profile: bytes | None = None) -> bytes:
-    """AVIF through Pillow's plugin (libavif with libaom), set up as the worker's encoder is (see codec.py)."""
-    check_fits("avif", *im.size)
-    if not pillow_plugins.AVIF:
-        raise UnsupportedFormat(codec.no_avif(reading=False))
-    if im.mode not in ("RGB", "RGBA"):
-        im = im.convert("RGBA" if has_alpha(im) else "RGB")
-    buf = io.BytesIO()
-    im.save(buf, "AVIF", quality=quality, speed=speed, subsampling=codec.AVIF_SUBSAMPLING, range="full",
-            autotiling=False, **_metadata_kwargs(exif, icc_profile))
-    return buf.getvalue()
-
-
 def encode(im, fmt: str, *, quality: int = 85, progressive: bool = False, lossless: bool = False,
            method: int = 3, compress_level: int = 6, background: tuple[int, int, int] = (255, 255, 255),
-           avif_speed: int = codec.AVIF_SPEED, exif: bytes | None = None,
+           avif_speed: int = avif.AVIF_SPEED, exif: bytes | None = None,
            icc_profile: bytes | None = None) -> bytes:
     """The one encoder switch: a Pillow image or an HxWxC uint8 array as `fmt` ("jpeg", "png", "webp", "avif").
 
@@ -172,11 +96,11 @@ async def encode_async(im, fmt: str, **kwargs) -> bytes:
 
 async def encode_by(im, fmt: str, *, quality: int = 85, progressive: bool = False, lossless: bool = False,
               method: int = 3, compress_level: int = 6, background: tuple[int, int, int] = (255, 255, 255),
-              avif_speed: int = codec.AVIF_SPEED, exif: bytes | None = None, icc_profile: bytes | None = None,
-              codecs: codec.Codecs | None = None) -> tuple[bytes, str]:
+              avif_speed: int = avif.AVIF_SPEED, exif: bytes | None = None, icc_profile: bytes | None = None,
+              codecs: Codecs | None = None) -> tuple[bytes, str]:
     """`encode`, and who encoded: "pillow" or the provider's name.
 
-    `codecs` may encode faster where its result meets the same contract (see codec.py); it is awaited.
+    `codecs` may encode faster where its result meets the same contract (see browser.py); it is awaited.
     """
     if not isinstance(im, Image.Image):
         import numpy as np
@@ -186,31 +110,26 @@ async def encode_by(im, fmt: str, *, quality: int = 85, progressive: bool = Fals
         flat = flatten(im, background)
         flat = flat if flat.mode in ("L", "RGB") else flat.convert("RGB")
         check_fits("jpeg", *flat.size)
-        fast = await codec.encode(codecs, flat, fmt, quality=quality, progressive=progressive, lossless=False,
+        fast = await browser.encode(codecs, flat, fmt, quality=quality, progressive=progressive, lossless=False,
                             method=method, exif=exif, icc_profile=icc_profile)
         if fast is not None:
             return fast, codecs.name
         return encode_jpeg(flat, quality=quality, progressive=progressive, exif=exif,
-                           icc_profile=icc_profile), codec.PILLOW
+                           icc_profile=icc_profile), PILLOW
     if fmt == "png":
-        return encode_png(im, compress_level=compress_level, exif=exif, icc_profile=icc_profile), codec.PILLOW
+        return encode_png(im, compress_level=compress_level, exif=exif, icc_profile=icc_profile), PILLOW
     if fmt == "webp":
         check_fits("webp", *im.size)
-        fast = await codec.encode(codecs, im, fmt, quality=quality, progressive=False, lossless=lossless, method=method,
+        fast = await browser.encode(codecs, im, fmt, quality=quality, progressive=False, lossless=lossless, method=method,
                             exif=exif, icc_profile=icc_profile)
         if fast is not None:
             return fast, codecs.name
         return encode_webp(im, quality=quality, lossless=lossless, method=method, exif=exif,
-                           icc_profile=icc_profile), codec.PILLOW
+                           icc_profile=icc_profile), PILLOW
     if fmt == "avif":
         check_fits("avif", *im.size)
-        fast = await codec.encode_avif(codecs, im, quality=quality, speed=avif_speed, exif=exif, icc_profile=icc_profile)
+        fast = await browser.avif_by_provider(codecs, im, quality=quality, speed=avif_speed, exif=exif, icc_profile=icc_profile)
         if fast is not None:
             return fast, codecs.name
-        return encode_avif(im, quality=quality, speed=avif_speed, exif=exif, icc_profile=icc_profile), codec.PILLOW
+        return encode_avif(im, quality=quality, speed=avif_speed, exif=exif, icc_profile=icc_profile), PILLOW
     raise ValueError(f"no encoder for {fmt!r}")
-
-
-def _metadata_kwargs(exif: bytes | None, icc_profile: bytes | None) -> dict:
-    # Both keys always present: an absent key lets the writer use `im.info`.
-    return {"exif": exif or b"", "icc_profile": icc_profile or None}

@@ -12,6 +12,9 @@ class PixelpressError(Exception):
 
     code = "error"
     when = ""  # for docs/errors.md's table (build_scripts/doc_tables.py); may name {limits}
+    # Whether the file itself is at fault: the same file fails the same way every time, so retrying or
+    # another device does not help (the studio does not offer a retry).
+    input_fault = False
 
     def __init__(self, message: str, *, field: str | None = None):
         super().__init__(message)
@@ -27,19 +30,22 @@ class PixelpressError(Exception):
 
 class EmptyInput(PixelpressError):
     code = "empty_input"
+    input_fault = True
     when = "zero bytes"
 
 
 class UnsupportedFormat(PixelpressError):
     code = "unsupported_format"
-    when = ("magic bytes not on the allowlist (JPEG, PNG, WebP, AVIF, GIF, BMP, TIFF); in the browser, a TIFF "
+    input_fault = True
+    when = ("magic bytes not on the allowlist (JPEG, PNG, WebP, AVIF, HEIC, GIF, BMP, TIFF); in the browser, a TIFF "
             "compressed with JPEG or LZMA (Deflate TIFFs are decoded), in words that say the file is not damaged, "
-            "or AVIF where no AVIF decoder can be loaded (offline before it was cached); "
+            "or AVIF or HEIC where no decoder for it can be loaded (offline before it was cached); "
             "natively, AVIF with a Pillow built without it")
 
 
 class TooLarge(PixelpressError):
     code = "too_large"
+    input_fault = True
     when = ("over the file-size cap ({max_mb} MB), checked before decoding; over the operation's own "
             "working-memory budget ({budget_gb} GB: {op_caps}), checked from the header before decoding; or a "
             "result longer than the output format can store (JPEG 65,500 px, AVIF 32,768 px, WebP 16,383 px a side), checked "
@@ -48,12 +54,14 @@ class TooLarge(PixelpressError):
 
 class DecompressionBomb(PixelpressError):
     code = "decompression_bomb"
+    input_fault = True
     when = ("the header claims more than the pixel cap ({max_mp} MP), read from the header bytes before any "
             "decoder or opener runs; nothing is decoded")
 
 
 class CorruptImage(PixelpressError):
     code = "corrupt_image"
+    input_fault = True
     when = "truncated or damaged data behind valid magic bytes"
 
 
@@ -66,6 +74,7 @@ class EmptyImage(PixelpressError):
     """The image has no subject to work on (e.g. fully transparent)."""
 
     code = "empty_image"
+    input_fault = True
     when = "nothing to work on: a fully transparent picture, or no subject found to cut out"
 
 
@@ -81,7 +90,8 @@ class MissingDependency(PixelpressError):
     when = ("natively, a library the operation needs is not installed: OpenCV for every operation but {light_ops} "
             "(`pip install \"pixelpress[opencv]\"`), and for a `local` cut-out (`remove_background`, `car_listing`) "
             "onnxruntime, from the same extra, or the network's model where it is neither here nor fetchable "
-            "(`pixelpress fetch-model`); the message names what is missing and the command that adds it")
+            "(`pixelpress fetch-model`); reading a HEIC without pi-heif (`pip install \"pixelpress[heic]\"`); "
+            "the message names what is missing and the command that adds it")
 
 
 class OutOfMemory(PixelpressError):

@@ -37,8 +37,9 @@ from .result import Output, Result, Timings
 if TYPE_CHECKING:
     import numpy as np
 
-    from .codec import Codecs
-    from .decode import Decoded, Limits
+    from .decode import Decoded
+    from .limits import Limits
+    from .provider import Codecs
 
 PILLOW = ("pillow",)
 NUMPY = ("pillow", "numpy")
@@ -138,7 +139,7 @@ class OpSpec:
 
 @functools.cache
 def _limits(spec: OpSpec) -> Limits:
-    from .decode import DEFAULT_LIMITS  # decode imports Pillow: not before an op runs
+    from .limits import DEFAULT_LIMITS
 
     return replace(DEFAULT_LIMITS, work_bytes_per_pixel=spec.work_bytes_per_pixel,
                    max_work_bytes=WORK_BUDGET_BYTES, work_label=spec.label)
@@ -149,8 +150,8 @@ class Job:
 
     def __init__(self, spec: OpSpec, data: bytes, options: Any, limits: Limits | None, codecs: Codecs | None = None):
         self.spec = spec
-        self.codecs = codecs  # faster codecs than Pillow's where they meet the contract (the worker's: codec.py)
-        self.codec: dict[str, str] = {}  # who decoded and who encoded: meta["codec"]
+        self.codecs = codecs  # the provider: faster codecs than Pillow's where they meet the contract (browser.py)
+        self.codec_meta: dict[str, str] = {}  # who decoded and who encoded: meta["codec"]
         self.data = data
         self.opts = parse_options(spec.options, options)
         self.limits = spec.limits() if limits is None else limits
@@ -165,7 +166,7 @@ class Job:
     def note(self, decoded: Decoded) -> Decoded:
         """Record a decoded input's facts and warnings (for ops that decode inside their own steps)."""
         self.warnings += decoded.warnings
-        self.codec["decode"] = decoded.codec
+        self.codec_meta["decode"] = decoded.codec
         self._record_input(decoded.format, (decoded.width, decoded.height), decoded.profile, decoded.colour)
         return decoded
 
@@ -176,13 +177,13 @@ class Job:
     async def transcode(self, fmt: str, *, fit: tuple[int | None, int | None] | None = None, **kwargs) -> tuple | None:
         """The input re-encoded as `fmt` by the codec provider, its pixels untouched: (bytes, size), or None.
 
-        For an op that would change no pixel (codec.transcode says when the
+        For an op that would change no pixel (browser.transcode says when the
         provider can do it as Pillow would); the header is read and checked
         as for `open`, and a hostile file is refused here the same way.
         """
-        from .codec import transcode
+        from .browser import transcode
         from .decode import fit_size, read_header, sniff
-        from .encode import check_fits
+        from .formats.base import check_fits
 
         if self.codecs is None or sniff(self.data) != "JPEG":  # the one format transcoded: no other header read
             return None
@@ -198,7 +199,7 @@ class Job:
             self.timings.ms.pop("transcode", None)
             return None
         out, colour, profile = done
-        self.codec = {"decode": self.codecs.name, "encode": self.codecs.name}
+        self.codec_meta = {"decode": self.codecs.name, "encode": self.codecs.name}
         self._record_input(head.format, size, profile, colour)
         return out, size
 
@@ -228,8 +229,8 @@ class Job:
 
         with self.span("encode"):
             data, by = await encode_by(im, fmt, codecs=self.codecs, **kwargs)
-        seen = self.codec.get("encode")
-        self.codec["encode"] = by if seen in (None, by) else "mixed"
+        seen = self.codec_meta.get("encode")
+        self.codec_meta["encode"] = by if seen in (None, by) else "mixed"
         return data
 
     def finish(self, data: bytes, fmt: str, size: tuple[int, int], *, mime: str | None = None,
@@ -245,7 +246,7 @@ class Job:
         head = {"format": fmt, "width": int(size[0]), "height": int(size[1]), "bytes": len(data)}
         if self.spec.output:
             meta = {"name": self.spec.output, **meta}
-        tail = {"codec": dict(self.codec), "timings_ms": self.timings.ms, "warnings": self.warnings}
+        tail = {"codec": dict(self.codec_meta), "timings_ms": self.timings.ms, "warnings": self.warnings}
         return Result(data, mime or MIME[fmt], head | self.input | meta | tail, list(extras))
 
 

@@ -3,7 +3,8 @@
 Without this, the first save in a format Pillow has not seen yet (WebP, ICO)
 calls `Image.init()`, which imports all ~40 of Pillow's plugins: about 330 ms
 of source compilation in the browser worker, paid on the user's first file.
-It also keeps formats outside decode.FORMATS out of the process entirely.
+It also keeps formats outside formats.FORMATS out of the process entirely (HEIC's
+opener is pi-heif's, registered by formats/heic.py on the first HEIC).
 Importing a plugin registers it with Pillow, so `Image.open(formats=[...])`
 and `Image.save(..., format)` find it without a full init.
 """

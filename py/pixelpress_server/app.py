@@ -13,7 +13,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, JSONResponse, Response
-from pixelpress.decode import FORMATS, sniff
+from pixelpress.formats import FORMATS, sniff
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException
 
@@ -65,7 +65,7 @@ async def _read_image(request: Request, field: str) -> tuple[bytes, str, dict]:
     fmt = sniff(data)
     if fmt is None:
         raise ApiError(415, "unsupported_format",
-                       "not a supported image (accepted: " + ", ".join(FORMATS) + ")")
+                       "not a supported image (accepted: " + ", ".join(f.label for f in FORMATS.values()) + ")")
     return data, fmt, fields
 
 
@@ -150,7 +150,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                            headers={"Retry-After": "5"})
         async with api4ai.slots:
             data, fmt, _ = await _read_image(request, "image")
-            png = await api4ai.remove_background(data, f"image.{fmt.lower()}", FORMATS[fmt][0])
+            png = await api4ai.remove_background(data, f"image.{fmt.name}", fmt.mime)
         return Response(png, media_type="image/png",
                         headers={PROVIDER_HEADER: "api4ai", "Cache-Control": "no-store"})
 
@@ -159,7 +159,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await guard(request)
         data, fmt, fields = await _read_image(request, "file")
         path = clean_object_path(fields.get("path", ""))
-        url = await storage.put(path, data, FORMATS[fmt][0])
+        url = await storage.put(path, data, fmt.mime)
         return JSONResponse({"url": url, "path": path, "storage": storage.kind}, status_code=201)
 
     @app.api_route("/api/v1/uploads/{path:path}", methods=["GET", "HEAD"])
@@ -171,7 +171,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             raise ApiError(404, "not_found", "no such upload")
         with target.open("rb") as fh:
             fmt = sniff(fh.read(16))
-        return FileResponse(target, media_type=FORMATS[fmt][0] if fmt else "application/octet-stream", headers={
+        return FileResponse(target, media_type=fmt.mime if fmt else "application/octet-stream", headers={
             # Uploaded bytes share the page's origin: never let them be read as anything but an image.
             "X-Content-Type-Options": "nosniff",
             "Content-Security-Policy": "default-src 'none'; sandbox",

@@ -1,7 +1,7 @@
 """The codec switch: when a faster provider (the browser's, in the worker) may decode or encode, natively checked.
 
 The provider here is Pillow itself behind the provider's interface, recording
-what it was asked: so these tests pin the rules (codec.py), and the browser
+what it was asked: so these tests pin the rules (browser.py), and the browser
 tests (tests/browser/test_codecs_worker.py) pin that the browser's answers
 equal native Pillow's.
 """
@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 import samples
 from PIL import Image
-from pixelpress import browser_probes, codec, icc
+from pixelpress import browser, browser_probes, icc
+from pixelpress.formats import jpeg
 from pixelpress.ops.convert import convert
 
 JPEG = samples.photo_bytes("rocket.jpg", "JPEG", quality=92)
@@ -45,7 +46,7 @@ class PillowBehindTheInterface:
         return self._encode(pixels, mime, quality)
 
     async def encode(self, pixels, width, height, layout, mime, quality):
-        # The engine's probe of the canvas encoder (codec.canvas_writes_like_pillow) is told apart by its size.
+        # The engine's probe of the canvas encoder (browser_probes.canvas_writes_like_pillow) is told apart by its size.
         self.asked.append(f"probe {mime} q{round(quality * 100)}" if (width, height) == PROBE_SIZE else mime)
         assert layout == "RGBX" and len(pixels) == width * height * 4
         return self._encode(Image.frombytes("RGB", (width, height), pixels, "raw", "RGBX"), mime, quality)
@@ -149,7 +150,7 @@ def test_what_the_provider_never_transcodes(data, opts, why):
 
 
 def test_a_display_p3_jpeg_is_transcoded_with_its_colours_converted_once_the_provider_passes_the_probe():
-    codec._PROBED.clear()
+    browser._PROBED.clear()
     r, asked = run(P3_JPEG, {"format": "jpeg"})
     assert asked == ["transcode image/png", "transcode image/jpeg"]  # the probe, then the file
     assert r.meta["colour"] == "converted" and r.meta["input_profile"] == "Display P3"
@@ -192,10 +193,10 @@ def test_lossy_webp_goes_to_the_canvas_when_opaque_at_effort_3_and_else_to_the_p
 
 def test_a_picture_too_big_for_wasm_libwebps_own_memory_is_encoded_by_pillow(monkeypatch):
     w, h = samples.decode(RGBA_PNG).size
-    monkeypatch.setattr(codec, "WASM_WEBP_MAX_PIXELS", w * h - 1)
+    monkeypatch.setattr(browser, "WASM_WEBP_MAX_PIXELS", w * h - 1)
     r, asked = run(RGBA_PNG, {"format": "webp"})
     assert r.meta["codec"]["encode"] == "pillow" and asked == []
-    monkeypatch.setattr(codec, "WASM_WEBP_MAX_PIXELS", w * h)
+    monkeypatch.setattr(browser, "WASM_WEBP_MAX_PIXELS", w * h)
     assert run(RGBA_PNG, {"format": "webp"})[0].meta["codec"]["encode"] == "fake"
 
 
@@ -283,7 +284,7 @@ def test_orientation_is_applied_by_the_engine_to_the_providers_pixels():
 def test_the_jpeg_icc_cut_leaves_a_valid_file():
     buf = io.BytesIO()
     Image.new("RGB", (16, 16), (200, 10, 10)).save(buf, "JPEG", icc_profile=b"\1" * 300)
-    out = codec._jpeg_without_icc(buf.getvalue())
+    out = jpeg.without_icc(buf.getvalue())
     assert b"ICC_PROFILE" not in out and samples.decode(out).getpixel((8, 8))[0] > 180
 
 

@@ -26,8 +26,9 @@ import pytest
 import samples
 from PIL import Image
 from pixelpress import decode
-from pixelpress.decode import Limits, header_size, open_image
+from pixelpress.decode import Limits, open_image
 from pixelpress.errors import CorruptImage, DecompressionBomb, UnsupportedFormat
+from pixelpress.formats import by_name, tiff
 from pixelpress.ops.convert import convert
 
 # ---------------------------------------------------------------- crafting
@@ -250,7 +251,7 @@ def header_bombs() -> list[tuple[str, bytes, tuple[int, int]]]:
 @pytest.fixture()
 def without_codecs(monkeypatch):
     """This process's libtiff as the browser's: no Deflate, JPEG or LZMA."""
-    monkeypatch.setattr(decode, "libtiff_decodes", lambda compression: False)
+    monkeypatch.setattr(tiff, "libtiff_decodes", lambda compression: False)
 
 
 def pixels(data: bytes) -> np.ndarray:
@@ -262,9 +263,9 @@ def pixels(data: bytes) -> np.ndarray:
 
 def test_native_libtiff_has_the_codecs_and_tiffs_pass_through_unchanged():
     for compression in (8, 32946, 7, 6, 34925):
-        assert decode.libtiff_decodes(compression)
+        assert tiff.libtiff_decodes(compression)
     for data in (deflate_tiff(photo(), 2), jpeg_tiff(), lzma_tiff()):
-        assert decode._tiff_for_this_libtiff(data) is data
+        assert tiff.for_this_libtiff(data) is data
 
 
 @pytest.mark.parametrize("predictor", [1, 2])
@@ -297,8 +298,8 @@ def test_inflated_tiff_decodes_like_libtiff(mode, predictor, monkeypatch):
     """Pillow's libtiff writes each mode; the engine's inflated copy decodes to the same image."""
     data = deflate_tiff(MODES[mode](), predictor)
     native = samples.decode(data)
-    monkeypatch.setattr(decode, "libtiff_decodes", lambda c: False)
-    raw = decode._tiff_for_this_libtiff(data)
+    monkeypatch.setattr(tiff, "libtiff_decodes", lambda c: False)
+    raw = tiff.for_this_libtiff(data)
     assert raw is not data
     ours = samples.decode(raw)
     assert (ours.mode, ours.size) == (native.mode, native.size)
@@ -325,8 +326,8 @@ def test_inflated_layouts_match_libtiff_and_the_samples(dtype, channels, order, 
     arr = noise((45, 70, channels) if channels > 1 else (45, 70), dtype)
     data = tiff_by_hand(arr, order=order, predictor=predictor, tile=tile, planar=planar)
     native = samples.decode(data)
-    monkeypatch.setattr(decode, "libtiff_decodes", lambda c: False)
-    ours = samples.decode(decode._tiff_for_this_libtiff(data))
+    monkeypatch.setattr(tiff, "libtiff_decodes", lambda c: False)
+    ours = samples.decode(tiff.for_this_libtiff(data))
     assert (ours.mode, ours.size) == (native.mode, native.size) == (native.mode, (70, 45))
     if channels == 1 or dtype is np.uint8:  # modes that keep every sample whole: the source itself
         assert (np.asarray(ours) == arr).all()
@@ -372,7 +373,7 @@ def test_jpeg_and_lzma_tiffs_convert_natively(make):
 
 
 def _strip_tags(data: bytes) -> tuple[list[int], list[int]]:
-    ifd = decode._TiffIfd.read(data)
+    ifd = tiff.TiffIfd.read(data)
     return ifd.ints(273), ifd.ints(279)
 
 
@@ -386,7 +387,7 @@ def test_damaged_deflate_data_is_corrupt(damage, without_codecs):
         data[offsets[-1]:offsets[-1] + counts[-1]] = zlib.compress(b"\0" * 10).ljust(counts[-1], b"\0")
     else:
         data = bytearray(tiff_by_hand(np.asarray(photo())[:14], predictor=2))
-        ifd = decode._TiffIfd.read(bytes(data))
+        ifd = tiff.TiffIfd.read(bytes(data))
         pos = ifd.entries[273][2]
         struct.pack_into("<L", data, pos + 4, 1)  # one strip offset where two are needed
     with pytest.raises(CorruptImage) as e:
@@ -465,9 +466,9 @@ def test_header_sizes_agree_with_pillow_and_the_cap_is_exact(name, data):
     fmt = decode.sniff(data)
     with Image.open(io.BytesIO(data)) as im:
         expected = im.size
-    assert header_size(data, fmt) == expected
+    assert by_name(fmt.lower()).size(data) == expected
     w, h = expected
-    assert decode.check_header(data, Limits(max_pixels=w * h)) == fmt
+    assert decode.check_header(data, Limits(max_pixels=w * h)).name == fmt.lower()
     with pytest.raises(DecompressionBomb):
         decode.check_header(data, Limits(max_pixels=w * h - 1))
 

@@ -121,7 +121,7 @@ def metadata_blocks(data: bytes) -> set[str]:
                 found.add(names[kind])
             i += 12 + n
     elif data[4:8] == b"ftyp":
-        from pixelpress import avif
+        from pixelpress.formats import avif
 
         exif, icc = avif.metadata(data)
         found |= {name for name, block in (("exif", exif), ("icc", icc)) if block}

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from PIL import Image
 
+from ..errors import TooLarge
 from .isobmff import ftyp_brands
 
 # (offset, bytes): the file has these bytes at that offset.
@@ -60,7 +61,9 @@ class Format:
       without Deflate), `open(data)` opens them without decoding pixels.
     - Browser rules (browser.py and the worker): `browser_decode`, `browser_encode` name the rule
       under which the browser's own codec may do Pillow's work, None where it never does.
-    - `available()`: whether this installation can decode it; `missing` says what to install if not.
+    - `available()`: whether Pillow here decodes it; where not, the worker's provider does (browser.py),
+      and natively it is `missing_dependency` when `missing` names (the library, the command adding it).
+    - `save(im, ...)`: Pillow's writer as the engine sets it up, for a writable format.
     """
 
     name: str
@@ -79,8 +82,13 @@ class Format:
     open: Callable[[bytes], Image.Image] | None = None
     browser_decode: str | None = None
     browser_encode: str | None = None
+    save: Callable[..., bytes] | None = None
     available: Callable[[], bool] = field(default=lambda: True)
-    missing: str | None = None
+    missing: tuple[str, str] | None = None
+
+    def __post_init__(self):
+        if self.writable:  # as Pillow's register_save: a writer is known once its module is imported
+            WRITERS[self.name] = self
 
     def sniff(self, head: bytes) -> bool:
         """Whether `head` (the file's first bytes) is this format by its magic bytes."""
@@ -107,6 +115,34 @@ class Format:
                 "magic": magic, "size_required": self.size_required, "readable": self.readable,
                 "writable": self.writable, "max_side": self.max_side,
                 "browser_decode": self.browser_decode, "browser_encode": self.browser_encode}
+
+
+# Every writable format by name, filled as their modules are imported (the registry imports them all).
+WRITERS: dict[str, Format] = {}
+
+
+def check_fits(name: str, width: int, height: int) -> None:
+    """Raise `too_large` when a `width` x `height` image cannot be stored as format `name`.
+
+    Past its longest side (`max_side`) a library fails mid-encode with messages
+    such as "encoding error 5" or "broken data stream", so the size is checked
+    up front, naming the formats that would hold it, roomiest first.
+    """
+    fmt = WRITERS[name]
+    limit = fmt.max_side
+    if width <= limit and height <= limit:
+        return
+    fits = [f.label for f in sorted(WRITERS.values(), key=lambda f: -f.max_side)
+            if f is not fmt and max(width, height) <= f.max_side]
+    raise TooLarge(
+        f"The result is {width}x{height} pixels, but a {fmt.label} image can be at most {limit:,} pixels "
+        f"wide or tall. Save it as {' or '.join(fits)} instead, or make it smaller.")
+
+
+def metadata_kwargs(exif: bytes | None, icc_profile: bytes | None) -> dict:
+    """The metadata arguments of a Pillow writer. Both keys always present: an absent key lets the
+    writer take `im.info`'s, which would leak metadata the user asked to strip."""
+    return {"exif": exif or b"", "icc_profile": icc_profile or None}
 
 
 def u16be(b: bytes, i: int) -> int:

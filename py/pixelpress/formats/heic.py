@@ -59,4 +59,4 @@ FORMAT = Format(
     "heic", "HEIF", "HEIC", "image/heic", (".heic", ".heif", ".hif"), primary_size,
     brands=BRANDS, size_required=True, open=open_heic,
     # browser.py: the provider is the only HEIC decoder in the worker (Safari's own, else libheif in wasm).
-    browser_decode="heic-provider", available=available, missing=INSTALL)
+    browser_decode="heic-provider", available=available, missing=("pi-heif", INSTALL))

@@ -179,3 +179,39 @@ def primary_size(data: bytes) -> tuple[int, int] | None:
         if kind == b"ispe" and index in wanted and e - s >= 12:
             return struct.unpack_from(">LL", data, s + 4)
     return None
+
+
+def metadata(data: bytes) -> tuple[bytes | None, bytes | None]:
+    """(EXIF as a TIFF block, ICC profile) of the primary image, as native Pillow reads them; None where absent."""
+    meta = meta_box(data)
+    if meta is None:
+        return None, None
+    try:
+        primary = primary_item(data, meta)
+        return exif_item(data, meta), primary_icc(data, meta, primary)
+    except (struct.error, IndexError):
+        return None, None
+
+
+def primary_icc(data: bytes, meta: tuple[int, int], primary: int | None) -> bytes | None:
+    """The `colr` profile (type prof or rICC) associated with the primary item."""
+    props = properties(data, meta)
+    iprp = child(data, *meta, b"iprp")
+    ipma = child(data, *iprp, b"ipma") if iprp else None
+    wanted = set(range(1, len(props) + 1))
+    if ipma and primary is not None:
+        wanted = associations(data, ipma, primary)
+    for index, (kind, s, e) in enumerate(props, 1):
+        if kind == b"colr" and index in wanted and data[s:s + 4] in (b"prof", b"rICC"):
+            return bytes(data[s + 4:e]) or None
+    return None
+
+
+def exif_item(data: bytes, meta: tuple[int, int]) -> bytes | None:
+    """The `Exif` item's TIFF block: its payload starts with the offset of the TIFF header."""
+    item = item_of_type(data, meta, b"Exif")
+    payload = item_data(data, meta, item) if item is not None else None
+    if not payload or len(payload) < 4:
+        return None
+    skip = 4 + struct.unpack_from(">L", payload)[0]
+    return payload[skip:] or None

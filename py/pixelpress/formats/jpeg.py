@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from .base import Format, u16be
+import io
+
+from PIL import Image, ImageFile
+
+from .base import Format, check_fits, metadata_kwargs, u16be
 
 _SOF = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF, 0xDE}
 
@@ -53,10 +57,38 @@ def without_icc(data: bytes) -> bytes | None:
     return None
 
 
+def save(im: Image.Image, *, quality: int, progressive: bool = False,
+         exif: bytes | None = None, icc_profile: bytes | None = None) -> bytes:
+    """Pillow's JPEG writer, optimised, with exactly this metadata (and no comment)."""
+    if im.mode not in ("L", "RGB"):
+        raise ValueError(f"JPEG needs L or RGB, got {im.mode}; flatten first")
+    check_fits("jpeg", *im.size)
+    kw = dict(quality=quality, progressive=progressive, optimize=True,
+              **metadata_kwargs(exif, icc_profile), comment=b"")
+    buf = io.BytesIO()
+    try:
+        im.save(buf, "JPEG", **kw)
+    except OSError:
+        # An optimised JPEG must fit one buffer, which Pillow sizes at about a
+        # byte per pixel. A 1-2 px wide strip is coded as whole 16 px blocks
+        # and can need several times that ("broken data stream"), so retry
+        # with room for 4 bytes per coded pixel; a real failure fails again.
+        w, h = im.size
+        saved = ImageFile.MAXBLOCK
+        ImageFile.MAXBLOCK = max(saved, 4 * (-(-w // 16) * 16) * (-(-h // 16) * 16)
+                                 + len(exif or b"") + len(icc_profile or b"") + 4096)
+        try:
+            buf = io.BytesIO()
+            im.save(buf, "JPEG", **kw)
+        finally:
+            ImageFile.MAXBLOCK = saved
+    return buf.getvalue()
+
+
 # libjpeg's JPEG_MAX_DIMENSION: past it the library fails mid-encode.
 FORMAT = Format(
     "jpeg", "JPEG", "JPEG", "image/jpeg", (".jpg", ".jpeg", ".jpe", ".jfif"), read_size,
-    magic=(((0, b"\xff\xd8\xff"),),), writable=True, max_side=65500,
+    magic=(((0, b"\xff\xd8\xff"),),), writable=True, max_side=65500, save=save,
     # browser.py: decode a one-frame YCbCr JPEG libjpeg reads to the end; encode RGB baseline without
     # metadata; transcode a JPEG the op leaves unchanged.
     browser_decode="jpeg-ycbcr", browser_encode="jpeg-baseline")

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import struct
 
-from .base import Format
+from PIL import Image
+
+from .base import Format, check_fits, metadata_kwargs
 
 
 def read_size(data: bytes) -> tuple[int, int] | None:
@@ -32,6 +35,14 @@ def grey_depth(data: bytes) -> int | None:
     return None
 
 
+def save(im: Image.Image, *, compress_level: int = 6,
+         exif: bytes | None = None, icc_profile: bytes | None = None) -> bytes:
+    check_fits("png", *im.size)
+    buf = io.BytesIO()
+    im.save(buf, "PNG", compress_level=compress_level, **metadata_kwargs(exif, icc_profile))
+    return buf.getvalue()
+
+
 # PNG's own limit (2^31 - 1) is far beyond the pixel cap.
 FORMAT = Format("png", "PNG", "PNG", "image/png", (".png", ".apng"), read_size,
-                magic=(((0, b"\x89PNG\r\n\x1a\n"),),), writable=True, max_side=2**31 - 1)
+                magic=(((0, b"\x89PNG\r\n\x1a\n"),),), writable=True, max_side=2**31 - 1, save=save)

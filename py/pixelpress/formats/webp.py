@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import struct
 
-from .base import Format
+from PIL import Image
+
+from .base import Format, check_fits, metadata_kwargs
 
 
 def read_size(data: bytes) -> tuple[int, int] | None:
@@ -39,10 +42,21 @@ def riff(parts: list[tuple[bytes, bytes]]) -> bytes:
     return b"RIFF" + struct.pack("<L", 4 + len(body)) + b"WEBP" + body
 
 
+def save(im: Image.Image, *, quality: int, lossless: bool = False, method: int = 4,
+         exif: bytes | None = None, icc_profile: bytes | None = None) -> bytes:
+    check_fits("webp", *im.size)
+    if im.mode not in ("RGB", "RGBA"):
+        im = im.convert("RGBA" if im.mode in ("RGBA", "LA") else "RGB")
+    buf = io.BytesIO()
+    im.save(buf, "WEBP", quality=quality, lossless=lossless, method=method,
+            **metadata_kwargs(exif, icc_profile))
+    return buf.getvalue()
+
+
 # libwebp's WEBP_MAX_DIMENSION. An unreadable header is refused: the opener allocates the whole
 # canvas from it, and libwebp would not read the file either.
 FORMAT = Format(
     "webp", "WEBP", "WebP", "image/webp", (".webp",), read_size,
-    magic=(((0, b"RIFF"), (8, b"WEBP")),), size_required=True, writable=True, max_side=16383,
+    magic=(((0, b"RIFF"), (8, b"WEBP")),), size_required=True, writable=True, max_side=16383, save=save,
     # browser.py: lossy, no metadata: the canvas (opaque, effort 3) or libwebp in wasm.
     browser_encode="webp-lossy")

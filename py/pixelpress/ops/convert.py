@@ -6,10 +6,11 @@ from dataclasses import dataclass
 
 from PIL import Image
 
-from .. import avif, codec, icc
+from .. import icc
 from ..decode import fit_size
 from ..encode import exif_that_fits, flatten, has_alpha, valid_icc
 from ..errors import InvalidOption
+from ..formats import avif
 from ..operation import PILLOW, Job, OpSpec, operation
 from ..options import choice, colour, flag, integer, parse_colour
 from ..result import Result
@@ -24,7 +25,7 @@ class ConvertOptions:
     lossless: bool = flag(False, "Lossless WebP (quality then sets the effort of compression).")
     compress_level: int = integer(6, 0, 9, "PNG zlib level: 0 fastest, 9 smallest.")
     webp_method: int = integer(3, 0, 6, "WebP encoder effort: 0 fastest, 6 smallest.")
-    avif_speed: int = integer(codec.AVIF_SPEED, 0, 10, "AVIF encoder speed: 0 slowest and smallest, 10 fastest.")
+    avif_speed: int = integer(avif.AVIF_SPEED, 0, 10, "AVIF encoder speed: 0 slowest and smallest, 10 fastest.")
     background: str = colour("#ffffff", "Colour that transparency is flattened onto.")
     flatten: bool = flag(False, "Flatten transparency even when the target keeps alpha (PNG, WebP).")
     max_width: int | None = integer(None, 1, 20000, "Fit inside this width; never upscales.", optional=True)
@@ -78,7 +79,7 @@ async def convert(job: Job) -> Result:
     profile = valid_icc(src.icc_profile, job.warnings) if keeps_icc else None
 
     async def encode(quality: int) -> bytes:
-        own = codec.avif_quality(quality) if opts.format == "avif" else quality
+        own = avif.avif_quality(quality) if opts.format == "avif" else quality
         return await job.encode(im, opts.format, quality=own, progressive=opts.progressive, lossless=opts.lossless,
                           method=opts.webp_method, compress_level=opts.compress_level, avif_speed=opts.avif_speed,
                           exif=exif, icc_profile=profile)

@@ -1,4 +1,4 @@
-"""Which codec makes the pixels or the bytes: Pillow, or a faster one the caller provides.
+"""When the browser's own codecs may do Pillow's work in the worker: the rules, and the calls.
 
 Natively every op decodes and encodes with Pillow. In the browser worker the
 bridge hands the op a provider of the browser's own codecs (WebCodecs
@@ -67,86 +67,22 @@ encoders are set up alike, so a setting means the same on either side:
 
 from __future__ import annotations
 
-import struct
-import sys
-from typing import Protocol
+import io
 
 from PIL import Image
 
 from . import browser_probes, icc, pillow_plugins
+from .errors import CorruptImage, InternalError, OutOfMemory, UnsupportedFormat
+from .formats import Format, avif, by_name
+from .formats.isobmff import metadata
 from .jpeg_stream import browser_may_decode, pixels_only
-
-PILLOW = "pillow"
-# Chromium's canvas encodes WebP with libwebp at effort ("method") 3; at that
-# effort its bytes equal native Pillow's, at any other they differ (SSIM
-# 0.978-0.995 between the two at 4), so only effort 3 goes to the canvas (and
-# the other efforts to wasm libwebp, which runs any, see _webp).
-BROWSER_WEBP_METHOD = 3
+from .provider import BROWSER_WEBP_METHOD, ENCODER_UNAVAILABLE, Codecs, as_pillow_writes
 
 # libwebp in wasm takes its own memory beside the interpreter's: about 26 bytes a pixel (95 MB for a
 # 2000x1500 cut-out; web/worker/codecs.js lets a big picture's go). Past this many pixels Pyodide's Pillow
 # encodes instead, in the heap the op's memory budget already counts, so one big picture cannot take
 # the tab down.
 WASM_WEBP_MAX_PIXELS = 24_000_000
-
-# The name of the error web/worker/codecs.js rejects with when a wasm codec cannot be loaded at all.
-ENCODER_UNAVAILABLE = "EncoderUnavailable"
-
-AVIF_SPEED = 9
-AVIF_SUBSAMPLING = "4:2:0"
-
-
-def avif_quality(quality: int) -> int:
-    """libavif's quality for a quality on JPEG's scale: twice as far from lossless (85 -> 70, 80 -> 60).
-
-    One quality slider for every format must mean about the same picture:
-    AVIF 70 had JPEG 85's SSIM (within 0.01) and AVIF 60 WebP 80's on the
-    sample photos. At libavif's own 85 an AVIF came out larger than the JPEG
-    at 85, where a user picks AVIF for smaller files.
-    """
-    return max(1, 100 - 2 * (100 - quality))
-
-
-def no_avif(reading: bool) -> str:
-    """Why AVIF cannot be read or written here, in words that say what to do instead."""
-    if sys.platform == "emscripten":
-        if reading:
-            return ("This browser could not load an AVIF decoder (its own or pixelpress's). Try again once "
-                    "online, or convert the file to JPEG, PNG or WebP first.")
-        return ("This browser could not load the AVIF encoder. Try again once online, or choose WebP, JPEG "
-                "or PNG instead.")
-    return (f"AVIF cannot be {'read' if reading else 'written'} here: this Pillow was built without AVIF "
-            "(pip install 'pillow>=11.3' brings a build with it).")
-
-
-class Codecs(Protocol):
-    """What a codec provider offers: coroutines, awaited by the engine (in the worker they await the browser's
-    promises, so no stack switching is needed). `name` goes into meta ("browser")."""
-
-    name: str
-
-    async def decode_jpeg(self, data: bytes, width: int, height: int) -> Image.Image | None:
-        """The JPEG's RGB pixels as stored (no EXIF orientation, no colour conversion), or None."""
-
-    async def encode(self, pixels: bytes, width: int, height: int, layout: str, mime: str, quality: float) -> bytes | None:
-        """Opaque pixels (`layout` "RGBX": the 4th byte is ignored) as `mime` at `quality` (0-1), or None."""
-
-    async def transcode(self, data: bytes, width: int, height: int, mime: str, quality: float, colour: str) -> bytes | None:
-        """A JPEG's pixels (no orientation applied) encoded as `mime`, or None.
-
-        `colour` "untagged": the file has no profile; "none": its profile is not
-        applied (pixels as stored); "srgb": it is, the pixels come out in sRGB."""
-
-    async def decode_avif(self, data: bytes) -> tuple[Image.Image, int, int] | None:
-        """(RGB or RGBA image as stored, EXIF orientation of its irot/imir, frame count), or None
-        when the browser has no AVIF decoder; raises when the file cannot be decoded."""
-
-    async def encode_avif(self, pixels: bytes, width: int, height: int, quality: int, speed: int) -> bytes | None:
-        """Straight-alpha RGBA pixels as AVIF (libavif quality and speed), or None."""
-
-    async def encode_webp(self, pixels: bytes, width: int, height: int, quality: int, method: int) -> bytes | None:
-        """Straight-alpha RGBA pixels as lossy WebP by libwebp set up as Pillow's (quality, method), or None."""
-
 
 # ------------------------------------------------------------------ decoding
 
@@ -203,10 +139,8 @@ async def transcode(codecs: Codecs | None, head, fmt: str, *, quality: int, prog
     except Exception:  # noqa: BLE001 - any failure of the provider: Pillow decodes and encodes
         return None
     out = as_pillow_writes(out, mime) if out else None
-    from .decode import header_size  # decode imports this module
-
     # What came back must be the picture asked for: a browser may clamp where Pillow would refuse.
-    if not out or header_size(out, "JPEG" if mime == "image/jpeg" else "WEBP") != im.size:
+    if not out or by_name("jpeg" if mime == "image/jpeg" else "webp").size(out) != im.size:
         return None
     return out, done, name
 
@@ -242,8 +176,6 @@ async def converts_like_the_engine(codecs: Codecs, profile: bytes) -> bool:
     """
     key = (codecs.name, profile)
     if key not in _PROBED:
-        import io
-
         patch = Image.new("RGB", (8 * _PROBE_ROW, 8 * -(-len(_PROBE_COLOURS) // _PROBE_ROW)))
         for i, c in enumerate(_PROBE_COLOURS):
             x, y = 8 * (i % _PROBE_ROW), 8 * (i // _PROBE_ROW)
@@ -275,64 +207,59 @@ def _browser_mime(fmt: str, *, progressive: bool, lossless: bool, method: int) -
     return None
 
 
-def as_pillow_writes(data: bytes, mime: str) -> bytes | None:
-    """The browser's file without the sRGB profile it embeds: Pillow, stripping metadata, writes none."""
-    if mime == "image/jpeg":
-        return _jpeg_without_icc(data)
-    chunks = _chunks(data)
-    vp8 = chunks.get(b"VP8 ") if chunks else None
-    return _riff([(b"VP8 ", vp8)]) if vp8 is not None else None
-
-
-async def decode_avif(codecs: Codecs | None, data: bytes) -> tuple[Image.Image, int, int]:
-    """An AVIF's first frame decoded by the provider, for a Pillow without AVIF: its `decode_avif` answer,
-    to be opened by `avif_image`.
+async def decode_stored(codecs: Codecs | None, fmt: Format, data: bytes) -> tuple[Image.Image, int, int]:
+    """An AVIF's or HEIC's picture decoded by the provider, where Pillow cannot (Pyodide's has neither):
+    its `decode_avif` or `decode_heic` answer, to be opened by `stored_image`.
 
     No decoder at all: unsupported_format; one that fails on the file: corrupt_image.
     """
-    from .errors import CorruptImage, UnsupportedFormat
-
+    decoder = getattr(codecs, f"decode_{fmt.name}", None) if codecs is not None else None
     try:
-        got = await codecs.decode_avif(data) if codecs is not None else None
+        got = await decoder(data) if decoder is not None else None
     except Exception as exc:  # noqa: BLE001 - the decoder refused the bytes, or could not be loaded
         if getattr(exc, "name", None) == ENCODER_UNAVAILABLE:
-            raise UnsupportedFormat(no_avif(reading=True)) from None
-        raise CorruptImage(f"The AVIF file is damaged and its pixels cannot be decoded ({exc}).") from None
+            raise UnsupportedFormat(_no_decoder(fmt)) from None
+        raise CorruptImage(f"The {fmt.label} file is damaged and its pixels cannot be decoded ({exc}).") from None
     if got is None:
-        raise UnsupportedFormat(no_avif(reading=True))
+        raise UnsupportedFormat(_no_decoder(fmt))
     return got
 
 
-def avif_image(got: tuple[Image.Image, int, int], data: bytes) -> Image.Image:
-    """The provider's decoded AVIF as Pillow's plugin opens one: `info` with the EXIF (whose orientation is
-    the file's irot/imir) and the ICC profile; `n_frames`."""
-    from .avif import has_alpha, metadata
+def _no_decoder(fmt: Format) -> str:
+    if fmt.name == "avif":
+        return avif.no_avif(reading=True)
+    return (f"This browser could not load a {fmt.label} decoder (its own or pixelpress's). Try again once "
+            "online, or convert the file to JPEG, PNG or WebP first.")
 
+
+def stored_image(got: tuple[Image.Image, int, int], data: bytes, fmt: Format) -> Image.Image:
+    """The provider's decoded AVIF or HEIC as Pillow's plugins open one: `info` with the EXIF (whose orientation
+    is the one the provider left to apply: an AVIF's irot/imir, 1 for a HEIC it turned) and the ICC
+    profile, both read from the boxes; `n_frames`."""
     im, orientation, frames = got
-    if im.mode == "RGBA" and not has_alpha(data):  # the browser hands some opaque files over as RGBA
-        im = im.convert("RGB")
-    exif, icc = metadata(data)
+    if fmt.name == "avif" and im.mode == "RGBA" and not avif.has_alpha(data):
+        im = im.convert("RGB")  # the browser hands some opaque files over as RGBA
+    exif, profile = metadata(data)
     if orientation != 1 or exif:
         tags = Image.Exif()
         if exif:
             tags.load(exif)
-        if tags.get(0x0112, 1) != orientation:  # the boxes win over the EXIF, as in Pillow's plugin
+        if tags.get(0x0112, 1) != orientation:  # the boxes win over the EXIF, as in Pillow's plugins
             tags[0x0112] = orientation
             exif = tags.tobytes()
-    im.info = {k: v for k, v in (("exif", exif), ("icc_profile", icc)) if v}
+    im.info = {k: v for k, v in (("exif", exif), ("icc_profile", profile)) if v}
     im.n_frames = frames
     return im
 
 
 # ------------------------------------------------------------------ encoding
 
-async def encode_avif(codecs: Codecs | None, im: Image.Image, *, quality: int, speed: int, exif: bytes | None,
-                icc_profile: bytes | None) -> bytes | None:
-    """`im` as AVIF by the provider, where Pillow has no AVIF or nothing but pixels is asked for; else None."""
+async def avif_by_provider(codecs: Codecs | None, im: Image.Image, *, quality: int, speed: int,
+                           exif: bytes | None, icc_profile: bytes | None) -> bytes | None:
+    """`im` as AVIF by the provider, where Pillow has no AVIF or nothing but pixels is asked for; else None
+    (then encode.py has Pillow write it)."""
     if codecs is None or ((exif or icc_profile) and pillow_plugins.AVIF):
         return None
-    from .errors import InternalError, OutOfMemory, UnsupportedFormat
-
     rgba = im if im.mode == "RGBA" else im.convert("RGBA")
     try:
         out = await codecs.encode_avif(rgba.tobytes(), *im.size, quality, speed)
@@ -350,9 +277,7 @@ async def encode_avif(codecs: Codecs | None, im: Image.Image, *, quality: int, s
     if out and (exif or icc_profile):
         # The wasm encoder takes pixels only: the EXIF item and ICC profile go into its boxes as
         # libavif (native Pillow) stores them. A file laid out otherwise keeps none (the op says so).
-        from .avif import with_metadata
-
-        out = with_metadata(out, exif, icc_profile) or out
+        out = avif.with_metadata(out, exif, icc_profile) or out
     return out
 
 
@@ -371,25 +296,6 @@ async def encode(codecs: Codecs | None, im: Image.Image, fmt: str, *, quality: i
             return await _webp(codecs, im, quality, method)
     except Exception:  # noqa: BLE001 - any failure of the provider: Pillow encodes
         return None
-    return None
-
-
-def _jpeg_without_icc(data: bytes) -> bytes | None:
-    """The browser's JPEG without the sRGB profile it embeds (APP2 ICC_PROFILE), as Pillow writes none.
-
-    None if it is not a JPEG whose header can be walked.
-    """
-    if data[:2] != b"\xff\xd8":
-        return None
-    out, i = bytearray(data[:2]), 2
-    while i + 4 <= len(data) and data[i] == 0xFF:
-        marker = data[i + 1]
-        if marker == 0xDA:
-            return bytes(out) + data[i:]
-        end = i + 2 + int.from_bytes(data[i + 2:i + 4], "big")
-        if not (marker == 0xE2 and data[i + 4:i + 16] == b"ICC_PROFILE\0"):
-            out += data[i:end]
-        i = end
     return None
 
 
@@ -419,23 +325,4 @@ async def _webp(codecs: Codecs, im: Image.Image, quality: int, method: int) -> b
     # All-opaque RGBA is fine: libwebp then writes no alpha plane, as Pillow does for RGB.
     rgba = im.convert("RGBA") if im.mode == "RGB" else im
     out = await codecs.encode_webp(rgba.tobytes(), w, h, quality, method)
-    from .decode import header_size  # decode imports this module
-
-    return out if out and header_size(out, "WEBP") == im.size else None
-
-
-def _chunks(data: bytes | None) -> dict[bytes, bytes] | None:
-    """A WebP's chunks by FourCC (the first of each), or None if it is not a WebP."""
-    if not data or data[:4] != b"RIFF" or data[8:12] != b"WEBP":
-        return None
-    out, i = {}, 12
-    while i + 8 <= len(data):
-        kind, size = data[i:i + 4], struct.unpack_from("<L", data, i + 4)[0]
-        out.setdefault(kind, data[i + 8:i + 8 + size])
-        i += 8 + size + (size & 1)
-    return out
-
-
-def _riff(chunks: list[tuple[bytes, bytes]]) -> bytes:
-    body = b"".join(kind + struct.pack("<L", len(c)) + c + (b"\0" if len(c) & 1 else b"") for kind, c in chunks)
-    return b"RIFF" + struct.pack("<L", 4 + len(body)) + b"WEBP" + body
+    return out if out and by_name("webp").size(out) == im.size else None
