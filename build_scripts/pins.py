@@ -94,7 +94,7 @@ PILLOW_TEST_IMAGES = {"spec": f"pillow=={PILLOW}", "file": f"pillow-{PILLOW}.tar
 
 # HEIC test files (tests/engine/test_heic.py): tests/images/ of the pi-heif sdist, the decode-only build
 # of pillow-heif that reads HEIC natively (the `heic` extra). Test data only: nothing here is shipped.
-PI_HEIF = "1.4.0"
+PI_HEIF = VERSIONS["pi-heif"]
 HEIC_TEST_IMAGES = {"spec": f"pi-heif=={PI_HEIF}", "file": f"pi_heif-{PI_HEIF}.tar.gz",
                     "sha256": "e1199d9d41d9ecc877cf3ae7322ff099f6404574f2e62da47590cd4ecb9ec554",
                     "member_dir": f"pi_heif-{PI_HEIF}/tests/images/"}
