@@ -92,6 +92,20 @@ PILLOW_TEST_IMAGES = {"spec": f"pillow=={PILLOW}", "file": f"pillow-{PILLOW}.tar
                       "sha256": "3828ee7586cd0b2091b6209e5ad53e20d0649bbe87164a459d0676e035e8f523",
                       "member_dir": f"pillow-{PILLOW}/Tests/images/"}
 
+# The worker's HEIC decoder where the browser has none of its own (every browser but Safari): libheif
+# 1.23 with libde265 compiled to wasm, from npm libheif-js (LGPL-3.0, its licence shipped beside it as
+# vendor/heif/LICENSE, and libheif's own notice as vendor/heif/COPYING). Its ES module build, with the wasm
+# inside it, unchanged: 2 MB, fetched only with the first HEIC a worker opens, and replaceable by any other
+# build of the same API. Pinned by version here and in package-lock.json (npm's integrity), and by the
+# sha256 of every file the site ships, checked by the build.
+HEIF_NPM = ("libheif-js", "1.23.2")
+HEIF_FILES = {  # npm package path -> (dist path, sha256)
+    "libheif-wasm/libheif-bundle.mjs": ("vendor/heif/libheif.mjs",
+                                        "d05292271af008d300cc75be374feb8fd35b418a71420a556c3fb817f662b502"),
+    "LICENSE": ("vendor/heif/LICENSE", "e3a994d82e644b03a792a930f574002658412f62407f5fee083f2555c5f23118"),
+    "libheif-wasm/LICENSE": ("vendor/heif/COPYING", "fa81ce652315b013359d6e8e4744335f31a50c7c192907176d3632f78a3b4596"),
+}
+
 # HEIC test files (tests/engine/test_heic.py): tests/images/ of the pi-heif sdist, the decode-only build
 # of pillow-heif that reads HEIC natively (the `heic` extra). Test data only: nothing here is shipped.
 PI_HEIF = VERSIONS["pi-heif"]

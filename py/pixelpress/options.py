@@ -21,6 +21,12 @@ T = TypeVar("T")
 
 _HEX = re.compile(r"^#?([0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
 
+# The alphabet of a file-name option (web_sizes' base_name): what the studio's and the command line's
+# names are made of too (written for the page into client/engine-facts.js at build).
+NAME_CHARS = "A-Za-z0-9_.-"
+NAME_PATTERN = re.compile(rf"^[A-Za-z0-9][{NAME_CHARS}]*$")
+NAME_MAX = 60
+
 
 def integer(default: int | None, lo: int, hi: int, doc: str, *, optional: bool = False):
     return dataclasses.field(

@@ -9,14 +9,19 @@
 //   caps.formats.avif;                             // {read, write, readWith, writeWith, why}
 //   caps.summary;                                  // "reads AVIF · writes AVIF · SIMD · no threads"
 //
-// The formats are the engine's own lists (py/pixelpress/decode.py's allowlist, encode.py's encoders),
-// written at build into formats.js. JPEG, PNG, WebP, GIF, BMP and TIFF are read, and JPEG, PNG and
+// The formats are the engine's own (py/pixelpress/formats/, each `readable` or `writable`), written at
+// build into engine-facts.js. JPEG, PNG, WebP, GIF, BMP and TIFF are read, and JPEG, PNG and
 // WebP written, by the engine's Pillow in every browser. AVIF is not in Pyodide's Pillow: the worker
 // reads it with the browser's ImageDecoder, else with libavif compiled to wasm, and writes it with the
 // AVIF encoder compiled to wasm (vendor/avif/, web/worker/codecs.js), so for AVIF this module asks the
 // browser the same questions.
 
-import FORMATS from './formats.js';
+import FACTS from './engine-facts.js';
+
+const FORMATS = {
+  read: Object.fromEntries(FACTS.formats.filter((f) => f.readable).map((f) => [f.name, f.mime])),
+  write: Object.fromEntries(FACTS.formats.filter((f) => f.writable).map((f) => [f.name, f.mime])),
+};
 
 /**
  * An image format by its short name, as options and `meta.format` spell it.

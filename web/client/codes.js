@@ -4,6 +4,8 @@
 // unchanged and are not repeated here, except where the page raises an engine
 // code itself: that entry says `engine: true` and must keep the engine's
 // meaning, so a caller switching on a code never has to ask who raised it.
+// `input_fault: true`: the same input fails the same way every time (the
+// studio offers no Retry), as the engine's codes say in client/engine-facts.js.
 //
 // docs/errors.md's client table is generated from this list
 // (build_scripts/doc_tables.py), and tests/test_js_error_codes.py fails
@@ -35,7 +37,10 @@ export const CODES = Object.freeze({
     when: 'the background-removal network could not load or run in the browser; the matte falls back to the '
       + 'classical one and says so in `meta.matte.fallback_reason`, so no caller sees this code',
   },
-  invalid_input: { when: '`run()` was given something other than a File, Blob, ArrayBuffer, typed array or URL' },
+  invalid_input: {
+    input_fault: true,
+    when: '`run()` was given something other than a File, Blob, ArrayBuffer, typed array or URL',
+  },
   bad_request: {
     when: 'a worker got a message it cannot handle: an unknown type, or a run without an operation name '
       + 'and image bytes (a bug in the page)',
@@ -47,6 +52,7 @@ export const CODES = Object.freeze({
 
   // Images by URL (fetch-image.js).
   invalid_url: {
+    input_fault: true,
     when: 'a URL that does not parse, or whose scheme is not http(s), blob: or data:; '
       + 'or a client `baseUrl` that does not parse or is not http(s) (thrown by the constructor)',
   },

@@ -2,8 +2,10 @@
 // holds even when the server sends no (or a lying) Content-Length.
 
 import { PixelpressError } from './errors.js';
+import FACTS from './engine-facts.js';
 
-export const DEFAULT_FETCH = { timeoutMs: 20000, maxBytes: 50_000_000 };
+// The byte cap is the engine's own file-size cap: a bigger file would only be refused by it.
+export const DEFAULT_FETCH = { timeoutMs: 20000, maxBytes: FACTS.max_bytes };
 
 /**
  * @param {string} url

@@ -4,39 +4,43 @@
 // would cost a worker), and results of stale generations are dropped.
 
 import { PixelpressError } from '../client/errors.js';
-import { fmtBytes, fmtMs, friendlyError, sniffSize, BROWSER_DECODE_MAX_PIXELS } from './util.js';
+import { fmtBytes, fmtMs, friendlyError } from './util.js';
+import { readHeader, MAX_PIXELS } from './image-header.js';
 import { framingChanged } from './compare-slider.js';
 
 export const PROXY_PIXELS = 1_000_000;
 
 export async function makeProxy(client, blob, maxPixels = PROXY_PIXELS) {
-  const size = await sniffSize(blob);
-  if (size && size.width * size.height > BROWSER_DECODE_MAX_PIXELS) {
+  const size = await readHeader(blob).catch(() => null);
+  if (size?.width && size.width * size.height > MAX_PIXELS) {
     const mp = (size.width * size.height / 1e6).toFixed(0);
     throw new PixelpressError('too_large', `The image is ${size.width}×${size.height} (${mp} megapixels), `
-      + `over the ${BROWSER_DECODE_MAX_PIXELS / 1e6} megapixel limit.`);
+      + `over the ${MAX_PIXELS / 1e6} megapixel limit.`);
   }
-  try {
-    const bmp = await createImageBitmap(blob);
-    const { width, height } = bmp;
-    const scale = Math.min(1, Math.sqrt(maxPixels / (width * height)));
-    const w = Math.max(1, Math.round(width * scale));
-    const hgt = Math.max(1, Math.round(height * scale));
-    const canvas = new OffscreenCanvas(w, hgt);
-    const ctx = canvas.getContext('2d');
-    ctx.imageSmoothingQuality = 'high';
-    ctx.drawImage(bmp, 0, 0, w, hgt);
-    bmp.close();
-    const opaque = blob.type === 'image/jpeg';
-    const out = await canvas.convertToBlob(opaque ? { type: 'image/jpeg', quality: 0.95 } : { type: 'image/png' });
-    return { blob: out, scale, width, height };
-  } catch {
-    // Formats the browser cannot decode (TIFF, odd BMPs): let the engine make the proxy.
-    const side = Math.round(Math.sqrt(maxPixels));
-    const r = await client.run('convert', blob, { format: 'png', max_width: side, max_height: side, compress_level: 1 });
-    const m = r.meta;
-    return { blob: r.blob, scale: m.width / m.input_width, width: m.input_width, height: m.input_height };
-  }
+  // A header that does not say its size is not decoded here: the engine, which refuses what it cannot
+  // size, makes the proxy, as it does for formats the browser cannot decode (TIFF, HEIC, odd BMPs).
+  const made = size?.width ? await browserProxy(blob, maxPixels).catch(() => null) : null;
+  if (made) return made;
+  const side = Math.round(Math.sqrt(maxPixels));
+  const r = await client.run('convert', blob, { format: 'png', max_width: side, max_height: side, compress_level: 1 });
+  const m = r.meta;
+  return { blob: r.blob, scale: m.width / m.input_width, width: m.input_width, height: m.input_height };
+}
+
+async function browserProxy(blob, maxPixels) {
+  const bmp = await createImageBitmap(blob);
+  const { width, height } = bmp;
+  const scale = Math.min(1, Math.sqrt(maxPixels / (width * height)));
+  const w = Math.max(1, Math.round(width * scale));
+  const hgt = Math.max(1, Math.round(height * scale));
+  const canvas = new OffscreenCanvas(w, hgt);
+  const ctx = canvas.getContext('2d');
+  ctx.imageSmoothingQuality = 'high';
+  ctx.drawImage(bmp, 0, 0, w, hgt);
+  bmp.close();
+  const opaque = blob.type === 'image/jpeg';
+  const out = await canvas.convertToBlob(opaque ? { type: 'image/jpeg', quality: 0.95 } : { type: 'image/png' });
+  return { blob: out, scale, width, height };
 }
 
 // `prestep` ({key(options) -> string|null, run(client, blob, options) -> Promise<Blob>,

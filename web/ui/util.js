@@ -1,5 +1,7 @@
 // Small DOM and formatting helpers shared by every view.
 
+import FACTS from '../client/engine-facts.js';
+
 export const $ = (sel, root = document) => root.querySelector(sel);
 export const $$ = (sel, root = document) => [...root.querySelectorAll(sel)];
 
@@ -38,9 +40,11 @@ export function baseName(name) {
   return String(name ?? 'image').split(/[\\/]/).pop().replace(/\.[^.]+$/, '') || 'image';
 }
 
+// A name in the engine's file-name alphabet (client/engine-facts.js), without dots (one would read as an
+// extension); starts and ends with a letter or digit, as the engine's file-name options require.
+const NOT_IN_NAME = new RegExp(`(?:[^${FACTS.file_name.chars}]|\\.)+`, 'g');
 export function slug(s, fallback = 'file') {
-  // Starts and ends with a letter or digit, as the engine's file-name options require ('_photo.jpg').
-  return String(s ?? '').toLowerCase().normalize('NFKD').replace(/[^\w-]+/g, '-').slice(0, 60)
+  return String(s ?? '').toLowerCase().normalize('NFKD').replace(NOT_IN_NAME, '-').slice(0, FACTS.file_name.max_length)
     .replace(/^[-_]+|[-_]+$/g, '') || fallback;
 }
 
@@ -134,48 +138,4 @@ export function friendlyError(e) {
     case 'unknown_operation': return `This tool is not available in this version of the engine (${msg})`;
     default: return msg;
   }
-}
-
-// Pixel size from the file header (PNG, GIF, JPEG, WebP) without decoding,
-// so the page never asks the browser to decode a 60-megapixel bomb for a
-// thumbnail. Returns null when unknown.
-export async function sniffSize(blob) {
-  try {
-    const b = new Uint8Array(await blob.slice(0, 256 * 1024).arrayBuffer());
-    const dv = new DataView(b.buffer);
-    if (b[0] === 0x89 && b[1] === 0x50 && b[2] === 0x4e && b[3] === 0x47) {
-      return { width: dv.getUint32(16), height: dv.getUint32(20) };
-    }
-    if (b[0] === 0x47 && b[1] === 0x49 && b[2] === 0x46) return { width: dv.getUint16(6, true), height: dv.getUint16(8, true) };
-    if (b[0] === 0x52 && b[1] === 0x49 && b[8] === 0x57 && b[9] === 0x45) {
-      const chunk = String.fromCharCode(b[12], b[13], b[14], b[15]);
-      const u24 = (i) => b[i] | b[i + 1] << 8 | b[i + 2] << 16;
-      if (chunk === 'VP8X') return { width: 1 + u24(24), height: 1 + u24(27) };
-      if (chunk === 'VP8L') {
-        const v = dv.getUint32(21, true);
-        return { width: (v & 0x3fff) + 1, height: ((v >> 14) & 0x3fff) + 1 };
-      }
-      if (chunk === 'VP8 ') return { width: dv.getUint16(26, true) & 0x3fff, height: dv.getUint16(28, true) & 0x3fff };
-    }
-    if (b[0] === 0xff && b[1] === 0xd8) {
-      let i = 2;
-      while (i + 9 < b.length) {
-        if (b[i] !== 0xff) { i++; continue; }
-        const m = b[i + 1];
-        // SOF0-SOF15 carry the size; C4 (DHT), C8 (JPG) and CC (DAC) share the range but do not.
-        if (m >= 0xc0 && m <= 0xcf && m !== 0xc4 && m !== 0xc8 && m !== 0xcc) {
-          return { width: dv.getUint16(i + 7), height: dv.getUint16(i + 5) };
-        }
-        if (m === 0xd8 || m === 0x01 || (m >= 0xd0 && m <= 0xd7)) { i += 2; continue; }
-        i += 2 + dv.getUint16(i + 2);
-      }
-    }
-  } catch { /* unknown */ }
-  return null;
-}
-
-export const BROWSER_DECODE_MAX_PIXELS = 50_000_000;
-export async function safeToDecode(blob) {
-  const s = await sniffSize(blob);
-  return !s || s.width * s.height <= BROWSER_DECODE_MAX_PIXELS;
 }

@@ -16,7 +16,6 @@ from the previous, larger one (Lanczos), which keeps the chain cheap.
 from __future__ import annotations
 
 import html
-import re
 from dataclasses import dataclass
 
 from PIL import Image
@@ -24,17 +23,16 @@ from PIL import Image
 from ..encode import encode_async, flatten, has_alpha
 from ..errors import InvalidOption, OutOfMemory, UnsupportedFormat
 from ..operation import PILLOW, Job, OpSpec, operation, output
-from ..options import colour, flag, integer, items, parse_colour, text
+from ..options import NAME_MAX, NAME_PATTERN, colour, flag, integer, items, parse_colour, text
 from ..result import Output, Result, Timings
 
 WIDTHS = (320, 640, 960, 1280, 1920)
 WIDTH_ITEM = {"kind": "int", "min": 16, "max": 4000}
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
 @dataclass(frozen=True)
 class WebSizesOptions:
-    base_name: str = text("image", 60, "File name stem: files are <base>-<width>.avif/.webp/.jpg.")
+    base_name: str = text("image", NAME_MAX, "File name stem: files are <base>-<width>.avif/.webp/.jpg.")
     url_prefix: str = text("", 200, "Prefix for the URLs in the <picture> snippet, e.g. /img/.")
     alt: str = text("", 200, "Alt text of the <img>.")
     sizes: str = text("100vw", 200, "The sizes attribute of the <picture> sources.")
@@ -48,7 +46,7 @@ class WebSizesOptions:
 
     def validate(self) -> None:
         object.__setattr__(self, "widths", parse_widths(self.widths))
-        if not _NAME.match(self.base_name):
+        if not NAME_PATTERN.match(self.base_name):
             raise InvalidOption("base_name may use letters, digits, '.', '_' and '-' and must start with a "
                                 f"letter or digit, got {self.base_name!r}", field="base_name")
         if any(c in self.url_prefix for c in "\"'<> "):

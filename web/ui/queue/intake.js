@@ -2,7 +2,7 @@
 // (fetched by the browser itself) and the row's thumbnail.
 
 import { fetchImage } from '../../client/pixelpress.js';
-import { safeToDecode } from '../util.js';
+import { safeToDecode } from '../image-header.js';
 
 export async function fetchInput(job, signal) {
   const { bytes, name, type } = await fetchImage(job.url, { signal });

@@ -2,6 +2,9 @@
 // the queue decides by, and the paths a result can come by. Defined here
 // only, so a new status is added in one place and every check follows.
 
+import FACTS from '../../client/engine-facts.js';
+import { CODES } from '../../client/codes.js';
+
 export const STATUS = Object.freeze({
   FETCHING: 'fetching',
   QUEUED: 'queued',
@@ -28,9 +31,12 @@ export const PROBLEM = Object.freeze([STATUS.FAILED, STATUS.INTERRUPTED]);
 export const inGroup = (group) => (job) => group.includes(job.status);
 
 // Failures of the input itself: the same file fails the same way, so no Retry is offered;
-// the message says what to do instead (another file, a smaller one).
-export const INPUT_PROBLEMS = Object.freeze(['empty_input', 'unsupported_format', 'corrupt_image', 'decompression_bomb',
-  'too_large', 'empty_image', 'invalid_input', 'invalid_url']);
+// the message says what to do instead (another file, a smaller one). The engine's codes say so themselves
+// (`input_fault`, py/pixelpress/errors.py, written into client/engine-facts.js), the page's own in codes.js.
+export const INPUT_PROBLEMS = Object.freeze([
+  ...Object.keys(FACTS.errors).filter((code) => FACTS.errors[code].input_fault),
+  ...Object.keys(CODES).filter((code) => CODES[code].input_fault && !(code in FACTS.errors)),
+]);
 export const canRetry = (job) => RETRYABLE.includes(job.status) && !INPUT_PROBLEMS.includes(job.error?.code);
 
 // Per-status counts plus the two groups the queue's toolbar shows.
