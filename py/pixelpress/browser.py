@@ -239,7 +239,7 @@ def stored_image(got: tuple[Image.Image, int, int], data: bytes, fmt: Format) ->
     im, orientation, frames = got
     if fmt.name == "avif" and im.mode == "RGBA" and not avif.has_alpha(data):
         im = im.convert("RGB")  # the browser hands some opaque files over as RGBA
-    exif, profile = metadata(data)
+    exif, profile = metadata(data, tiles=fmt.name == "heic")
     if orientation != 1 or exif:
         tags = Image.Exif()
         if exif:

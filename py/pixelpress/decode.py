@@ -89,10 +89,6 @@ def check_header(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Format:
     if size is not None and size[0] * size[1] > limits.max_pixels:
         raise DecompressionBomb(_bomb_message(*size, limits))
     if not fmt.available():
-        if fmt.missing and sys.platform != "emscripten":  # natively; in the worker the browser decodes it
-            needs, install = fmt.missing
-            raise MissingDependency(f"Reading {fmt.label} files needs {needs}, which is not installed here. "
-                                    f"Install it with: {install}")
         limits.check_work(*size)  # the provider decodes the whole picture at once, before open_image's check
     return fmt
 
@@ -129,6 +125,10 @@ async def read_header_async(data: bytes, limits: Limits = DEFAULT_LIMITS,
     name = fmt.name.upper()
     out_warnings: list[str] = []
     data = fmt.prepare(data)
+    if not fmt.available() and codecs is None and fmt.missing and sys.platform != "emscripten":
+        needs, install = fmt.missing  # natively, a library not installed; in the worker the provider decodes
+        raise MissingDependency(f"Reading {fmt.label} files needs {needs}, which is not installed here. "
+                                f"Install it with: {install}")
     stored = await browser.decode_stored(codecs, fmt, data) if not fmt.available() else None
     try:
         if stored is not None:

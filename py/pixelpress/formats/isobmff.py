@@ -181,16 +181,43 @@ def primary_size(data: bytes) -> tuple[int, int] | None:
     return None
 
 
-def metadata(data: bytes) -> tuple[bytes | None, bytes | None]:
-    """(EXIF as a TIFF block, ICC profile) of the primary image, as native Pillow reads them; None where absent."""
+def metadata(data: bytes, *, tiles: bool = False) -> tuple[bytes | None, bytes | None]:
+    """(EXIF as a TIFF block, ICC profile) of the primary image, as native Pillow reads them; None where absent.
+
+    `tiles`: a primary image without a profile of its own takes its first tile's (the first item it is
+    derived from, `dimg`), as libheif does: an iPhone's grid keeps its profile on the tiles alone.
+    """
     meta = meta_box(data)
     if meta is None:
         return None, None
     try:
         primary = primary_item(data, meta)
-        return exif_item(data, meta), primary_icc(data, meta, primary)
+        profile = primary_icc(data, meta, primary)
+        if profile is None and tiles and primary is not None:
+            derived = references(data, meta, b"dimg").get(primary)
+            profile = primary_icc(data, meta, derived[0]) if derived else None
+        return exif_item(data, meta), profile
     except (struct.error, IndexError):
         return None, None
+
+
+def references(data: bytes, meta: tuple[int, int], kind: bytes) -> dict[int, list[int]]:
+    """The item references of one type (`dimg`: a grid's tiles, `thmb`, `cdsc`, ...): from item -> to items."""
+    iref = child(data, *meta, b"iref")
+    if iref is None:
+        return {}
+    size = 2 if data[iref[0]] == 0 else 4
+    out: dict[int, list[int]] = {}
+    for box_kind, s, e in boxes(data, iref[0] + 4, iref[1]):
+        if box_kind != kind or s + size + 2 > e:
+            continue
+        source = int.from_bytes(data[s:s + size], "big")
+        count = int.from_bytes(data[s + size:s + size + 2], "big")
+        first = s + size + 2
+        out.setdefault(source, []).extend(
+            int.from_bytes(data[first + k * size:first + (k + 1) * size], "big")
+            for k in range(min(count, (e - first) // size)))
+    return out
 
 
 def primary_icc(data: bytes, meta: tuple[int, int], primary: int | None) -> bytes | None:
