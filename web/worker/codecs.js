@@ -412,4 +412,154 @@ const WEBP_CONFIG = { target_size: 0, target_PSNR: 0, sns_strength: 50, filter_s
   alpha_quality: 100, lossless: 0, exact: 0, image_hint: 0, emulate_jpeg_size: 0, thread_level: 0,
   low_memory: 0, near_lossless: 100, use_delta_palette: 0, use_sharp_yuv: 0 };
 
-export const codecs = { decodeJpeg, encode, transcode, decodeAvif, encodeAvif, encodeWebp };
+// ---------------------------------------------------------------------------- HEIC
+// No Pillow in Pyodide reads HEIC (natively pi-heif does), so the worker decodes it: with the browser's
+// own decoder where it has one (Safari), once a probe HEIC has come out as libheif decodes it, else with
+// libheif + libde265 compiled to wasm (npm libheif-js, LGPL-3.0, self-hosted unchanged as
+// vendor/heif/libheif.mjs, its wasm inside it), fetched with the first HEIC a worker opens. Both give the
+// primary image upright (its irot/imir applied, as libheif does natively) and its colours as stored: the
+// engine reads the EXIF and the ICC profile from the file's boxes itself.
+
+let heif = null; // the libheif module, kept for the worker's life once loaded (its heap is let go per file)
+const loadHeif = () => (heif ??= import(new URL('../vendor/heif/libheif.mjs', import.meta.url).href)
+  .then((glue) => glue.default())
+  .catch((e) => {
+    heif = null; // offline before the file was cached: the next HEIC tries again
+    const error = new Error(`the HEIC decoder could not be loaded: ${e?.message ?? e}`);
+    error.name = ENCODER_UNAVAILABLE;
+    throw error;
+  }));
+
+async function decodeHeicWasm(bytes) {
+  const libheif = await loadHeif();
+  const decoder = new libheif.HeifDecoder();
+  const images = decoder.decode(bytes);
+  try {
+    const primary = images.find((image) => image.is_primary()) ?? images[0];
+    if (!primary) throw new Error('libheif found no image in the file');
+    const width = primary.get_width();
+    const height = primary.get_height();
+    const pixels = new Uint8ClampedArray(width * height * 4);
+    const done = await new Promise((resolve) => { primary.display({ data: pixels, width, height }, resolve); });
+    if (!done) throw new Error('libheif could not decode the image');
+    return { width, height, pixels: new Uint8Array(pixels.buffer), alpha: primary.has_alpha_channel(), by: 'libheif' };
+  } finally {
+    for (const image of images) image.free();
+    if (decoder.decoder) libheif.heif_context_free(decoder.decoder);
+  }
+}
+
+// A HEIC drawn by the browser, colours as stored (no colour management) and alpha straight.
+async function decodeHeicBitmap(bytes) {
+  const bitmap = await createImageBitmap(new Blob([bytes], { type: 'image/heic' }),
+    { colorSpaceConversion: 'none', premultiplyAlpha: 'none' });
+  try {
+    const { width, height } = bitmap;
+    const context = new OffscreenCanvas(width, height).getContext('2d', { willReadFrequently: true });
+    context.drawImage(bitmap, 0, 0);
+    const pixels = new Uint8Array(context.getImageData(0, 0, width, height).data.buffer);
+    let alpha = false;
+    for (let i = 3; i < pixels.length && !alpha; i += 4) alpha = pixels[i] !== 255;
+    return { width, height, pixels, alpha, by: 'browser' };
+  } finally {
+    bitmap.close();
+  }
+}
+
+// The probe: a 29x100 HEIC (pi-heif's test image RGB_8__29x100.heif, 3.5 kB) and the mean colour of each
+// band of 10 rows as libheif decodes it. A browser decoder whose picture has another size, or whose colours
+// are further than HEIC_PROBE_TOLERANCE off in any band (another matrix, range or upsampling gone wrong),
+// is not used: libheif is.
+const HEIC_PROBE_TOLERANCE = 3;
+let heicProbed = null;
+const browserDecodesHeic = () => (heicProbed ??= (async () => {
+  if (!draws) return false;
+  try {
+    const got = await decodeHeicBitmap(Uint8Array.from(atob(HEIC_PROBE), (c) => c.charCodeAt(0)));
+    return got.width === 29 && got.height === 100 && heicBands(got).every((band, i) =>
+      band.every((v, c) => Math.abs(v - HEIC_PROBE_BANDS[i][c]) <= HEIC_PROBE_TOLERANCE));
+  } catch {
+    return false; // no HEIC decoder in this browser (all but Safari)
+  }
+})());
+
+// The mean R, G, B of each band of 10 rows.
+function heicBands({ width, height, pixels }) {
+  const bands = [];
+  for (let y0 = 0; y0 < height; y0 += 10) {
+    const sum = [0, 0, 0];
+    let n = 0;
+    for (let y = y0; y < Math.min(height, y0 + 10); y++) {
+      for (let x = 0; x < width; x++, n++) for (let c = 0; c < 3; c++) sum[c] += pixels[(y * width + x) * 4 + c];
+    }
+    bands.push(sum.map((v) => Math.round(v / n)));
+  }
+  return bands;
+}
+
+// The primary image of a HEIC as {width, height, pixels (straight RGBA), alpha, by: 'browser' | 'libheif'}.
+// Rejects when the file cannot be decoded, or, as EncoderUnavailable, when libheif cannot be loaded.
+async function decodeHeic(data) {
+  const src = data.getBuffer('u8');
+  let bytes;
+  try {
+    bytes = src.data.slice(); // a copy: the decoders outlive this call's hold on Python's buffer
+  } finally {
+    src.release();
+  }
+  if (await browserDecodesHeic()) {
+    try {
+      return await decodeHeicBitmap(bytes);
+    } catch { /* a file the browser's decoder refuses: libheif has its say */ }
+  }
+  return decodeHeicWasm(bytes);
+}
+
+export const codecs = { decodeJpeg, encode, transcode, decodeAvif, encodeAvif, encodeWebp, decodeHeic };
+
+// The probe HEIC (see browserDecodesHeic) and the mean colour of each band of 10 rows as libheif decodes it.
+const HEIC_PROBE_BANDS = [[12, 128, 243], [38, 128, 217], [63, 128, 192], [89, 127, 166], [115, 127, 140],
+  [140, 127, 115], [166, 127, 89], [191, 128, 63], [217, 127, 38], [243, 127, 12]];
+const HEIC_PROBE = 'AAAAGGZ0eXBoZWljAAAAAG1pZjFoZWljAAABrm1ldGEAAAAAAAAAIWhkbHIAAAAAAAAAAHBpY3QAAAAAAAAAAAAAAAAAAAAADnBpdG0AAAAA'
+  + 'AAIAAAAQaWRhdAAAAAAAHQBkAAAAOGlsb2MBAAAAREAAAgABAAAAAAAAAc4AAQAAAAAAAAvJAAIAAQAAAAAAAAABAAAAAAAAAAgAAAA4aWlu'
+  + 'ZgAAAAAAAgAAABVpbmZlAgAAAQABAABodmMxAAAAABVpbmZlAgAAAAACAABncmlkAAAAANlpcHJwAAAAt2lwY28AAAB3aHZjQwEDcAAAAAAA'
+  + 'AAAAAP/wAPz9+PgAAA8DIAABABhAAQwB//8DcAAAAwCQAAADAAADAP+6AkAhAAEAK0IBAQNwAAADAJAAAAMAAAMA/6AggafeW6q6a5uBAQMC'
+  + 'AAADAAIAAAMAAhAiAAEABkQBwXGLEgAAABRpc3BlAAAAAAAAAEAAAABkAAAAFGlzcGUAAAAAAAAAHQAAAGQAAAAQcGl4aQAAAAADCAgIAAAA'
+  + 'GmlwbWEAAAAAAAAAAgABAoECAAICA4QAAAAaaXJlZgAAAAAAAAAOZGltZwACAAEAAQAAC9FtZGF0AAALxSgBrwWzipebt2WZedoYHCTCF+o/'
+  + '/+mu0vrNcdXhx88Hhyu6S6bgKT4DWabpQB/B9/LO1rWlGUURUGVHycAAGuwgAABAqH//9hK4AvbUJcX3Rzi6J2bqqg8UYsqg5XLKhmzbFPUv'
+  + 'P/+SS///ZeMSWaGRYRUFzRDkvugMAD0AO4e8HQ9C0Gc5x+HYAAAo7VFT5eMXR0o4NJ5o6F1JAAG6TgAAWCU/tYr//36Nr3YZ05mXAs1V9t/m'
+  + 'v3//nNOVwh8FN2llSRANoZSO/dAAYu6bz9QZXinAHQhejXrgaXJAn//BW6p1Nvq66JaaNgeAKQudVJX82bNhEuHy/9gnGwKAB2bZcDWPz8Lw'
+  + 'Cvj//9vhxCECVkJDIQAPGX//Gw2wkiSCBqgdRLIUAehGRESMJSjLWsdCLgBfAD9/t5ZVrWsIxiaGkWf6PB6ziQAABXV///LtwwfAU8dSReen'
+  + 'jewvpgv/+XizHojQ/oQDmXKu4AAeABrJ4XNsJSk1NUkZlgC3AIwpJKCZmkEomjZ+AlKSTAAAM5X//jn0A02D8Vv29jpJv4//8ulu+JditW4+'
+  + 'LLvY3Uxpfei9d/ehpEAWC1kAAAMDHZ//TWqmNSQT+qASGPVaXD0HSh1OixF/CAABZBGMHlUZQAAABFf/8dS+N18OO6O4XXq6/9lbjf/Pijoi'
+  + 'roT///vif/8CPFYkQTghZKL7zzG6rMAaNszlciJShHcrWi1tXybTn4Ncz8Vbpnhz5/+PmqY7TJA4vjIR3tEKV/R2qwXnmWJoe55rzj3aLfyH'
+  + '5QTF1I7delHB8QwZTFD5Ur1R+0QH+Bj1d2d6NflHAfKHoD1rWx8kdA7QMShAErjAAAH9D/+7f6SkojqkWqgiAAGDTMX9GUF1yopTAifi8hyD'
+  + 'H7P4BCHwAARJ//59UA8/YVHaTqUFf4Qf7Adq/pU2xajGkbGCPaUAD///3+HbyoCwkKsJgAAAFN0CyEasW1uutOQRIB4QQ5RQBw84gLz//iYa'
+  + 'R8Iu6Yd7RrU//oM6B9MwvQqYWGAhhpJxhxCpbWAleyb/9RAch9mi/rRzFK2qmylutTPoACMvqgAhojBEYx//woAUMxrh+f/5jnT2HEPBqxu+'
+  + 'zdf9MJX3r0XOKvv0YV2k5mgAZmxiV+F/+WY5uifaNlRp+hh+sgAFaK1gD+CFJg3f/8wAAAMAAPj//NPILsb+iIrCIVGP/eTpE6nnSviliu6g'
+  + 'AGl0AAKf4zEADse8Tg4XQAXpfoOzFaAAGIAAAldlIASOptoJ8QA3ggdkqAAE2oGZHAAAAwAFE/AAAAMA7jAAZwAhkuAAAAMBvmAAAAMAJmbg'
+  + 'AAUkAACoIAGPZPA+lADeCB2scQAAQUAADmAAKgqgC+gANtnc7yGYEQxADhQAAAMAC2oAAAMAJiUAKV2AKOgAAAMAEmgAAAMCVisgbELXR4Yy'
+  + '6ljwAZrbnIBkH//fYVqXrJvW7a2GAAabYpFnGCsq/7aP7GEKDdaPOLzoxAE9Xn/8FPzsrSsss3aH+iVXACKdhLcs/hRqT+krf+ARkv/6rpZj'
+  + 'GliL/Tl+QAMHXPf56xOj1tBarLUVhBKO4dycAB7//7JFa//0hyBgARhn/+fdz+lmzABwfRtnyoKQbGgx1pvUAPew/+EcxvNch5yp7izvJkdn'
+  + '/0gIr/6x+5AAAAMAp8VB5e/AAAADAABvv/6Tst/apfpRg0iWL/7Hvl5u73S/lsj0DP+eQ4s7NVXSU2B/+9i/PQISOLCb80QMSgSA6VuiG7jo'
+  + 'AAA3Tx8YLIIAAAMAx//9c520ezbwqj/HZXv9bEgqPThFfptKf9QAAAMAADG4wAAAAwAF9cgAAAMAAuVoAAADAIbNlwAAAwAAaQAAAwAAEQAA'
+  + 'AwAACNAAAAMAE4SEb/QAAA1RgkAAEv75AAB1hYAACbwuaAAAN7BAAAO/QAAAdxAAABFYjIAAAAMAEQAAAwAAAwKTAAADAAImAAADAAvFAAAD'
+  + 'AAADAAADAAADAAADAAADAAADAAADAALH6W/FAAHvkJgACwgMgAEDjQAAEl+mwAAU7bAABT6gAAI4sAADzkexzxQC3KqCYIAzyYlAANx//kVg'
+  + 'nP69gUm1GuwACCNMisOmoFNgx+iQEEQKrG5wAb4PUADwH/6t4+wHsk1nbhn1tG7YAEN/kEOO9GE6qSxr9AMp//jbiIHrsuqb0sDwABpPGa1V'
+  + 'AdDV43PMskPBtgCLi6AAgDdACv//5ys21rJLTj4mtDr/6OfQddKe6LPky4Wl+Jjf4NKVYQhSt59/wwo9lApURt0Fw7VDy6LyH22tYvuiAAMw'
+  + 'KgADcqaiAAA0X/9VKC3SuWTwQq9Af/5r500ICLU26I9ZxlAI9M0WV7AP+sf/bMwSNhcPsj0mOFn6HcQfI8ApRwpwACGimAAAAwD///y88rKI'
+  + 's6oyGQjG//jgj/f2CXfIiXYuEwAAI183AAAS3MAAACHMW4AAPGh4BAAAXGiIAAJ/hQAAHLCEAADfnaxAABreyAABEsALUe37RAAAS3NAAAGa'
+  + 'MB9iERDwAAFkDEAAJ3xgAAZ9EgAAfeS6AAFD5gAAbI9AACiaoAAIIOhAACnDgAAKv0cGRHLzIAAWVNAABIclDBpwYY1DFvvIJFpLcpD6ngKH'
+  + 'f/3n3laik8x2gKQgAmbO46hqb8ucJBrIAx7SD35EQVwAojX//TkoGkf8xcMTyTu+YQ3qa+noe0B0U9GMxayPYf/2bkK225WDyjQxAAzdu6fM'
+  + 'nG1zrQ808Tw7wgg0O/gdCP/9Z4pvcyVdSzHWMP/16pttHULaltWKIv1NWl9M13uu8iVC9f3/wOfhDSAeJr3kxkAwTkQ0MUFR////wwAAAwAX'
+  + '5HJx//4AAAMAABTP/7wcfb5usnv04IcU/98/FGcySmXRYiFWqFCRBjJzgAH3v/9qwi2NaaxUUo7ZyZyWQABGtBm//4AAAAMAChPQ9ZcN9gAA'
+  + 'Kr//fz3iKGrIj/Ph0/H/rWKiV+TXwP8w/8MAAAMAABUeRAAAAwACQOgAAAMAAdlkAAADAH6IBoAAAAMArpAAAAMAL7AAAAMAFOAAAAMAOaJg'
+  + 'AAADAAADAAADAAAv4L+0AACcFjyAAhNAAAADAAADAAADAAADAP7xwwAA39lwAAZ+AAADAAADAAADAAADAAADAAADAAADAAADAAADAd6AAAAD'
+  + 'AAADAAADAAADAAADAAADAAADAAAkQAAAAwAAAwAAAwAKT5X9IAAf2K/IABkAAAMAAAMAAAMAAAMAN7NrcAAynuwABFx435m+mEm3H3bLmAAV'
+  + 'JL1AGV//xrglGCgYBW9BEQAB137azdbn2ggHX26PJZwGtkRuYsSEAOo//vt1NP1w4rX9FPiUWRDVjnx0K/1zgCiItS+tGFv/43UvRJq0xPP3'
+  + '1UANl79M09ob2SWPuCOBmX4UJuxGcQYAA7n/95Z1TjBm92qClFN/+PwWj+qvFhHzug0vpQ7sGAF59oAodvyF8oIctS1ulKkvu14dj2NbDrEK'
+  + 'J869IAAAGJ3JWTNlu+AABNf/8DM3kJ9mQGA9XP4v9IHZrGAgdt3OntpeY0Jvt36NKc//0+tWKhxZL6wfogKRHjqgFKD+Qmq2KXAALRdCQBdW'
+  + '8SAABhv/7BVphFprEmqBk7Ff7RsWa38x85se7/zgAAADALkfIgAAAwAkPxgAACp7UAABi0yqAAADAAAtCcAAAAMBpxCAAATo8AABkGjhQAAB'
+  + 'rAQAACTQAAADAsTIAAJrd7gAAB9+AAAEDYAAAKjAAABfIiwAAAMABsGgAAADA9eoAAD/igAAmbuSAAADACcRAAADACtDQAALKYAAE3B/49j9'
+  + 'oDt1SqpVPAEuvqO7+NYwSC2H/+shmZmgqpFq4AFNczc42CJV9OxHRAFlxAB0Hoe+6/6kaH//Dp68vssLuADQVp8UjeFygTSGYT1KwEhQ8Hs5'
+  + 'GYWNAf/3RBCM/jpJQU+mjzVf/zsVrqIwwAAAB0KF2hoz/+Q9mZmi/8qNIAGv+ZmZuLsx0ARgAAADACuHsgAAAwBnQlAAABHxCAAAQnw=';
