@@ -78,11 +78,13 @@ export function createCompare({ label = 'Compare before and after' } = {}) {
   };
   return {
     el,
+    // `blob` null: nothing to show yet (a source the page must not decode); the status still shows.
     setBefore(blob) {
       el.hidden = false;
       for (const u of urls) URL.revokeObjectURL(u);
       urls = [];
-      show(before, blob);
+      if (blob) show(before, blob);
+      else before.removeAttribute('src');
       after.removeAttribute('src');
       reframed = false;
       layout();

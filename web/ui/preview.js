@@ -5,7 +5,7 @@
 
 import { PixelpressError } from '../client/errors.js';
 import { fmtBytes, fmtMs, friendlyError } from './util.js';
-import { readHeader, MAX_PIXELS } from './image-header.js';
+import { readHeader, safeToDecode, MAX_PIXELS } from './image-header.js';
 import { framingChanged } from './compare-slider.js';
 
 export const PROXY_PIXELS = 1_000_000;
@@ -99,13 +99,18 @@ export function createPreview({ client, view, compare, op, previewOptions = (o) 
   }
 
   return {
-    async setSource(blob) {
+    setSource(blob) {
       const token = ++sourceToken;
       proxy = null;
       prepared.clear();
-      compare.setBefore(blob);
       compare.setStatus('Preparing preview…');
-      proxyPromise = makeProxy(client, blob, proxyPixels).then((p) => {
+      proxyPromise = (async () => {
+        // The original is shown (an <img>, which the browser decodes) while its proxy is made, unless its
+        // header claims more pixels than the cap or does not say: then the proxy only, or why there is none.
+        const safe = await safeToDecode(blob).catch(() => false);
+        if (token === sourceToken) compare.setBefore(safe ? blob : null);
+        return makeProxy(client, blob, proxyPixels);
+      })().then((p) => {
         if (token !== sourceToken) return null;
         proxy = p;
         compare.setBefore(p.blob);
