@@ -44,8 +44,10 @@ def test_the_report_in_a_window_and_in_a_worker(context, site_url):
     page = open_studio(context, f"{site_url}?nosw#convert")
     caps = page.evaluate("() => window.pixelpress.capabilities()")
     # The engine's own formats everywhere; Chromium adds AVIF both ways (its ImageDecoder, the wasm encoder).
-    assert set(caps["read"]) == {"jpeg", "png", "webp", "gif", "bmp", "tiff", "avif"}
+    assert set(caps["read"]) == {"jpeg", "png", "webp", "gif", "bmp", "tiff", "avif", "heic"}
     assert set(caps["write"]) == {"jpeg", "png", "webp", "avif"}
+    # HEIC is read, never written: here by libheif in wasm (Chromium has no HEIC decoder of its own).
+    assert caps["formats"]["heic"] == {"read": True, "write": False, "readWith": "wasm", "writeWith": None}
     assert caps["formats"]["avif"] == {"read": True, "write": True, "readWith": "ImageDecoder", "writeWith": "wasm"}
     assert caps["formats"]["gif"]["write"] is False
     # Served without COOP/COEP: no SharedArrayBuffer threads. Chromium has SIMD, JSPI and ImageDecoder;

@@ -135,3 +135,26 @@ def test_libheif_is_fetched_with_the_first_heic_only_and_is_the_pinned_file(brow
         assert {u.rsplit("/", 1)[1] for u in fetched} == {"libheif.mjs"}
     finally:
         context.close()
+
+
+def test_an_iphone_photo_dropped_on_the_studio_comes_back_a_jpeg_upright(context, site_url):
+    """What a person does: drops a portrait iPhone HEIC on Convert, asks for JPEG, downloads it."""
+    from test_studio_support import download, file_payload, open_studio, row, stage, start, view, wait_rows
+
+    page = open_studio(context, f"{site_url}?nosw#convert")
+    view(page, "convert")
+    assert ".heic" in page.locator("#view-convert .dropzone input[type=file]").get_attribute("accept")
+    assert "HEIC" in page.locator("#view-convert .drop-hint").inner_text()
+    page.select_option("#view-convert select[name=format]", "jpeg")
+    stage(page, "convert", [file_payload("IMG_0042.HEIC", heic("heif_other/arrow.heic"), "image/heic")])
+    start(page, "convert")
+    wait_rows(page, "convert", 1, timeout=120_000)
+    r = row(page, "convert", "IMG_0042.HEIC")
+    assert r.get_attribute("data-status") == "done", r.inner_text()
+    name, data = download(page, lambda: r.get_by_role("button", name="Download IMG_0042.HEIC").click())
+    assert name == "IMG_0042.jpg"
+    out = Image.open(io.BytesIO(data))
+    assert (out.format, out.size) == ("JPEG", (3024, 4032))  # portrait, as the phone showed it
+    # Its thumbnail too, made by the engine (Chromium cannot decode HEIC itself).
+    page.wait_for_function("(el) => el.querySelector('.thumb img')?.naturalWidth === 96", arg=r.element_handle(),
+                           timeout=60_000)

@@ -14,7 +14,8 @@
 // WebP written, by the engine's Pillow in every browser. AVIF is not in Pyodide's Pillow: the worker
 // reads it with the browser's ImageDecoder, else with libavif compiled to wasm, and writes it with the
 // AVIF encoder compiled to wasm (vendor/avif/, web/worker/codecs.js), so for AVIF this module asks the
-// browser the same questions.
+// browser the same questions. HEIC is read, never written: by the worker, with the browser's own decoder
+// where a probe HEIC decodes right (Safari), else with libheif compiled to wasm (vendor/heif/).
 
 import FACTS from './engine-facts.js';
 
@@ -25,7 +26,7 @@ const FORMATS = {
 
 /**
  * An image format by its short name, as options and `meta.format` spell it.
- * @typedef {'jpeg' | 'png' | 'webp' | 'gif' | 'bmp' | 'tiff' | 'avif'} ImageFormat
+ * @typedef {'jpeg' | 'png' | 'webp' | 'avif' | 'heic' | 'gif' | 'bmp' | 'tiff'} ImageFormat
  */
 
 /**
@@ -135,6 +136,13 @@ async function probe(base) {
     const read = format in FORMATS.read;
     const write = format in FORMATS.write;
     formats[format] = { read, write, readWith: read ? 'pillow' : null, writeWith: write ? 'pillow' : null };
+  }
+  if (formats.heic) {
+    // Read in the worker by the browser's own decoder where a probe HEIC decodes right (Safari), else by
+    // libheif compiled to wasm (vendor/heif/, 2 MB, fetched by the worker with the first HEIC; not here).
+    const wasm = typeof WebAssembly === 'object';
+    formats.heic = { read: wasm, write: false, readWith: wasm ? 'wasm' : null, writeWith: null,
+      ...(wasm ? {} : { why: 'This browser has no WebAssembly.' }) };
   }
   if (formats.avif) {
     const why = [avifRead.why, avifWrite.why].filter(Boolean).join(' ');

@@ -1,6 +1,7 @@
 // Getting images in: drag and drop, file picker, paste, and URL import.
 // Calls onInput([{file}] | [{url}]) — the queue takes it from there.
 
+import FACTS from '../client/engine-facts.js';
 import { h } from './util.js';
 
 let uid = 0;
@@ -16,7 +17,12 @@ const isWebUrl = (s) => {
   try { return ['http:', 'https:'].includes(new URL(s).protocol); } catch { return false; }
 };
 
-export function createInput({ multiple = true, accept = 'image/*', label = 'Drop images here', hint, onInput }) {
+// What the file picker offers: images, and every extension the engine reads (client/engine-facts.js), since
+// a system may not call a .heic or .tif an image.
+const READ = FACTS.formats.filter((f) => f.readable);
+const ACCEPT = ['image/*', ...READ.flatMap((f) => [f.mime, ...f.extensions])].join(',');
+
+export function createInput({ multiple = true, accept = ACCEPT, label = 'Drop images here', hint, onInput }) {
   const id = `file-${++uid}`;
   const fileInput = h('input.visually-hidden', { id, type: 'file', accept, multiple, tabindex: '-1',
     'aria-describedby': `${id}-hint` });
@@ -26,7 +32,7 @@ export function createInput({ multiple = true, accept = 'image/*', label = 'Drop
     h('div.drop-icon', { 'aria-hidden': 'true' }, '⬆'),
     h('p.drop-title', {}, label),
     h('p.drop-hint', { id: `${id}-hint` }, hint ?? (multiple
-      ? 'Drag files here, choose them, or paste from the clipboard (Ctrl+V). JPEG, PNG, WebP, AVIF, GIF, TIFF, BMP.'
+      ? `Drag files here, choose them, or paste from the clipboard (Ctrl+V). ${READ.map((f) => f.label).join(', ')}.`
       : 'Drag a file here, choose it, or paste from the clipboard (Ctrl+V).')),
     fileInput,
     h('label.button.secondary', { for: id, role: 'button', tabindex: '0',
