@@ -1,6 +1,6 @@
 """AVIF in the worker (issue 16): the browser decodes, @jsquash/avif (wasm) encodes; compared with native.
 
-The two encoders are different builds (see codec.py), so their bytes
+The two encoders are different builds (see py/pixelpress/browser.py), so their bytes
 differ: SSIM 0.971-0.990 between the worker's and the native output, each
 output's SSIM against the source within 0.004 of the other's, sizes within
 0.4 % (bench/avif_parity.py, which also shows that one quality step moves
@@ -20,7 +20,7 @@ import pytest
 import samples
 from browser_harness import DIST, BrowserEngine, engine_blocking, serve_static
 from PIL import Image
-from pixelpress import avif
+from pixelpress.formats import avif
 from pixelpress.ops.convert import convert
 from skimage.metrics import structural_similarity
 from test_studio_support import download, file_payload, open_studio, row, stage, start, studio_context, view, wait_rows

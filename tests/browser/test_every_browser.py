@@ -286,7 +286,7 @@ def test_support_matrix_says_what_this_engine_did(engine, op_results):
 # ---------------------------------------------------------------- the hostile corpus
 
 # Decoding differs between engines only where the worker lets the browser decode: JPEG and AVIF
-# (py/pixelpress/codec.py). So every file of the corpus, crafted or from Pillow's tests, that is one of those
+# (py/pixelpress/browser.py). So every file of the corpus, crafted or from Pillow's tests, that is one of those
 # goes through each engine; the rest is decoded by the same Pyodide Pillow everywhere, and
 # test_hostile_corpus_worker.py runs all of it in Chromium. Files over 1.2 MB (metadata bombs, whose caps
 # the engine applies before any decoder runs) stay out, to keep the page's batches light.

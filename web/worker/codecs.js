@@ -1,6 +1,6 @@
 // The browser's own image codecs, offered to the engine (pixelpress.bridge.JsCodecs).
 // They only move pixels: the engine decides when their result meets its
-// contract (py/pixelpress/codec.py) and does everything else itself. Each
+// contract (py/pixelpress/browser.py) and does everything else itself. Each
 // function returns a promise the engine's coroutine awaits on Pyodide's event
 // loop (no stack switching); its arguments are proxies of Python buffers, read
 // (or, for the decoded pixels, written) in place. Each uses only the APIs it
@@ -209,13 +209,13 @@ async function transcode(data, width, height, mime, quality, colour) {
 // - compiled once per worker, streamed, so the browser may cache the code, on first use;
 // - a failed load (offline before the file was cached, no wasm SIMD) is not remembered, so the next
 //   picture tries again, and rejects as EncoderUnavailable, which the engine tells apart from the
-//   codec failing on a picture (py/pixelpress/codec.py);
+//   codec failing on a picture (py/pixelpress/provider.py);
 // - one instance is kept between pictures while its heap is under KEPT_HEAP: a heap only grows, so
 //   a big picture's instance is let go after it, as is one that failed (an abort leaves it unusable).
 //   A fresh instance per picture instead left garbage heaps the collector took its time over:
 //   Chromium's memory swung by 600 MB over 40 cut-outs, where a kept one held it flat.
 
-const ENCODER_UNAVAILABLE = 'EncoderUnavailable'; // read by name in py/pixelpress/codec.py
+const ENCODER_UNAVAILABLE = 'EncoderUnavailable'; // read by name in py/pixelpress/provider.py
 const KEPT_HEAP = 256 << 20;
 
 function wasmCodec(dir, name) {
@@ -379,7 +379,7 @@ async function decodeAvifWebCodecs(data) {
 
 const avifEncoder = wasmCodec('avif', 'avif_enc');
 
-// Straight-alpha RGBA pixels as AVIF, set up as native Pillow's encoder is (py/pixelpress/codec.py):
+// Straight-alpha RGBA pixels as AVIF, set up as native Pillow's encoder is (py/pixelpress/browser.py):
 // libavif's quality and speed, 4:2:0, one tile, alpha at the same quality, libavif's tuning.
 async function encodeAvif(pixels, width, height, quality, speed) {
   return avifEncoder(pixels, (module, data) => module.encode(data, width, height, { quality, qualityAlpha: -1,
