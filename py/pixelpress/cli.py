@@ -35,8 +35,8 @@ from .errors import InvalidOption, OutOfMemory, PixelpressError, TooLarge
 from .formats import FORMATS
 from .limits import DEFAULT_LIMITS
 from .operation import missing_for, require
+from .options import NAME_CHARS, parse_options
 from .options import describe as describe_options
-from .options import parse_options
 from .registry import OPS, resolve, spec
 
 COMMANDS = ("ops", "describe", "fetch-model", "run")
@@ -48,7 +48,7 @@ EXTENSIONS = {f.mime: f.extensions[0] for f in FORMATS.values() if f.writable} |
     "application/zip": ".zip", "text/html": ".html"}
 TRUE, FALSE = {"true", "yes", "on", "1"}, {"false", "no", "off", "0"}
 ROSTER_LINE = re.compile(r"^#?\s*(\d+)[\s.,:;-]+(.+)$")  # "7 Ana Silva", as the studio's roster field reads it
-WEB_NAME = re.compile(r"[^A-Za-z0-9_.-]+")  # web_sizes' base_name alphabet
+WEB_NAME = re.compile(rf"[^{NAME_CHARS}]+")  # outside web_sizes' base_name alphabet
 
 
 class Usage(Exception):
