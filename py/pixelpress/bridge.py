@@ -126,9 +126,12 @@ class JsCodecs:
         got = await self.js.decodeHeic(data)
         if not hasattr(got, "pixels"):  # JS null: no HEIC decoder at all
             return None
+        from .formats.isobmff import top_level_pictures
+
         image = Image.frombytes("RGBA", (got.width, got.height), got.pixels.to_bytes())
-        # Upright already (libheif and the browser apply irot/imir): orientation 1. One picture: the primary.
-        return (image if got.alpha else image.convert("RGB")), 1, 1
+        # Upright already (libheif and the browser apply irot/imir): orientation 1. The primary picture,
+        # of as many as the file holds (for the warning native gives too).
+        return (image if got.alpha else image.convert("RGB")), 1, top_level_pictures(data)
 
     async def encode_avif(self, pixels: bytes, width: int, height: int, quality: int, speed: int):
         return _bytes(await self.js.encodeAvif(pixels, width, height, quality, speed))

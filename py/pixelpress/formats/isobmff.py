@@ -242,3 +242,33 @@ def exif_item(data: bytes, meta: tuple[int, int]) -> bytes | None:
         return None
     skip = 4 + struct.unpack_from(">L", payload)[0]
     return payload[skip:] or None
+
+
+# Item types that are pictures (an `infe`'s item_type); the rest (Exif, mime, uri) are metadata.
+_PICTURES = {b"hvc1", b"av01", b"grid", b"iden", b"iovl", b"jpeg", b"avc1", b"vvc1", b"j2k1", b"unci"}
+
+
+def top_level_pictures(data: bytes) -> int:
+    """How many pictures a HEIF holds as libheif counts them (pi-heif's `n_frames`): picture items that
+    are not hidden (a grid's tiles are) and not a thumbnail (`thmb`) or auxiliary picture (`auxl`: alpha,
+    depth) of another; at least 1."""
+    meta = meta_box(data)
+    if meta is None:
+        return 1
+    try:
+        iinf = child(data, *meta, b"iinf")
+        if iinf is None:
+            return 1
+        first = iinf[0] + (6 if data[iinf[0]] == 0 else 8)
+        pictures = set()
+        for kind, s, _e in boxes(data, first, iinf[1]):
+            version = data[s]
+            if kind == b"infe" and version >= 2 and not data[s + 3] & 1:  # flags bit 0: hidden
+                size = 2 if version == 2 else 4
+                if data[s + 6 + size:s + 10 + size] in _PICTURES:
+                    pictures.add(int.from_bytes(data[s + 4:s + 4 + size], "big"))
+        for kind in (b"thmb", b"auxl"):
+            pictures -= set(references(data, meta, kind))
+    except (struct.error, IndexError):
+        return 1
+    return max(1, len(pictures))
