@@ -208,11 +208,12 @@ def main() -> int:
     lines = differences(got["base"], got["head"])
     for line in lines:
         print(line.replace(str(tmp) + "/cases/", ""))
-    same_bytes = sum(1 for k in got["base"] if "sha256" in got["base"][k]
-                     and got["base"][k]["sha256"] == got.get("head", {}).get(k, {}).get("sha256"))
+    outputs = [k for k, v in got["base"].items() if "sha256" in v]
+    same_bytes = sum(1 for k in outputs if got["base"][k]["sha256"] == got["head"].get(k, {}).get("sha256"))
+    same_meta = sum(1 for k in outputs if got["base"][k] == got["head"].get(k))
     errors = sum(1 for v in got["base"].values() if "error" in v)
-    print(f"{len(got['base'])} runs: {same_bytes} outputs byte-identical, {errors} typed errors in base, "
-          f"{len(lines)} differing runs")
+    print(f"{len(got['base'])} runs: of base's {len(outputs)} outputs {same_bytes} byte-identical in head, "
+          f"{same_meta} with identical meta and extras; {errors} typed errors in base; {len(lines)} differing runs")
     return 1 if lines else 0
 
 
