@@ -47,8 +47,9 @@ def _same(data: bytes) -> bytes:
 class Format:
     """One image format as the engine knows it.
 
-    - `name`: the engine's name ("jpeg"), also the output format option's value where `writable`;
-      `pillow`: Pillow's name ("JPEG"), which meta reports as the source format; `label`: for people.
+    - `name`: the engine's name ("jpeg"): the output format option's value where `writable`, and
+      meta's `input_format`; `pillow`: the name its Pillow opener is registered under ("JPEG",
+      pi-heif's "HEIF"); `label`: for people ("WebP").
     - `mime`, `extensions` (the first is the canonical one).
     - Recognised by `magic`, alternatives each of (offset, bytes) patterns that must all hold, or
       by `brands`, one of which its ISO BMFF `ftyp` box names (AVIF, HEIC).
