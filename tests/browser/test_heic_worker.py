@@ -158,3 +158,52 @@ def test_an_iphone_photo_dropped_on_the_studio_comes_back_a_jpeg_upright(context
     # Its thumbnail too, made by the engine (Chromium cannot decode HEIC itself).
     page.wait_for_function("(el) => el.querySelector('.thumb img')?.naturalWidth === 96", arg=r.element_handle(),
                            timeout=60_000)
+
+
+# A stand-in for Safari, whose createImageBitmap reads HEIC (Chromium's does not): the worker's codecs module
+# gets a createImageBitmap that draws image/heic blobs itself, right (libheif's own pixels) or wrong (grey).
+SAFARI_LIKE = """
+const realBitmap = self.createImageBitmap;
+self.__heicBitmaps = 0;
+self.createImageBitmap = async (source, ...rest) => {
+  if (!(source instanceof Blob && source.type === 'image/heic')) return realBitmap(source, ...rest);
+  self.__heicBitmaps += 1;
+  const libheif = await (await import(new URL('../vendor/heif/libheif.mjs', import.meta.url).href)).default();
+  const decoder = new libheif.HeifDecoder();
+  const images = decoder.decode(new Uint8Array(await source.arrayBuffer()));
+  const image = images.find((i) => i.is_primary()) ?? images[0];
+  if (!image) throw new DOMException('The source image could not be decoded.', 'InvalidStateError');
+  const [width, height] = [image.get_width(), image.get_height()];
+  const pixels = new Uint8ClampedArray(width * height * 4);
+  await new Promise((resolve) => { image.display({ data: pixels, width, height }, resolve); });
+  if (MODE === 'wrong') for (let i = 0; i < pixels.length; i++) pixels[i] = i % 4 === 3 ? 255 : 128;
+  return realBitmap(new ImageData(pixels, width, height), ...rest);
+};
+"""
+
+
+@pytest.mark.parametrize("mode", ["right", "wrong"])
+def test_the_browsers_own_heic_decoder_is_used_only_when_its_probe_comes_out_right(browser, mode):
+    from browser_harness import DIST, BrowserEngine, serve_static
+
+    codecs_js = (DIST / "worker" / "codecs.js").read_bytes()
+    tamper = {"worker/codecs.js": f"const MODE = '{mode}';\n{SAFARI_LIKE}\n".encode() + codecs_js}
+    data = heic("heif_other/pug.heic")
+    opts = {"format": "png", "max_width": 600}
+    with serve_static(DIST, prefix="/studio/", tamper=tamper) as url:
+        context = browser.new_context()
+        try:
+            page = context.new_page()
+            page.goto(url)
+            engine = BrowserEngine(page)
+            engine.wait_ready()
+            out, meta = worker(engine, data, opts)
+            calls = sum(w.evaluate("() => self.__heicBitmaps ?? 0") for w in page.workers)
+        finally:
+            context.close()
+    # Right: the probe passes and the browser's decoder reads the file too (2 calls); wrong: only the probe
+    # asked it, and libheif in wasm decoded the file. Either way the picture is native's.
+    assert calls == (2 if mode == "right" else 1)
+    assert meta["codec"]["decode"] == "browser"
+    native = rgb(convert(data, opts).data)
+    assert rgb(out).shape == native.shape and np.abs(rgb(out).astype(int) - native.astype(int)).mean() < 1
