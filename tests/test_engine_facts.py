@@ -93,7 +93,7 @@ def test_the_studio_and_the_client_take_their_rules_from_it(built):
     assert got["maxBytes"] == got["factsMaxBytes"] == built["max_bytes"]
 
 
-def test_no_page_module_states_the_caps_or_the_input_faults_again():
+def test_no_page_module_states_the_caps_the_input_faults_or_the_magic_bytes_again():
     restated = []
     for f in (ROOT / "web").rglob("*.js"):
         text = f.read_text()
@@ -101,4 +101,6 @@ def test_no_page_module_states_the_caps_or_the_input_faults_again():
             restated.append(f"{f.relative_to(ROOT)}: a 50 M cap")
         if re.search(r"'decompression_bomb',\s*'|'corrupt_image',\s*'", text):
             restated.append(f"{f.relative_to(ROOT)}: a list of input-fault codes")
+        if re.search(r"0xff,\s*0xd8|0x89,\s*0x50|'ftyp'\)?\s*[;&|]", text) and f.name != "sniff.js":
+            restated.append(f"{f.relative_to(ROOT)}: magic bytes (client/sniff.js has the engine's)")
     assert restated == []

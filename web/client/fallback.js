@@ -21,6 +21,7 @@
 // If the device fails too, its error is thrown with `serverReason` set.
 
 import { PixelpressError } from './errors.js';
+import { sniffFormat, SNIFF_BYTES } from './sniff.js';
 
 /**
  * @template {import('./operations.js').OpName} [K=import('./operations.js').OpName]
@@ -54,24 +55,11 @@ export const DEFAULT_SERVER_TIMEOUT_MS = 20_000;
 // The server judged the input itself: the device would refuse it too.
 const FINAL_STATUSES = [400, 415, 422];
 
-const IMAGE_MAGIC = [
-  [0xff, 0xd8, 0xff], // JPEG
-  [0x89, 0x50, 0x4e, 0x47], // PNG
-  [0x47, 0x49, 0x46, 0x38], // GIF
-  [0x52, 0x49, 0x46, 0x46], // RIFF (WebP)
-  [0x49, 0x49, 0x2a, 0x00], // TIFF, little-endian
-  [0x4d, 0x4d, 0x00, 0x2a], // TIFF, big-endian
-  [0x42, 0x4d], // BMP
-];
-
-// An image by its type or, for servers that send application/octet-stream, by its first bytes;
-// an error page (text/html, JSON) with a 200 is not one.
+// An image by its type or, for servers that send application/octet-stream, by its first bytes (one of the
+// formats the engine reads, by its own magic bytes); an error page (text/html, JSON) with a 200 is not one.
 async function looksLikeImage(blob) {
   if (blob.type.startsWith('image/')) return true;
-  const head = new Uint8Array(await blob.slice(0, 12).arrayBuffer());
-  if (IMAGE_MAGIC.some((m) => m.every((b, i) => head[i] === b))) return true;
-  // AVIF/HEIC: ....ftyp
-  return head[4] === 0x66 && head[5] === 0x74 && head[6] === 0x79 && head[7] === 0x70;
+  return sniffFormat(new Uint8Array(await blob.slice(0, SNIFF_BYTES).arrayBuffer())) !== null;
 }
 
 const textOr = (value, otherwise) => (typeof value === 'string' && value ? value : otherwise);

@@ -5,37 +5,11 @@
 // No DOM: it runs in a page, a worker and under Node (tests/test_image_header.py).
 
 import FACTS from '../client/engine-facts.js';
+import { sniffFormat, SNIFF_BYTES } from '../client/sniff.js';
 
-const hex = (s) => Uint8Array.from(s.match(/../g), (b) => parseInt(b, 16));
-const MAGIC = FACTS.formats.filter((f) => f.readable).map((f) => ({
-  name: f.name,
-  brands: f.magic.ftyp_brands ?? null,
-  any: (f.magic.any ?? []).map((alt) => alt.map(({ offset, hex: h }) => ({ offset, bytes: hex(h) }))),
-}));
+export { sniffFormat };
 
 const ascii = (b, at, n) => String.fromCharCode(...b.subarray(at, at + n));
-
-function ftypBrands(head) {
-  if (head.length < 16 || ascii(head, 4, 4) !== 'ftyp') return [];
-  const dv = new DataView(head.buffer, head.byteOffset, head.byteLength);
-  const end = Math.min(head.length, dv.getUint32(0));
-  const brands = [ascii(head, 8, 4)];
-  for (let i = 16; i + 4 <= end; i += 4) brands.push(ascii(head, i, 4));
-  return brands;
-}
-
-/** The engine's name of the format of a file starting with `head` ('jpeg', 'heic', ...), or null. */
-export function sniffFormat(head) {
-  const brands = ftypBrands(head);
-  for (const f of MAGIC) {
-    if (f.brands) {
-      if (brands.some((b) => f.brands.includes(b))) return f.name;
-    } else if (f.any.some((alt) => alt.every(({ offset, bytes }) => bytes.every((v, k) => head[offset + k] === v)))) {
-      return f.name;
-    }
-  }
-  return null;
-}
 
 // ---------------------------------------------------------------------------- size readers
 // Each gets `read(offset, length)` (a promise of at most that many bytes of the file) and the file's first
@@ -257,7 +231,7 @@ export const UNREAD = FACTS.formats.filter((f) => f.readable && !READERS[f.name]
 export async function readHeader(blob) {
   const read = async (offset, length) => new Uint8Array(await blob.slice(offset, offset + length).arrayBuffer());
   const head = await read(0, HEAD);
-  const format = sniffFormat(head.subarray(0, FACTS.sniff_bytes));
+  const format = sniffFormat(head.subarray(0, SNIFF_BYTES));
   if (!format) return null;
   let size = null;
   try {
