@@ -71,6 +71,7 @@ console.log(JSON.stringify({
   inputProblems: states.INPUT_PROBLEMS,
   slugs: Object.fromEntries(names.map((n) => [n, util.slug(n)])),
   maxBytes: fetching.DEFAULT_FETCH.maxBytes,
+  ext: util.EXT,
   factsMaxBytes: facts.max_bytes,
 }));
 """
@@ -91,6 +92,10 @@ def test_the_studio_and_the_client_take_their_rules_from_it(built):
     for name, made in got["slugs"].items():
         assert NAME_PATTERN.match(made) and len(made) <= built["file_name"]["max_length"], (name, made)
     assert got["maxBytes"] == got["factsMaxBytes"] == built["max_bytes"]
+    # Downloads are named by each format's canonical extension, the engine's.
+    for f in built["formats"]:
+        assert got["ext"][f["mime"]] == f["extensions"][0].lstrip("."), f["name"]
+    assert (got["ext"]["image/jpeg"], got["ext"]["application/zip"]) == ("jpg", "zip")
 
 
 def test_no_page_module_states_the_caps_the_input_faults_or_the_magic_bytes_again():

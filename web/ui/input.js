@@ -2,14 +2,14 @@
 // Calls onInput([{file}] | [{url}]) — the queue takes it from there.
 
 import FACTS from '../client/engine-facts.js';
-import { h } from './util.js';
+import { EXT, h } from './util.js';
 
 let uid = 0;
 
 // Browsers call every pasted picture image.png: name it by the time instead, so a batch of pastes stays apart.
 function pastedName(file, i) {
   const time = new Date().toISOString().slice(11, 19).replace(/:/g, '');
-  const ext = (file.type.split('/')[1] || 'png').replace('jpeg', 'jpg');
+  const ext = EXT[file.type] ?? 'png';
   return `pasted-${time}${i ? `-${i}` : ''}.${ext}`;
 }
 

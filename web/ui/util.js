@@ -33,8 +33,12 @@ export const fmtBytes = (n) => {
 
 export const fmtMs = (ms) => (ms >= 1000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms)} ms`);
 
-export const EXT = { 'image/jpeg': 'jpg', 'image/png': 'png', 'image/webp': 'webp', 'image/avif': 'avif',
-  'application/zip': 'zip', 'image/x-icon': 'ico', 'text/html': 'html' };
+// A file's extension by its MIME type: each engine format's canonical one (client/engine-facts.js), and the
+// other files a job can give.
+export const EXT = Object.freeze({
+  ...Object.fromEntries(FACTS.formats.map((f) => [f.mime, f.extensions[0].slice(1)])),
+  'application/zip': 'zip', 'image/x-icon': 'ico', 'text/html': 'html',
+});
 
 export function baseName(name) {
   return String(name ?? 'image').split(/[\\/]/).pop().replace(/\.[^.]+$/, '') || 'image';
