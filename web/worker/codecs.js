@@ -420,7 +420,9 @@ const WEBP_CONFIG = { target_size: 0, target_PSNR: 0, sns_strength: 50, filter_s
 // primary image upright (its irot/imir applied, as libheif does natively) and its colours as stored: the
 // engine reads the EXIF and the ICC profile from the file's boxes itself.
 
-let heif = null; // the libheif module, kept for the worker's life once loaded (its heap is let go per file)
+// The libheif instance, kept between pictures while its heap is under KEPT_HEAP, as the other wasm codecs'
+// are (a heap only grows: a 48 MP picture's is let go after it, as is one that failed).
+let heif = null;
 const loadHeif = () => (heif ??= import(new URL('../vendor/heif/libheif.mjs', import.meta.url).href)
   .then((glue) => glue.default())
   .catch((e) => {
@@ -432,20 +434,27 @@ const loadHeif = () => (heif ??= import(new URL('../vendor/heif/libheif.mjs', im
 
 async function decodeHeicWasm(bytes) {
   const libheif = await loadHeif();
+  let keep = false;
   const decoder = new libheif.HeifDecoder();
-  const images = decoder.decode(bytes);
   try {
-    const primary = images.find((image) => image.is_primary()) ?? images[0];
-    if (!primary) throw new Error('libheif found no image in the file');
-    const width = primary.get_width();
-    const height = primary.get_height();
-    const pixels = new Uint8ClampedArray(width * height * 4);
-    const done = await new Promise((resolve) => { primary.display({ data: pixels, width, height }, resolve); });
-    if (!done) throw new Error('libheif could not decode the image');
-    return { width, height, pixels: new Uint8Array(pixels.buffer), alpha: primary.has_alpha_channel(), by: 'libheif' };
+    const images = decoder.decode(bytes);
+    try {
+      const primary = images.find((image) => image.is_primary()) ?? images[0];
+      if (!primary) throw new Error('libheif found no image in the file');
+      const width = primary.get_width();
+      const height = primary.get_height();
+      const pixels = new Uint8ClampedArray(width * height * 4);
+      const done = await new Promise((resolve) => { primary.display({ data: pixels, width, height }, resolve); });
+      if (!done) throw new Error('libheif could not decode the image');
+      keep = libheif.HEAPU8.length <= KEPT_HEAP;
+      return { width, height, pixels: new Uint8Array(pixels.buffer), alpha: primary.has_alpha_channel(),
+        by: 'libheif' };
+    } finally {
+      for (const image of images) image.free();
+    }
   } finally {
-    for (const image of images) image.free();
     if (decoder.decoder) libheif.heif_context_free(decoder.decoder);
+    if (!keep) heif = null;
   }
 }
 
