@@ -7,7 +7,8 @@ each op loads from worker/operations.js (the engine's op specs), their
 dependencies from pyodide/pyodide-lock.json, and the model files the
 manifest names. Every op pays for the client, the worker, the runtime and
 the engine's two wheels (pixelpress, Pillow); OpenCV ops add numpy and
-OpenCV; ops that use the network add onnxruntime-web and the model. "gzip"
+OpenCV; ops that use the network add onnxruntime-web and the model; the first
+HEIC a worker opens adds libheif (vendor/heif/), whatever the op. "gzip"
 is each file compressed at level 6, what a host that compresses responses
 sends (wheels and the stdlib are zips already and barely shrink). A second
 visit downloads none of it: the browser's cache, the studio's service worker
@@ -76,7 +77,9 @@ def sizes(dist: Path) -> dict:
     parts = {name: {"bytes": sum(files[p]["bytes"] for p in g), "gzip": sum(gz(p) for p in g)}
              for name, g in {**groups,
                              "numpy + OpenCV wheels": [wheel("numpy"), wheel("opencv-python")],
-                             "onnxruntime-web + the model": model}.items()}
+                             "onnxruntime-web + the model": model,
+                             "libheif (the first HEIC)": sorted(p for p in files if p.startswith("vendor/heif/")
+                                                                and p.endswith((".js", ".mjs")))}.items()}
     return {"version": manifest["version"], "parts": parts, "ops": per_op}
 
 
