@@ -73,6 +73,20 @@ def check_heif() -> None:
             raise SystemExit(f"node_modules/{name}/{f} does not match its pin in build_scripts/pins.py")
 
 
+def write_heif_notice(out: Path) -> None:
+    """vendor/heif/README: what the LGPL-3.0 decoder is and where its source is, beside its licences."""
+    name, version = HEIF_NPM
+    (out / "vendor" / "heif" / "README").write_text(
+        f"libheif.mjs is libheif with the libde265 HEVC decoder compiled to WebAssembly, as published in the npm\n"
+        f"package {name} {version} (libheif-wasm/libheif-bundle.mjs), shipped unchanged: pixelpress's worker\n"
+        "imports it only to decode HEIC files (web/worker/codecs.js), and any build of the same API can replace it.\n"
+        "\n"
+        "libheif and libde265 are under the GNU Lesser General Public License 3.0: LICENSE is that licence (as the\n"
+        "npm package ships it), COPYING libheif's notice with the LGPL, GPL and MIT texts. Their source:\n"
+        f"the npm package {name}@{version} (its build scripts), https://github.com/catdad-experiments/libheif-js,\n"
+        "https://github.com/strukturag/libheif and https://github.com/strukturag/libde265.\n")
+
+
 def build_engine_wheel() -> Path:
     out = Path(tempfile.mkdtemp(prefix="pixelpress-wheel-"))
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--quiet",
@@ -242,6 +256,7 @@ def build(cache: Path, out: Path) -> None:
             raise SystemExit(f"{src} missing: run `npm ci` first")
         (out / dst).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(ROOT / src, out / dst)
+    write_heif_notice(out)
 
     model = copy_model(out)
     write_engine_modules(out)

@@ -115,6 +115,7 @@ def test_libheif_is_fetched_with_the_first_heic_only_and_is_the_pinned_file(brow
     manifest = json.loads((DIST / "asset-manifest.json").read_text())
     for _src, (dist, sha) in HEIF_FILES.items():
         assert manifest["files"][dist]["sha256"] == sha, dist
+    assert "LGPL" in (DIST / "vendor" / "heif" / "README").read_text()  # what it is, where its source is
     context = browser.new_context()
     fetched = []
     context.on("request", lambda r: fetched.append(r.url) if "vendor/heif/" in r.url else None)
