@@ -45,14 +45,18 @@ def light_ops() -> str:
     return ", ".join(light[:-1]) + " and " + light[-1] if len(light) > 1 else "".join(light)
 
 
+# `input_fault` (errors.py, codes.js): the same input fails the same way again, so the studio offers no Retry.
+FAULT = {True: "yes: no Retry", False: "no"}
+
+
 def errors_table() -> str:
     limits = {"max_mb": f"{DEFAULT_LIMITS.max_bytes / 1e6:g}", "max_mp": f"{DEFAULT_LIMITS.max_pixels / 1e6:g}",
               "budget_gb": f"{registry.WORK_BUDGET_BYTES / 1e9:g}", "op_caps": op_caps(), "light_ops": light_ops()}
-    rows = ["| code | when |", "|---|---|"]
+    rows = ["| code | when | the input's fault |", "|---|---|---|"]
     for cls in errors.classes():
         if not cls.when:
             raise SystemExit(f"{cls.__name__} ({cls.code}) has no `when` for docs/errors.md")
-        rows.append(f"| `{cls.code}` | {cls.when.format(**limits)} |")
+        rows.append(f"| `{cls.code}` | {cls.when.format(**limits)} | {FAULT[cls.input_fault]} |")
     return "\n".join(rows) + "\n"
 
 
@@ -70,13 +74,15 @@ def client_codes() -> dict[str, dict]:
 
 
 def client_errors_table() -> str:
-    rows = ["| code | when |", "|---|---|"]
+    rows = ["| code | when | the input's fault |", "|---|---|---|"]
+    engine_fault = {cls.code: cls.input_fault for cls in errors.classes()}
     for code, entry in client_codes().items():
         when = entry.get("when", "")
         if not when:
             raise SystemExit(f"web/client/codes.js: {code} has no `when` for docs/errors.md")
         shared = "*engine code, also raised by the page:* " if entry.get("engine") else ""
-        rows.append(f"| `{code}` | {shared}{when} |")
+        fault = engine_fault[code] if entry.get("engine") else bool(entry.get("input_fault"))
+        rows.append(f"| `{code}` | {shared}{when} | {FAULT[fault]} |")
     return "\n".join(rows) + "\n"
 
 
