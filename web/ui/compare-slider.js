@@ -83,6 +83,7 @@ export function createCompare({ label = 'Compare before and after' } = {}) {
       el.hidden = false;
       for (const u of urls) URL.revokeObjectURL(u);
       urls = [];
+      before.hidden = !blob; // no broken-image box where nothing may be shown
       if (blob) show(before, blob);
       else before.removeAttribute('src');
       after.removeAttribute('src');
