@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -188,6 +189,11 @@ def main() -> int:
         subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", "--quiet", str(base), args.base],
                        check=True)
         try:
+            # The engine's gitignored package data (the fetched fonts) is not in a fresh worktree: the base
+            # gets the head tree's, so both draw text alike.
+            fonts = args.head / "py" / "pixelpress" / "fonts"
+            if fonts.is_dir():
+                shutil.copytree(fonts, base / "py" / "pixelpress" / "fonts", dirs_exist_ok=True)
             cases = tmp / "cases"
             cases.mkdir()
             groups = write_cases(cases, args.quick)
