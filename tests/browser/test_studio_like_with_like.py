@@ -21,6 +21,7 @@ from test_studio_support import (
     download,
     file_payload,
     open_studio,
+    record_previews,
     row,
     shot,
     stage,
@@ -34,8 +35,7 @@ from test_studio_support import (
 @pytest.fixture(scope="module")
 def page(context, site_url):
     p = open_studio(context, f"{site_url}?nosw#convert")
-    p.evaluate("""() => { window.__previews = [];
-        document.addEventListener('pixelpress:preview', (e) => window.__previews.push(e.detail)); }""")
+    record_previews(p)
     yield p
     p.close()
 

@@ -32,6 +32,12 @@ def open_studio(context, url: str, view: str = "convert", wait_ready: bool = Tru
     return page
 
 
+def record_previews(page):
+    """Keep every `pixelpress:preview` event's detail in window.__previews, for tests that check what a preview showed."""
+    page.evaluate("""() => { window.__previews = [];
+        document.addEventListener('pixelpress:preview', (e) => window.__previews.push(e.detail)); }""")
+
+
 def view(page, view_id: str):
     """Switch to a view through its nav link (what a user clicks)."""
     page.click(f"#nav-{view_id}")

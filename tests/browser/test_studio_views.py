@@ -17,6 +17,7 @@ from test_studio_support import (
     download,
     file_payload,
     open_studio,
+    record_previews,
     row,
     shot,
     stage,
@@ -32,8 +33,7 @@ from test_studio_support import (
 def page(context, site_url):
     p = open_studio(context, f"{site_url}?nosw#convert")
     p.on("filechooser", lambda chooser: None)  # turn file-chooser interception on before any test needs it
-    p.evaluate("""() => { window.__previews = [];
-        document.addEventListener('pixelpress:preview', (e) => window.__previews.push(e.detail)); }""")
+    record_previews(p)
     return p
 
 
