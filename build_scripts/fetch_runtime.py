@@ -37,11 +37,8 @@ DEFAULT_CACHE = ROOT / ".cache" / "runtime"
 
 
 def sha256(path: Path) -> str:
-    h = hashlib.sha256()
     with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 VERBOSE = os.environ.get("PIXELPRESS_VERBOSE", "") not in ("", "0")

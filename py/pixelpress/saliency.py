@@ -125,11 +125,8 @@ def _folders() -> list[Path]:
 
 
 def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
     with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def model_path(spec: ModelSpec = MODEL, *, say: Callable[[str], None] | None = None) -> Path:
