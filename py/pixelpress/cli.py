@@ -1,18 +1,22 @@
-"""`pixelpress`: the engine's operations over files, from a shell.
+"""`pixelpress`: the engine's operations over files and URLs, from a shell.
 
     pixelpress ops                          every operation, with its label
     pixelpress describe OP [--json]         an operation's options, from its schema
     pixelpress fetch-model [--dir DIR]      fetch the cut-out network's model now (else on first use)
-    pixelpress OP FILES... -o DIR [--set KEY=VALUE]... [-r] [--json] [--no-clobber] [--no-progress]
+    pixelpress OP FILES... -o DIR [--set KEY=VALUE]... [-r] [-j N] [--json] [--no-clobber] [--no-progress]
+                 [--manifest FILE [--skip-existing]] [--urls FILE] [-v]
     pixelpress run OP FILES... ...          the same
 
-FILES are files, folders (the images inside; subfolders too with -r) and
-globs (expanded here too, so a quoted pattern works). Options are the
-engine's, given as --set KEY=VALUE and parsed by their kind in the schema;
-the engine checks them before any file is read. Exit status: 0 when every
-file was written, 1 when any failed (the others are still written), 2 for a
-usage error: an unknown operation or option, or a value the engine refuses.
-docs/python.md has the rest, including how outputs are named.
+FILES are files, folders (the images inside; subfolders too with -r),
+globs (expanded here too, so a quoted pattern works), http(s) URLs and `-`
+(one image from standard input; `-o -` writes one result to standard
+output). Options are the engine's, given as --set KEY=VALUE and parsed by
+their kind in the schema; the engine checks them before any file is read.
+Inputs run in -j processes (catalogue.parallel) and their results are named
+and written in input order. Exit status: 0 when every input was written, 1
+when any failed (the others are still written), 2 for a usage error: an
+unknown operation or option, or a value the engine refuses. docs/python.md
+has the rest, including how outputs are named; docs/scale.md, many inputs.
 """
 
 from __future__ import annotations
@@ -26,29 +30,30 @@ import re
 import shlex
 import sys
 import time
-import unicodedata
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from . import __version__
-from .errors import InvalidOption, OutOfMemory, PixelpressError, TooLarge
+from .catalogue import fetch, parallel
+from .catalogue.core import NotFound, Task, WriteError
+from .catalogue.fetch import is_url
+from .catalogue.manifest import Manifest, sha256
+from .catalogue.naming import Namer, file_names, key, output_stem, url_stem, web_stem, write_atomic
+from .errors import InvalidOption, PixelpressError
 from .formats import FORMATS
 from .limits import DEFAULT_LIMITS
 from .operation import missing_for, require
-from .options import NAME_CHARS, parse_options
 from .options import describe as describe_options
-from .registry import OPS, resolve, spec
+from .options import parse_options
+from .registry import OPS, spec
 
 COMMANDS = ("ops", "describe", "fetch-model", "run")
 assert not set(COMMANDS) & set(OPS), "an op may not be named like a command"
 
 # What a folder's images are (a file named on the command line is always tried: the engine sniffs its bytes).
 IMAGE_SUFFIXES = {ext for f in FORMATS.values() if f.readable for ext in f.extensions}
-EXTENSIONS = {f.mime: f.extensions[0] for f in FORMATS.values() if f.writable} | {
-    "application/zip": ".zip", "text/html": ".html"}
 TRUE, FALSE = {"true", "yes", "on", "1"}, {"false", "no", "off", "0"}
 ROSTER_LINE = re.compile(r"^#?\s*(\d+)[\s.,:;-]+(.+)$")  # "7 Ana Silva", as the studio's roster field reads it
-WEB_NAME = re.compile(rf"[^{NAME_CHARS}]+")  # outside web_sizes' base_name alphabet
 
 
 class Usage(Exception):
@@ -137,40 +142,52 @@ def read_list(key: str, field: dict, text: str) -> list:
 
 @dataclasses.dataclass(frozen=True)
 class Input:
-    path: Path  # as the user named it (or as found under a folder they named)
-    subdir: Path  # where under the output folder its outputs go: the subfolder it was found in, with -r
+    source: str  # as the user gave it (a file found in a folder: the folder's path joined with its name)
+    path: Path | None = None  # a local file
+    subdir: Path = Path()  # where under the output folder its outputs go: the subfolder it was found in, with -r
+    url: str | None = None
+
+    @property
+    def stem(self) -> str:
+        return self.path.stem if self.path is not None else url_stem(self.url) if self.url else "stdin"
 
 
 def expand(args: Sequence[str], recursive: bool) -> tuple[list[Input], list[str]]:
-    """Files, folders and globs to the inputs, in the order given (each file once), and what matched nothing."""
+    """Files, folders, globs, URLs and `-` to the inputs, in the order given (each once), and what matched nothing."""
     found: list[Input] = []
     missing: list[str] = []
     seen: set[str] = set()
 
-    def add(path: Path, subdir: Path = Path()) -> None:
-        key = os.path.normcase(str(path.resolve()))
-        if key not in seen:
-            seen.add(key)
-            found.append(Input(path, subdir))
+    def add(item: Input) -> None:
+        k = key(item.path) if item.path is not None else item.source
+        if k not in seen:
+            seen.add(k)
+            found.append(item)
 
     def folder(root: Path) -> None:
         walk = sorted(root.rglob("*") if recursive else root.iterdir())
         for p in walk:
             rel = p.relative_to(root)
             if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES and not any(s.startswith(".") for s in rel.parts):
-                add(p, rel.parent)
+                add(Input(str(p), p, rel.parent))
 
     for arg in args:
+        if is_url(arg):
+            add(Input(arg, url=arg))
+            continue
+        if arg == "-":
+            add(Input("-"))
+            continue
         path = Path(arg).expanduser()
         if path.is_dir():
             folder(path)
         elif path.is_file():
-            add(path)
+            add(Input(str(path), path))
         elif any(c in arg for c in "*?["):
             matches = [Path(m) for m in sorted(glob.glob(os.path.expanduser(arg), recursive=recursive))]
             files = [m for m in matches if m.is_file()]
             for m in files:
-                add(m)
+                add(Input(str(m), m))
             if not files:
                 missing.append(arg)
         else:
@@ -178,166 +195,73 @@ def expand(args: Sequence[str], recursive: bool) -> tuple[list[Input], list[str]
     return found, missing
 
 
-def read_input(path: Path) -> bytes:
-    """The file's bytes; one over the engine's file-size cap is refused before it is read."""
-    size = path.stat().st_size
-    if size > DEFAULT_LIMITS.max_bytes:
-        raise TooLarge(f"The file is {size / 1e6:.1f} MB; the limit is {DEFAULT_LIMITS.max_bytes / 1e6:.0f} MB.")
-    return path.read_bytes()
-
-
-# --- outputs ---------------------------------------------------------------------------------------------
-
-def _key(path: Path) -> str:
-    return os.path.normcase(str(path.resolve()))
-
-
-class Namer:
-    """Output names, so that no output replaces an input or another output of the same run.
-
-    All files of one input share a stem in their output folder: the input's
-    own, or `<stem>-1`, `<stem>-2`, ...: the first that no earlier input of
-    the run took and with which none of its files would be one of the run's
-    inputs, a file the run already wrote, or (with `no_clobber`) any existing
-    file. Other existing files are replaced, so a batch run again refreshes
-    its outputs. web_sizes needs its stem before it runs (its snippet names the
-    files), so a clash there numbers the one file instead.
-    """
-
-    def __init__(self, inputs: Iterable[Input], no_clobber: bool):
-        self.inputs = {_key(i.path) for i in inputs}
-        self.no_clobber = no_clobber
-        self.stems: dict[str, set[str]] = {}
-        self.taken: set[str] = set()
-
-    def _candidates(self, folder: Path, stem: str):
-        used = self.stems.setdefault(_key(folder), set())
-        n = 0
-        while True:
-            name = stem if n == 0 else f"{stem}-{n}"
-            if name.lower() not in used:
-                yield name, used
-            n += 1
-
-    def _free(self, path: Path) -> bool:
-        return _key(path) not in self.inputs and _key(path) not in self.taken and not (self.no_clobber and path.exists())
-
-    def stem(self, folder: Path, stem: str) -> str:
-        """A stem no earlier input took, chosen before the op runs."""
-        name, used = next(self._candidates(folder, stem))
-        used.add(name.lower())
-        return name
-
-    def files(self, folder: Path, stem: str, names) -> tuple[str, list[Path]]:
-        """The stem and paths for one input's files, `names(stem)` being their file names."""
-        for name, used in self._candidates(folder, stem):
-            paths = [folder / f for f in names(name)]
-            if all(map(self._free, paths)) and len({_key(p) for p in paths}) == len(paths):
-                used.add(name.lower())
-                self.taken.update(_key(p) for p in paths)
-                return name, paths
-        raise AssertionError("unreachable")
-
-    def path(self, folder: Path, filename: str) -> Path:
-        """`filename` in `folder`, or `<base>-1<ext>`, ... when that is not free."""
-        base, ext = os.path.splitext(filename)
-        path, n = folder / filename, 0
-        while not self._free(path):
-            n += 1
-            path = folder / f"{base}-{n}{ext}"
-        self.taken.add(_key(path))
-        return path
-
-
-def file_name(stem: str, name: str | None, mime: str) -> str:
-    """`<stem>-<name><ext>` for an output the op names (OpSpec.output, extras), `<stem><ext>` otherwise."""
-    ext = EXTENSIONS.get(mime, ".bin")
-    return f"{stem}{ext}" if name is None else f"{stem}-{WEB_NAME.sub('-', name)}{ext}"
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write beside `path`, then rename: an interrupted run leaves no half-written picture under its name."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
+def read_url_list(name: str) -> list[str]:
+    """--urls FILE: one URL a line; blank lines and `#` comments skipped; `-` reads the list from standard input."""
     try:
-        with open(tmp, "wb") as f:  # not mkstemp: its files are private (0600), outputs get the umask's mode
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+        text = sys.stdin.read() if name == "-" else Path(name).expanduser().read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise Usage(f"--urls {name}: cannot read the file ({exc})") from None
+    urls = [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    bad = [u for u in urls if not is_url(u)]
+    if bad:
+        raise Usage(f"--urls {name}: {bad[0]!r} is not an http(s) URL")
+    return urls
 
 
-# --- one file --------------------------------------------------------------------------------------------
+# --- one input's files -----------------------------------------------------------------------------------
 
-def run_one(op: str, item: Input, options: dict, out_dir: Path, namer: Namer) -> dict:
-    """Run `op` on one input and write its outputs: a JSON-able record, ok or with the error."""
-    start = time.perf_counter()
-    record: dict = {"input": str(item.path)}
-    folder = out_dir / item.subdir
-    try:
-        opts = dict(options)
-        if op == "web_sizes":  # the files and the <picture> snippet carry the stem
-            opts["base_name"] = namer.stem(folder, web_stem(item.path, options))
-        result = resolve(op)(read_input(item.path), opts)
-        files = [("main", result.mime, result.data, result.meta)]
-        files += [(x.name, x.mime, x.data, x.meta) for x in result.extras]
-        if op == "web_sizes":
-            html = result.meta["picture_html"].encode() + b"\n"
-            files.append(("picture_html", "text/html", html, {"bytes": len(html)}))
-            names = [result.meta["name"], *(x.name for x in result.extras), f"{opts['base_name']}.html"]
-            paths = [namer.path(folder, n) for n in names]  # the op names its files: <base>-<width>.webp
+class Writer:
+    """Names one input's files (in input order, so names never depend on which process finished first) and
+    writes them: to the output folder, or the one file to standard output with `-o -`."""
+
+    def __init__(self, op: str, options: dict, out: Path | None, namer: Namer):
+        self.op, self.options, self.out, self.namer = op, options, out, namer
+
+    def base_name(self, item: Input) -> str | None:
+        """web_sizes' stem, chosen before it runs: its files and the <picture> snippet carry it."""
+        if self.op != "web_sizes" or self.out is None:
+            return None
+        return self.namer.stem(self.out / item.subdir, web_stem(item.stem, self.options))
+
+    def record(self, item: Input, result: dict, base_name: str | None) -> tuple[dict, list[str]]:
+        """The command line's record of one input (as --json prints it), and the sha256 of each file written."""
+        record: dict = {"input": item.source}
+        hashes: list[str] = []
+        if not result["ok"]:
+            record.update(ok=False, error=result["error"], ms=result["ms"])
+            return record, hashes
+        files = result["files"]
+        if self.out is None:
+            if len(files) != 1:
+                names = ", ".join(file_names("x", files))
+                raise Usage(f"-o -: {self.op} makes {len(files)} files ({names}), standard output takes one: give a folder")
+            paths = [None]
+        elif self.op == "web_sizes":  # the op names its files: <base>-<width>.webp
+            folder = self.out / item.subdir
+            names = [files[0][3]["name"], *(f[0] for f in files[1:-1]), f"{base_name}.html"]
+            paths = [self.namer.path(folder, n) for n in names]
         else:
-            def file_names(stem):  # the main file as the op names it (meta["name"]: car_listing's "processed")
-                return [file_name(stem, meta.get("name") if name == "main" else name, mime) for name, mime, _, meta in files]
-            paths = namer.files(folder, output_stem(op, item.path, options), file_names)[1]
+            folder = self.out / item.subdir
+            stem = output_stem(self.op, item.stem, self.options)
+            paths = self.namer.files(folder, stem, lambda s: file_names(s, files))[1]
         outputs = []
-        for path, (name, mime, blob, meta) in zip(paths, files, strict=True):
-            try:
-                write_atomic(path, blob)
-            except OSError as exc:
-                raise _Failure("write_error", f"Could not write {path}: {exc.strerror or exc}") from None
-            outputs.append({"path": str(path), "name": name, "mime": mime, "bytes": len(blob), "meta": meta})
-        record.update(ok=True, outputs=outputs)
-    except PixelpressError as exc:
-        record.update(ok=False, error=exc.to_dict())
-    except _Failure as exc:
-        record.update(ok=False, error={"code": exc.code, "message": exc.message})
-    except MemoryError:
-        record.update(ok=False, error=OutOfMemory("The image needs more memory than this machine gave it.").to_dict())
-    except OSError as exc:
-        record.update(ok=False, error={"code": "read_error", "message": f"Could not read the file: {exc.strerror or exc}"})
-    except Exception as exc:  # noqa: BLE001 - one file's bug must not stop the batch; it is reported as the bridge does
-        record.update(ok=False, error={"code": "internal_error",
-                                       "message": f"Unexpected engine failure: {type(exc).__name__}: {exc}"})
-    record["ms"] = round((time.perf_counter() - start) * 1000, 1)
-    return record
-
-
-class _Failure(Exception):
-    def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code, self.message = code, message
-
-
-def output_stem(op: str, path: Path, options: dict) -> str:
-    """The stem of an input's files: its own, except the asset pack, which is the team's (as the studio names it)."""
-    if op == "asset_pack" and options.get("team_name"):
-        return team_slug(options["team_name"])
-    return path.stem
-
-
-def team_slug(name: str) -> str:
-    """The studio's `slug` (web/ui/util.js), so both name a pack alike: 'Harbour Hawks' -> 'harbour-hawks'."""
-    s = re.sub(r"[^\w-]+", "-", unicodedata.normalize("NFKD", name.lower()), flags=re.ASCII)[:60]
-    return re.sub(r"^[-_]+|[-_]+$", "", s) or "team"
-
-
-def web_stem(path: Path, options: dict) -> str:
-    """web_sizes' base_name: the one given, or the input's stem in its alphabet."""
-    if "base_name" in options:
-        return options["base_name"]
-    return WEB_NAME.sub("-", path.stem).strip("-._")[:60] or "image"
+        try:
+            for path, (name, mime, blob, meta) in zip(paths, files, strict=True):
+                if path is None:
+                    sys.stdout.buffer.write(blob)
+                    sys.stdout.buffer.flush()
+                else:
+                    write_atomic(path, blob)
+                outputs.append({"path": "-" if path is None else str(path), "name": name, "mime": mime,
+                                "bytes": len(blob), "meta": meta})
+                hashes.append(sha256(blob))
+        except OSError as exc:
+            where = "standard output" if self.out is None else paths[len(outputs)]
+            error = WriteError(f"Could not write {where}: {exc.strerror or exc}").to_dict()
+            record.update(ok=False, error=error, ms=result["ms"])
+            return record, []
+        record.update(ok=True, outputs=outputs, ms=result["ms"])
+        return record, hashes
 
 
 # --- what is printed -------------------------------------------------------------------------------------
@@ -367,8 +291,9 @@ def failure_line(record: dict) -> str:
 class Printer:
     """Result lines to stdout, failures and warnings to stderr, around the progress bar when there is one."""
 
-    def __init__(self, total: int, as_json: bool, progress: bool):
+    def __init__(self, total: int, as_json: bool, progress: bool, results=None):
         self.as_json = as_json
+        self.results = results or sys.stdout  # stderr when stdout carries the image (-o -)
         self.bar = None
         if progress and total > 1 and sys.stderr.isatty():
             from tqdm import tqdm
@@ -381,20 +306,25 @@ class Printer:
         else:
             print(line, file=stream, flush=True)
 
-    def starting(self, item: Input) -> None:
+    def skipped(self, item: Input, line: dict) -> None:
+        """An input the manifest says is done: a --json record, and a step of the bar."""
+        if self.as_json:
+            outputs = [{k: o[k] for k in ("path", "name", "mime", "bytes")} for o in line["outputs"]]
+            self.say(json.dumps({"input": item.source, "ok": True, "skipped": True, "outputs": outputs}), sys.stdout)
         if self.bar is not None:
-            self.bar.set_postfix_str(item.path.name[-40:], refresh=True)
+            self.bar.update(1)
 
     def done(self, record: dict) -> None:
         if self.as_json:
             self.say(json.dumps(record), sys.stdout)
         elif record["ok"]:
-            self.say(result_line(record), sys.stdout)
+            self.say(result_line(record), self.results)
             for w in record["outputs"][0]["meta"].get("warnings", []):
                 self.say(f"  warning: {w}", sys.stderr)
         else:
             self.say(failure_line(record), sys.stderr)
         if self.bar is not None:
+            self.bar.set_postfix_str(record["input"][-40:], refresh=False)
             self.bar.update(1)
 
     def close(self) -> None:
@@ -490,19 +420,48 @@ def cmd_describe(argv: Sequence[str]) -> int:
     return 0
 
 
+def positive(kind):
+    def read(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"{text!r}: give more than 0")
+        return value
+    return read
+
+
 def run_parser(op: str) -> argparse.ArgumentParser:
     s = spec(op)
     ap = argparse.ArgumentParser(
-        prog=f"pixelpress {op}", description=f"{s.label}, over files. Options: pixelpress describe {op}.",
-        epilog="Exit status: 0 all written, 1 any file failed (the others are written), 2 usage error.")
-    ap.add_argument("files", nargs="+", metavar="FILE", help="image files, folders and globs")
-    ap.add_argument("-o", "--out", required=True, type=Path, metavar="DIR", help="where outputs go (made if missing)")
+        prog=f"pixelpress {op}", description=f"{s.label}, over files and URLs. Options: pixelpress describe {op}.",
+        epilog="Exit status: 0 all written, 1 any input failed (the others are written), 2 usage error. "
+               "docs/scale.md: many files, URLs, manifests, clusters.")
+    ap.add_argument("files", nargs="*", metavar="FILE", help="image files, folders, globs, http(s) URLs; - reads stdin")
+    ap.add_argument("-o", "--out", required=True, metavar="DIR", help="where outputs go (made if missing); - for stdout")
     ap.add_argument("-s", "--set", action="append", default=[], metavar="KEY=VALUE",
                     help="an option (repeat for more); KEY=@FILE reads the value from a file")
     ap.add_argument("-r", "--recursive", action="store_true", help="folders' subfolders too (kept under DIR)")
     ap.add_argument("--json", action="store_true", help="one JSON object per file (paths, meta, error), nothing else")
     ap.add_argument("-n", "--no-clobber", action="store_true", help="never replace an existing file: number the new one")
     ap.add_argument("--no-progress", action="store_true", help="no progress bar (it shows only on a terminal)")
+    ap.add_argument("-j", "--jobs", type=positive(int), default=None, metavar="N",
+                    help="processes at once (default: the cores; never more than free memory holds, see -v)")
+    ap.add_argument("-v", "--verbose", action="store_true", help="say how many processes and why, and their peak memory")
+    ap.add_argument("--manifest", type=Path, metavar="FILE", help="one JSON line per input, written as each finishes")
+    ap.add_argument("--skip-existing", action="store_true",
+                    help="skip inputs the --manifest says are done, with the same op and options and their files intact")
+    web = ap.add_argument_group("URL inputs (pip install \"pixelpress[urls]\")")
+    web.add_argument("--urls", metavar="FILE", help="more inputs: one URL a line (- reads them from stdin)")
+    web.add_argument("--timeout", type=positive(float), default=fetch.TIMEOUT, metavar="SECONDS",
+                     help=f"for one whole download: connect, TLS and every read (default {fetch.TIMEOUT:g})")
+    web.add_argument("--downloads", type=positive(int), default=fetch.CONCURRENCY, metavar="N",
+                     help=f"downloads at a time (default {fetch.CONCURRENCY})")
+    web.add_argument("--max-download", type=positive(float), default=fetch.MAX_BYTES / 1e6, metavar="MB",
+                     help=f"largest download (default {fetch.MAX_BYTES / 1e6:g}, the engine's file cap)")
+    web.add_argument("--allow-private", action="store_true",
+                     help="allow private, loopback and link-local addresses (refused by default)")
     return ap
 
 
@@ -521,36 +480,98 @@ def cmd_run(argv: Sequence[str]) -> int:
             exc.message += f"; {op}'s options: {', '.join(fields)}"
         raise
     require(s)
+    out = None if args.out == "-" else Path(args.out).expanduser()
+    if out is None and (args.json or args.skip_existing):
+        raise Usage(f"-o - writes the image to standard output: it cannot take {'--json' if args.json else '--skip-existing'}")
+    if out is None and sys.stdout.isatty():
+        raise Usage("-o -: standard output is a terminal; pipe it to a file or a command, or give a folder")
+    if out is not None and out.exists() and not out.is_dir():
+        raise Usage(f"-o {args.out}: not a folder")
+    if args.skip_existing and args.manifest is None:
+        raise Usage("--skip-existing reads what an earlier run did from its manifest: give --manifest FILE")
+    urls = read_url_list(args.urls) if args.urls else []
+    if args.urls == "-" and "-" in args.files:
+        raise Usage("standard input can hold the --urls list or an image, not both")
+    if not args.files and not urls:
+        raise Usage("give files, folders, globs or URLs (or --urls FILE)")
+    inputs, missing = expand([*args.files, *urls], args.recursive)
+    if not inputs and not missing:
+        raise Usage(f"no images in {', '.join(args.files)}" + ("" if args.recursive else " (-r for subfolders)"))
+    if out is None and len(inputs) + len(missing) != 1:
+        raise Usage(f"-o - writes one result to standard output; {len(inputs) + len(missing)} inputs were given")
+    fetcher = None
+    if any(i.url for i in inputs):
+        fetcher = fetch.Fetcher(concurrency=args.downloads, timeout=args.timeout, allow_private=args.allow_private,
+                                max_bytes=int(args.max_download * 1e6))
     if s.model and parse_options(s.options, options).uses_network():
         # Natively the network must be here (or fetched now, said in one line) before any file is read.
         from .saliency import native_segmenter
 
         native_segmenter(say=lambda line: print(f"pixelpress: {line}", file=sys.stderr, flush=True))
-    if args.out.exists() and not args.out.is_dir():
-        raise Usage(f"-o {args.out}: not a folder")
-    inputs, missing = expand(args.files, args.recursive)
-    if not inputs and not missing:
-        raise Usage(f"no images in {', '.join(args.files)}" + ("" if args.recursive else " (-r for subfolders)"))
-    namer = Namer(inputs, args.no_clobber)
-    printer = Printer(len(inputs), args.json, not args.no_progress)
+
+    namer = Namer([i.path for i in inputs if i.path is not None], args.no_clobber)
+    manifest = Manifest(args.manifest, op, options) if args.manifest else None
+    done: dict[str, dict] = {}
+    if manifest is not None and args.skip_existing:
+        done = manifest.resume([i.source for i in inputs])
+        namer.keep(Path(o["path"]) for line in done.values() for o in line["outputs"])
+    elif manifest is not None:
+        manifest.start()
+    todo = [i for i in inputs if i.source not in done]
+    stdin = sys.stdin.buffer.read(DEFAULT_LIMITS.max_bytes + 1) if any(i.source == "-" for i in todo) else None
+    jobs = parallel.plan(s, args.jobs, len(todo), [i.path for i in todo if i.path is not None],
+                         unknown=any(i.path is None for i in todo)) if todo else parallel.Plan(1, "nothing to run")
+    if args.verbose:
+        print(f"pixelpress: {jobs.why}", file=sys.stderr, flush=True)
+
+    writer = Writer(op, options, out, namer)
+    printer = Printer(len(inputs) + len(missing), args.json, not args.no_progress,
+                      results=sys.stderr if out is None else sys.stdout)
+    runner = parallel.Runner(op, options, jobs.jobs, fetcher)
     failed = 0
+    peaks: dict[int, int] = {}
     start = time.perf_counter()
+
+    def tasks():
+        for index, item in enumerate(todo):
+            task = Task(index, item.source, path=str(item.path) if item.path is not None else None,
+                        data=stdin if item.source == "-" else None, base_name=writer.base_name(item))
+            yield task, item.url
+
     try:
         for arg in missing:
             failed += 1
-            printer.done({"input": arg, "ok": False, "ms": 0.0,
-                          "error": {"code": "not_found", "message": "No such file or folder, and no file matches it."}})
+            record = {"input": arg, "ok": False, "ms": 0.0,
+                      "error": NotFound("No such file or folder, and no file matches it.").to_dict()}
+            printer.done(record)
+            if manifest is not None:
+                manifest.write(arg, record, None, [])
         for item in inputs:
-            printer.starting(item)
-            record = run_one(op, item, options, args.out, namer)
+            if item.source in done:
+                printer.skipped(item, done[item.source])
+        for task, result in runner.run(tasks()):
+            record, hashes = writer.record(todo[task.index], result, task.base_name)
             failed += not record["ok"]
+            if "pid" in result:
+                peaks[result["pid"]] = max(peaks.get(result["pid"], 0), result["peak_rss"])
+            if manifest is not None:
+                manifest.write(task.source, record, result.get("bytes_in"), hashes)
             printer.done(record)
     finally:
+        runner.close()
         printer.close()
+        if manifest is not None:
+            manifest.close()
     total = len(inputs) + len(missing)
     if total > 1 and not args.json:
-        print(f"{total} files in {human_ms((time.perf_counter() - start) * 1000)}: {total - failed} written"
-              + (f", {failed} failed" if failed else ""), file=sys.stderr)
+        skipped = f", {len(done)} done before" if done else ""
+        print(f"{total} files in {human_ms((time.perf_counter() - start) * 1000)}: {total - failed - len(done)} written"
+              + skipped + (f", {failed} failed" if failed else ""), file=sys.stderr)
+    if args.verbose and peaks:
+        budget = parallel.base_bytes(s) + s.work_bytes_per_pixel * parallel.largest_admitted(s)
+        print(f"pixelpress: peak memory of {len(peaks)} process{'es' if len(peaks) > 1 else ''}: "
+              f"{', '.join(f'{p / 1e6:.0f} MB' for p in peaks.values())} (each may use up to {budget / 1e6:,.0f} MB)",
+              file=sys.stderr)
     return 1 if failed else 0
 
 
@@ -587,13 +608,14 @@ def versions() -> str:
     return f"pixelpress {__version__} ({', '.join(dict.fromkeys(found)) or 'no libraries'})"
 
 
-USAGE = """usage: pixelpress OP FILES... -o DIR [--set KEY=VALUE]... [-r] [--json] [-n] [--no-progress]
+USAGE = """usage: pixelpress OP FILES... -o DIR [--set KEY=VALUE]... [-r] [-j N] [--json] [-n] [--no-progress]
+                    [--manifest FILE [--skip-existing]] [--urls FILE] [-v]
        pixelpress ops [--json]
        pixelpress describe OP [--json]
        pixelpress fetch-model [--dir DIR]
        pixelpress --version
 
-Runs pixelpress's image operations over files; `pixelpress OP -h` for one op's flags.
+Runs pixelpress's image operations over files and URLs; `pixelpress OP -h` for one op's flags.
 
 operations: {ops}"""
 

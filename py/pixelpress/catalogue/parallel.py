@@ -1,0 +1,264 @@
+"""Inputs in worker processes: one per core, and no more than the machine's free memory holds.
+
+How many: `-j` (default: the cores this process may use), at most one per
+input, and at most as many as fit in 80% of the memory available now
+(MemAvailable, or the cgroup's limit if lower), each process counted at
+its worst: a base for the interpreter and libraries plus the op's working
+memory (`OpSpec.work_bytes_per_pixel`) for the largest picture it may get.
+That picture is, first, the largest the op admits at all (its budget, or
+the pixel cap); only when that does not fit are the local inputs' headers
+read (64 kB each) for their real largest size. A URL's size is not known
+before it is downloaded, so it counts at the largest.
+
+Results come back in input order (names depend on the earlier inputs'
+files, as in a run of one process), while the pool already works on the
+next ones. A process that dies (the system killed it, or a crash) is
+replaced; the input it held is run again alone, and fails alone if it
+kills that process too.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import sys
+from collections import deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from ..errors import OutOfMemory
+from ..formats import sniff
+from ..operation import OpSpec
+from .core import Task, error_of, outcome
+
+MB = 1_000_000
+# A worker before any picture: Python, Pillow and NumPy; OpenCV's libraries; onnxruntime with the network.
+# Measured as the peak RSS of a worker that ran one 0.1 MP image (bench/catalogue.py prints today's).
+BASE_BYTES = 120 * MB
+OPENCV_BYTES = 150 * MB
+NETWORK_BYTES = 200 * MB
+USABLE = 0.8  # of the available memory: the rest for the system, the page cache and this process
+HEADER_BYTES = 65536
+
+
+def cores() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # macOS, Windows
+        return max(1, os.cpu_count() or 1)
+
+
+def available_memory() -> int | None:
+    """Bytes this process's children may still use: MemAvailable, or the cgroup (v2) limit's room if less."""
+    found = []
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    found.append(int(line.split()[1]) * 1024)
+    except OSError:
+        pass
+    try:
+        limit = Path("/sys/fs/cgroup/memory.max").read_text().strip()
+        if limit != "max":
+            found.append(int(limit) - int(Path("/sys/fs/cgroup/memory.current").read_text()))
+    except (OSError, ValueError):
+        pass
+    if not found:
+        try:
+            found.append(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+        except (ValueError, OSError, AttributeError):
+            return None
+    return max(0, min(found))
+
+
+def base_bytes(spec: OpSpec) -> int:
+    return BASE_BYTES + (OPENCV_BYTES if "opencv-python" in spec.packages else 0) + (NETWORK_BYTES if spec.model else 0)
+
+
+def largest_admitted(spec: OpSpec) -> int:
+    """The most pixels `spec`'s op takes: its working-memory budget's or the pixel cap, whichever is less."""
+    limits = spec.limits()
+    by_budget = limits.max_work_bytes // limits.work_bytes_per_pixel if limits.work_bytes_per_pixel else limits.max_pixels
+    return min(limits.max_pixels, by_budget)
+
+
+def header_pixels(path: Path) -> int | None:
+    """The pixel count a file's header claims, from its first 64 kB; None if that does not say."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(HEADER_BYTES)
+        fmt = sniff(head)
+        size = fmt.size(head) if fmt else None
+    except Exception:  # noqa: BLE001 - a header this cannot read counts at the largest; the engine judges the file
+        return None
+    return size[0] * size[1] if size else None
+
+
+@dataclass(frozen=True)
+class Plan:
+    jobs: int
+    why: str  # said with -v
+
+
+def plan(spec: OpSpec, requested: int | None, inputs: int, paths: list[Path], unknown: bool) -> Plan:
+    """How many processes: `requested` (else the cores), no more than `inputs` nor than memory allows.
+    `paths` are the local inputs (their headers may be read), `unknown` whether others have no header yet."""
+    want = max(1, min(requested or cores(), inputs))
+    asked = f"-j {requested}" if requested else f"{cores()} cores"
+    base, per_px, largest = base_bytes(spec), spec.work_bytes_per_pixel, largest_admitted(spec)
+    room = available_memory()
+    if room is None:
+        return Plan(want, f"{asked}, {inputs} inputs: {want} processes (free memory unknown here)")
+    usable = int(room * USABLE)
+    what = f"the largest {spec.name} takes"
+    if usable // (base + per_px * largest) < want and paths:
+        sizes = [header_pixels(p) for p in paths]
+        if not unknown and all(sizes):
+            largest, what = max(sizes), "the largest input"
+    need = base + per_px * largest
+    fits = usable // need
+    jobs = max(1, min(want, fits))
+    why = (f"{asked}, {inputs} input{'s' if inputs > 1 else ''}; a {spec.name} process needs up to {need / MB:,.0f} MB "
+           f"({base / MB:.0f} MB + {per_px} B/px x {largest / 1e6:.1f} MP, {what}); "
+           f"{room / MB:,.0f} MB available, 80% holds {fits}: {jobs} process{'es' if jobs > 1 else ''}")
+    return Plan(jobs, why)
+
+
+# --- the worker processes --------------------------------------------------------------------------------
+
+def _start_worker(op: str, threads: int) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the main process's to handle: it stops the pool
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        os.environ.setdefault(var, str(threads))
+    from ..registry import resolve
+
+    resolve(op)  # the op's module and libraries, once per process rather than in the first input's time
+    if "cv2" in sys.modules:
+        sys.modules["cv2"].setNumThreads(threads)  # the cores are shared out between the processes
+
+
+def _alone(conn, op: str, options: dict, task: Task) -> None:
+    conn.send(outcome(op, options, task))
+
+
+def _context():
+    method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+    return multiprocessing.get_context(method)  # never fork: the main process has threads (downloads, tqdm)
+
+
+class Runner:
+    """Runs tasks through `op` in `jobs` processes (in this one when 1), downloading URL tasks first."""
+
+    def __init__(self, op: str, options: dict, jobs: int, fetcher=None):
+        self.op, self.options, self.jobs, self.fetcher = op, options, jobs, fetcher
+        self.pool: ProcessPoolExecutor | None = None
+        if jobs > 1:
+            ctx = _context()
+            if ctx.get_start_method() == "forkserver":
+                ctx.set_forkserver_preload(["pixelpress.catalogue.core", f"pixelpress.ops.{op}"])
+            self.ctx = ctx
+            self.pool = self._new_pool()
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        threads = max(1, cores() // self.jobs)
+        return ProcessPoolExecutor(self.jobs, mp_context=self.ctx, initializer=_start_worker, initargs=(self.op, threads))
+
+    def close(self) -> None:
+        if self.fetcher is not None:
+            self.fetcher.close()
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+
+    def run(self, tasks: Iterable[tuple[Task, str | None]]) -> Iterator[tuple[Task, dict]]:
+        """(task, url or None) pairs to (task, outcome), in order. A window of tasks runs ahead of the one
+        awaited, so that the processes and downloads stay busy while results are written."""
+        window: deque = deque()
+        todo = iter(tasks)
+        ahead = 4 * self.jobs + 2 * (self.fetcher.concurrency if self.fetcher else 0) + 4
+
+        def fill() -> None:
+            while len(window) < ahead:
+                nxt = next(todo, None)
+                if nxt is None:
+                    return
+                window.append((nxt[0], self._start(*nxt)))
+
+        fill()
+        while window:
+            task, handle = window.popleft()
+            result = self._finish(task, handle)
+            fill()
+            yield task, result
+
+    def _start(self, task: Task, url: str | None):
+        if url is not None:
+            download = self.fetcher.submit(url)
+            if self.pool is None:
+                return download
+            done: Future = Future()
+            download.add_done_callback(lambda d: self._downloaded(d, task, done))
+            return done
+        return self.pool.submit(outcome, self.op, self.options, task) if self.pool is not None else None
+
+    def _downloaded(self, download: Future, task: Task, done: Future) -> None:
+        if download.cancelled():
+            done.cancel()
+            return
+        if download.exception() is not None:
+            done.set_result(self._failed(task, download.exception()))
+            return
+        try:
+            running = self.pool.submit(outcome, self.op, self.options, replace(task, data=download.result()))
+        except (BrokenProcessPool, RuntimeError):  # the pool is being replaced (or the run stops): run it at its turn
+            done.set_result(("again", replace(task, data=download.result())))
+            return
+        again = ("again", replace(task, data=download.result()))  # if its worker dies, the bytes are still here
+        running.add_done_callback(lambda r: done.set_result(again if r.exception() else r.result()))
+
+    def _failed(self, task: Task, exc: BaseException) -> dict:
+        return {"index": task.index, "ok": False, "error": error_of(exc), "bytes_in": None, "ms": 0.0}
+
+    def _finish(self, task: Task, handle) -> dict:
+        if handle is None:  # one process: it runs here, at its turn
+            return outcome(self.op, self.options, task)
+        if self.pool is None:  # one process, a download first
+            try:
+                data = handle.result()
+            except Exception as exc:  # noqa: BLE001 - a typed download failure, or error_of types it
+                return self._failed(task, exc)
+            return outcome(self.op, self.options, replace(task, data=data))
+        try:
+            result = handle.result()
+        except BrokenProcessPool:
+            return self._again(task, handle)
+        if isinstance(result, tuple):  # ("again", task with its bytes)
+            return self._again(result[1], None)
+        return result
+
+    def _again(self, task: Task, handle) -> dict:
+        """A worker died holding `task` (or one beside it): a new pool for the rest, and `task` alone."""
+        if self.pool is not None and getattr(self.pool, "_broken", False):
+            self.pool.shutdown(wait=False, cancel_futures=True)
+            self.pool = self._new_pool()
+        parent, child = self.ctx.Pipe(duplex=False)
+        proc = self.ctx.Process(target=_alone, args=(child, self.op, self.options, task), daemon=True)
+        proc.start()
+        child.close()
+        try:
+            return parent.recv()
+        except EOFError:
+            proc.join()
+            code = proc.exitcode or 0
+            if code == -signal.SIGKILL:
+                return self._failed(task, OutOfMemory("The process running it was killed, most likely by the system "
+                                                      "for lack of memory."))
+            return {"index": task.index, "ok": False, "bytes_in": None, "ms": 0.0,
+                    "error": {"code": "internal_error", "message": f"The process running it died (exit status {code})."}}
+        finally:
+            parent.close()
+            proc.join()
