@@ -39,13 +39,16 @@ def refused(address: str) -> str | None:
     """Why an address is refused (private, loopback, ...), or None for a public one. An IPv4 address
     inside an IPv6 one (mapped, 6to4, Teredo, NAT64) is judged as itself."""
     ip = ipaddress.ip_address(address.split("%")[0])
-    inner = []
-    if ip.version == 6:
-        inner = [ip.ipv4_mapped, ip.sixtofour, *(ip.teredo or ())]
+    candidates = [ip]
+    if ip.version == 6 and ip.ipv4_mapped:
+        candidates = [ip.ipv4_mapped]  # the IPv4 address itself, however written
+    elif ip.version == 6:
+        inner = [ip.sixtofour, *(ip.teredo or ())]
         if ip in ipaddress.ip_network("64:ff9b::/96"):
             inner.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
-    for candidate in [ip, *(i for i in inner if i is not None)]:
-        for what in ("loopback", "private", "link_local", "multicast", "reserved", "unspecified"):
+        candidates = [i for i in inner if i is not None] + candidates
+    for candidate in candidates:
+        for what in ("loopback", "link_local", "multicast", "unspecified", "reserved", "private"):
             if getattr(candidate, f"is_{what}"):
                 return what.replace("_", "-")
         if not candidate.is_global:

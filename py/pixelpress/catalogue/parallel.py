@@ -23,6 +23,7 @@ import multiprocessing
 import os
 import signal
 import sys
+import threading
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -157,6 +158,7 @@ class Runner:
     def __init__(self, op: str, options: dict, jobs: int, fetcher=None):
         self.op, self.options, self.jobs, self.fetcher = op, options, jobs, fetcher
         self.pool: ProcessPoolExecutor | None = None
+        self.lock = threading.Lock()
         if jobs > 1:
             ctx = _context()
             if ctx.get_start_method() == "forkserver":
@@ -203,7 +205,17 @@ class Runner:
             done: Future = Future()
             download.add_done_callback(lambda d: self._downloaded(d, task, done))
             return done
-        return self.pool.submit(outcome, self.op, self.options, task) if self.pool is not None else None
+        return self._submit(task) if self.pool is not None else None
+
+    def _submit(self, task: Task) -> Future:
+        """`task` to the pool; a pool a dead worker broke is replaced first (from here or a download's thread)."""
+        with self.lock:
+            try:
+                return self.pool.submit(outcome, self.op, self.options, task)
+            except BrokenProcessPool:
+                self.pool.shutdown(wait=False, cancel_futures=True)
+                self.pool = self._new_pool()
+                return self.pool.submit(outcome, self.op, self.options, task)
 
     def _downloaded(self, download: Future, task: Task, done: Future) -> None:
         if download.cancelled():
@@ -212,12 +224,12 @@ class Runner:
         if download.exception() is not None:
             done.set_result(self._failed(task, download.exception()))
             return
-        try:
-            running = self.pool.submit(outcome, self.op, self.options, replace(task, data=download.result()))
-        except (BrokenProcessPool, RuntimeError):  # the pool is being replaced (or the run stops): run it at its turn
-            done.set_result(("again", replace(task, data=download.result())))
-            return
         again = ("again", replace(task, data=download.result()))  # if its worker dies, the bytes are still here
+        try:
+            running = self._submit(again[1])
+        except RuntimeError:  # the run is stopping (the pool shut down)
+            done.cancel()
+            return
         running.add_done_callback(lambda r: done.set_result(again if r.exception() else r.result()))
 
     def _failed(self, task: Task, exc: BaseException) -> dict:
@@ -235,16 +247,14 @@ class Runner:
         try:
             result = handle.result()
         except BrokenProcessPool:
-            return self._again(task, handle)
+            return self._again(task)
         if isinstance(result, tuple):  # ("again", task with its bytes)
-            return self._again(result[1], None)
+            return self._again(result[1])
         return result
 
-    def _again(self, task: Task, handle) -> dict:
-        """A worker died holding `task` (or one beside it): a new pool for the rest, and `task` alone."""
-        if self.pool is not None and getattr(self.pool, "_broken", False):
-            self.pool.shutdown(wait=False, cancel_futures=True)
-            self.pool = self._new_pool()
+    def _again(self, task: Task) -> dict:
+        """A worker died holding `task` (or one beside it, which broke the pool): `task` again, alone, in a
+        process of its own, so that only the input that kills a process fails. The rest go to a new pool."""
         parent, child = self.ctx.Pipe(duplex=False)
         proc = self.ctx.Process(target=_alone, args=(child, self.op, self.options, task), daemon=True)
         proc.start()
