@@ -226,6 +226,8 @@ class Writer:
     def record(self, item: Input, result: dict, base_name: str | None) -> tuple[dict, list[str]]:
         """The command line's record of one input (as --json prints it), and the sha256 of each file written."""
         record: dict = {"input": item.source}
+        if "download_ms" in result:
+            record["download_ms"] = result["download_ms"]
         hashes: list[str] = []
         if not result["ok"]:
             record.update(ok=False, error=result["error"], ms=result["ms"])
@@ -524,10 +526,11 @@ def cmd_run(argv: Sequence[str]) -> int:
     if args.verbose:
         print(f"pixelpress: {jobs.why}", file=sys.stderr, flush=True)
 
+    runner = parallel.Runner(op, options, jobs.jobs, fetcher,  # first: its processes start before any thread here
+                             say=lambda line: print(f"pixelpress: {line}", file=sys.stderr, flush=True))
     writer = Writer(op, options, out, namer)
     printer = Printer(len(inputs) + len(missing), args.json, not args.no_progress,
                       results=sys.stderr if out is None else sys.stdout)
-    runner = parallel.Runner(op, options, jobs.jobs, fetcher)
     failed = 0
     peaks: dict[int, int] = {}
     start = time.perf_counter()

@@ -138,9 +138,9 @@ def test_a_worker_killed_mid_run_costs_no_input(tmp_path):
     killed = None
     deadline = time.monotonic() + 60
     while killed is None and time.monotonic() < deadline:
-        for child in main.children(recursive=True):  # the forkserver's children (not the main's) are the workers
+        for child in main.children():  # forked: the workers are the main process's children with its command line
             try:
-                if child.ppid() != proc.pid and len(list((tmp_path / "out").glob("*.png"))) >= 3:
+                if child.cmdline() == main.cmdline() and len(list((tmp_path / "out").glob("*.png"))) >= 3:
                     child.kill()
                     killed = child.pid
                     break
@@ -151,6 +151,7 @@ def test_a_worker_killed_mid_run_costs_no_input(tmp_path):
     assert killed is not None
     records = [json.loads(line) for line in out.splitlines()]
     assert proc.returncode == 0 and len(records) == 40 and all(r["ok"] for r in records), err
+    assert "pixelpress: a worker process died; the inputs it and its neighbours held run again, each alone" in err
     assert len(list((tmp_path / "out").glob("*.png"))) == 40
 
 

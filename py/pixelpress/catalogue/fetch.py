@@ -85,7 +85,17 @@ class Fetcher:
         self.pool = ThreadPoolExecutor(concurrency, thread_name_prefix="pixelpress-fetch")
 
     def submit(self, url: str) -> Future:
-        return self.pool.submit(self.get, url)
+        """A future of (bytes, milliseconds taken); a failure's exception carries `download_ms` too."""
+        return self.pool.submit(self._timed, url)
+
+    def _timed(self, url: str) -> tuple[bytes, float]:
+        start = time.monotonic()
+        try:
+            data = self.get(url)
+        except Exception as exc:
+            exc.download_ms = round((time.monotonic() - start) * 1000, 1)
+            raise
+        return data, round((time.monotonic() - start) * 1000, 1)
 
     def get(self, url: str) -> bytes:
         """The bytes at `url`, or a typed failure: download_failed, download_timeout, blocked_address, too_large."""

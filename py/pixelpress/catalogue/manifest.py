@@ -6,7 +6,8 @@
     {"source": "https://shop.example/b.jpg", "ok": false, "op": "convert", "options": {...},
      "bytes_in": null, "error": {"code": "download_failed", "message": "...", "status": 404}, "ms": 120.0}
 
-`source` is the path or URL as given (`-` for standard input). An input
+`source` is the path or URL as given (`-` for standard input); `ms` is the
+op's time, and a URL's line has `download_ms`, the download's. An input
 --skip-existing found done keeps its earlier line, with "skipped": true.
 
 An input is done, for --skip-existing, when an earlier line for the same
@@ -50,6 +51,8 @@ def line(source: str, op: str, options: dict, record: dict, bytes_in: int | None
     else:
         out["error"] = record["error"]
     out["ms"] = record["ms"]
+    if record.get("download_ms") is not None:
+        out["download_ms"] = record["download_ms"]
     return out
 
 

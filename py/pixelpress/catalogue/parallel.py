@@ -10,6 +10,7 @@ the pixel cap); only when that does not fit are the local inputs' headers
 read (64 kB each) for their real largest size. A URL's size is not known
 before it is downloaded, so it counts at the largest.
 
+The processes are started before any other work (see `_context`).
 Results come back in input order (names depend on the earlier inputs'
 files, as in a run of one process), while the pool already works on the
 next ones. A process that dies (the system killed it, or a crash) is
@@ -147,28 +148,38 @@ def _alone(conn, op: str, options: dict, task: Task) -> None:
     conn.send(outcome(op, options, task))
 
 
-def _context():
+def _context(fork: bool):
+    """Fork when it is safe and asked: on Linux, for the first pool, made before this process starts a thread
+    (downloads, the progress bar) and for an op with no network (onnxruntime's threads do not survive a fork).
+    Forked workers start at once, with the op already imported. Otherwise a fork server (a clean process
+    that forks the workers) or, where there is none, spawn."""
+    if fork and sys.platform == "linux":
+        return multiprocessing.get_context("fork")
     method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
-    return multiprocessing.get_context(method)  # never fork: the main process has threads (downloads, tqdm)
+    return multiprocessing.get_context(method)
 
 
 class Runner:
     """Runs tasks through `op` in `jobs` processes (in this one when 1), downloading URL tasks first."""
 
-    def __init__(self, op: str, options: dict, jobs: int, fetcher=None):
+    def __init__(self, op: str, options: dict, jobs: int, fetcher=None, say=None):
         self.op, self.options, self.jobs, self.fetcher = op, options, jobs, fetcher
+        self.say, self.deaths = say or (lambda line: None), 0
         self.pool: ProcessPoolExecutor | None = None
         self.lock = threading.Lock()
         if jobs > 1:
-            ctx = _context()
-            if ctx.get_start_method() == "forkserver":
-                ctx.set_forkserver_preload(["pixelpress.catalogue.core", f"pixelpress.ops.{op}"])
-            self.ctx = ctx
-            self.pool = self._new_pool()
+            from ..registry import spec
 
-    def _new_pool(self) -> ProcessPoolExecutor:
+            self.ctx = _context(fork=False)  # for what comes later, when threads may be running
+            if self.ctx.get_start_method() == "forkserver":
+                self.ctx.set_forkserver_preload(["pixelpress.catalogue.core", f"pixelpress.ops.{op}"])
+            self.pool = self._new_pool(_context(fork=not spec(op).model))
+            self.pool.submit(os.getpid)  # starts the workers now (forked: all at once), before any thread here
+
+    def _new_pool(self, ctx=None) -> ProcessPoolExecutor:
         threads = max(1, cores() // self.jobs)
-        return ProcessPoolExecutor(self.jobs, mp_context=self.ctx, initializer=_start_worker, initargs=(self.op, threads))
+        return ProcessPoolExecutor(self.jobs, mp_context=ctx or self.ctx, initializer=_start_worker,
+                                   initargs=(self.op, threads))
 
     def close(self) -> None:
         if self.fetcher is not None:
@@ -224,37 +235,44 @@ class Runner:
         if download.exception() is not None:
             done.set_result(self._failed(task, download.exception()))
             return
-        again = ("again", replace(task, data=download.result()))  # if its worker dies, the bytes are still here
+        data, ms = download.result()
+        again = ("again", replace(task, data=data), ms)  # if its worker dies, the bytes are still here
         try:
             running = self._submit(again[1])
         except RuntimeError:  # the run is stopping (the pool shut down)
             done.cancel()
             return
-        running.add_done_callback(lambda r: done.set_result(again if r.exception() else r.result()))
+        running.add_done_callback(lambda r: done.set_result(again if r.exception() else dict(r.result(), download_ms=ms)))
 
     def _failed(self, task: Task, exc: BaseException) -> dict:
-        return {"index": task.index, "ok": False, "error": error_of(exc), "bytes_in": None, "ms": 0.0}
+        out = {"index": task.index, "ok": False, "error": error_of(exc), "bytes_in": None, "ms": 0.0}
+        if hasattr(exc, "download_ms"):
+            out["download_ms"] = exc.download_ms
+        return out
 
     def _finish(self, task: Task, handle) -> dict:
         if handle is None:  # one process: it runs here, at its turn
             return outcome(self.op, self.options, task)
         if self.pool is None:  # one process, a download first
             try:
-                data = handle.result()
+                data, ms = handle.result()
             except Exception as exc:  # noqa: BLE001 - a typed download failure, or error_of types it
                 return self._failed(task, exc)
-            return outcome(self.op, self.options, replace(task, data=data))
+            return dict(outcome(self.op, self.options, replace(task, data=data)), download_ms=ms)
         try:
             result = handle.result()
         except BrokenProcessPool:
             return self._again(task)
-        if isinstance(result, tuple):  # ("again", task with its bytes)
-            return self._again(result[1])
+        if isinstance(result, tuple):  # ("again", task with its bytes, download ms)
+            return dict(self._again(result[1]), download_ms=result[2])
         return result
 
     def _again(self, task: Task) -> dict:
         """A worker died holding `task` (or one beside it, which broke the pool): `task` again, alone, in a
         process of its own, so that only the input that kills a process fails. The rest go to a new pool."""
+        if not self.deaths:
+            self.say("a worker process died; the inputs it and its neighbours held run again, each alone")
+        self.deaths += 1
         parent, child = self.ctx.Pipe(duplex=False)
         proc = self.ctx.Process(target=_alone, args=(child, self.op, self.options, task), daemon=True)
         proc.start()
