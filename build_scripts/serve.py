@@ -143,6 +143,8 @@ def main() -> int:
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--port", type=int, default=8000)
     ap.add_argument("--static", type=Path, default=ROOT / "dist")
+    ap.add_argument("--cross-origin-isolation", action="store_true",
+                    help="send COOP/COEP: the network runs on several threads (docs/deploy.md)")
     ap.add_argument("--stop-with-make", action="store_true",
                     help="run by make: also stop when make is sent a signal it does not pass on (Linux)")
     args = ap.parse_args()
@@ -166,7 +168,8 @@ def main() -> int:
         signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
         try:
             proc = subprocess.Popen([sys.executable, "-m", "pixelpress_server", "--static", str(args.static),
-                                     "--host", args.host, "--port", str(args.port), "--log-level", "warning"],
+                                     "--host", args.host, "--port", str(args.port), "--log-level", "warning",
+                                     *(["--cross-origin-isolation"] if args.cross_origin_isolation else [])],
                                     preexec_fn=_die_with_parent(os.getpid()))
         finally:
             signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)

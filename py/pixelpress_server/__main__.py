@@ -33,6 +33,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="comma-separated origins (or '*') whose pages may load the --static site's files "
                              "(client, worker, Pyodide, models) cross-origin; the API is unaffected "
                              "(env PIXELPRESS_STATIC_CORS_ORIGINS)")
+    parser.add_argument("--cross-origin-isolation", action="store_true", default=None,
+                        help="send COOP/COEP so the studio's page is cross-origin isolated and the network "
+                             "runs on several threads (env PIXELPRESS_CROSS_ORIGIN_ISOLATION)")
     return parser.parse_args(argv)
 
 
@@ -48,6 +51,8 @@ def main(argv: list[str] | None = None) -> None:
         os.environ["PIXELPRESS_PROXY_HEADERS"] = "true"
     if args.forwarded_allow_ips is not None:
         os.environ["PIXELPRESS_FORWARDED_ALLOW_IPS"] = args.forwarded_allow_ips
+    if args.cross_origin_isolation:
+        os.environ["PIXELPRESS_CROSS_ORIGIN_ISOLATION"] = "true"
     if args.static_cors_origins is not None:
         os.environ["PIXELPRESS_STATIC_CORS_ORIGINS"] = args.static_cors_origins
     settings = Settings()

@@ -194,5 +194,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Outside the API's CORS: answers the site files' preflights before CORSMiddleware refuses them.
         app.add_middleware(StaticCors, origins=settings.static_cors_origins)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
-    app.add_middleware(SecurityHeaders)  # outermost: also on 413, CORS and error answers
+    # Outermost: also on 413, CORS and error answers.
+    app.add_middleware(SecurityHeaders, isolation=settings.cross_origin_isolation)
     return app

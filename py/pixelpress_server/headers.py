@@ -28,10 +28,20 @@ DEFAULTS = [
     (b"referrer-policy", b"no-referrer"),
 ]
 
+# Cross-origin isolation (PIXELPRESS_CROSS_ORIGIN_ISOLATION): SharedArrayBuffer, so wasm threads in the
+# model worker. require-corp rather than credentialless: Safari has only the former, and the studio loads
+# nothing cross-origin in no-cors mode (its CSP allows images, scripts and fonts from itself alone; image
+# URLs are fetched with CORS, which COEP lets through).
+ISOLATION = [
+    (b"cross-origin-opener-policy", b"same-origin"),
+    (b"cross-origin-embedder-policy", b"require-corp"),
+]
+
 
 class SecurityHeaders:
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, isolation: bool = False) -> None:
         self.app = app
+        self.defaults = DEFAULTS + (ISOLATION if isolation else [])
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -42,7 +52,7 @@ class SecurityHeaders:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
                 present = {name.lower() for name, _ in headers}
-                headers += [(name, value) for name, value in DEFAULTS if name not in present]
+                headers += [(name, value) for name, value in self.defaults if name not in present]
                 message = {**message, "headers": headers}
             await send(message)
 

@@ -84,6 +84,10 @@ class Settings(BaseSettings):
 
     # Static site served at / (set by `pixelpress-server --static DIR`)
     static_dir: Path | None = None
+    # COOP same-origin + COEP require-corp on every answer: the studio's page is cross-origin isolated,
+    # so the network runs on several threads. Off by default: the studio works without it, and a page
+    # that embeds cross-origin content without CORP/CORS would break under it (docs/deploy.md).
+    cross_origin_isolation: bool = False
 
     _split = field_validator("client_keys", "cors_origins", "static_cors_origins", mode="before")(_split_list)
 
