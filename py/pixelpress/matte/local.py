@@ -22,6 +22,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 WORK_PIXELS = 120_000
@@ -217,9 +219,78 @@ def guided_filter(guide: np.ndarray, src: np.ndarray, r: int, eps: float) -> np.
     return mean(a) * guide + mean(b)
 
 
-def estimate_alpha(rgb: np.ndarray, *, iterations: int = 3) -> tuple[np.ndarray, dict, BackgroundModel]:
-    """Full-resolution uint8 alpha of the subject of an HxWx3 uint8 RGB studio photo, unfeathered,
-    with a model of its backdrop (refine_edges places the edge exactly)."""
+EDGE_TILE = 128  # full-size tiles: a car's outline at 12 MP touches about a fifth of them
+
+
+def sample_bilinear(field: np.ndarray, xs: np.ndarray, ys: np.ndarray, w: int, h: int) -> np.ndarray:
+    """A low-resolution field sampled at pixel positions of a w x h picture, as cv2.resize's INTER_LINEAR maps them."""
+    fh, fw = field.shape[:2]
+    fx = np.clip((xs + 0.5) * (fw / w) - 0.5, 0, fw - 1)
+    fy = np.clip((ys + 0.5) * (fh / h) - 0.5, 0, fh - 1)
+    x0, y0 = fx.astype(np.intp), fy.astype(np.intp)
+    x1, y1 = np.minimum(x0 + 1, fw - 1), np.minimum(y0 + 1, fh - 1)
+    tx, ty = (fx - x0).astype(np.float32), (fy - y0).astype(np.float32)
+    if field.ndim == 3:
+        tx, ty = tx[:, None], ty[:, None]
+    top = field[y0, x0] * (1 - tx) + field[y0, x1] * tx
+    bottom = field[y1, x0] * (1 - tx) + field[y1, x1] * tx
+    return (top * (1 - ty) + bottom * ty).astype(np.float32)
+
+
+def upscale_alpha(alpha: np.ndarray, w: int, h: int, gain: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    """(uint8 alpha at w x h, edge tiles) of a float 0..1 alpha: bilinear, then steepened to
+    (a - 0.5) * gain + 0.5, computed only where the result can be neither 0 nor 255.
+
+    Only a thin band round the outline is uncertain, yet a full-size float
+    resample and its arithmetic cost more than the rest of the matte at 12 MP
+    in the browser. A mid pixel whose 3x3 neighbourhood is all at or beyond
+    the cut-off gives 0 or 255 wherever bilinear sampling reads it, so those
+    are filled by a nearest-neighbour upscale of the labels and the samples
+    are taken only in the `EDGE_TILE` tiles that hold an uncertain label.
+    The edge tiles (a bool grid, one per tile, grown by one tile: a hard edge
+    and the rings `refine_edges` draws round it stay inside) tell the next
+    steps where the edge is.
+    """
+    import cv2
+
+    mh, mw = alpha.shape
+    lo, hi = 0.5 - 0.5 / gain, 0.5 + 0.5 / gain
+    ring = np.ones((3, 3), np.uint8)
+    label = np.full((mh, mw), 128, np.uint8)
+    label[cv2.erode((alpha >= hi).astype(np.uint8), ring) > 0] = 255
+    label[cv2.erode((alpha <= lo).astype(np.uint8), ring) > 0] = 0
+    out = cv2.resize(label, (w, h), interpolation=cv2.INTER_NEAREST)
+    # Which tiles hold an uncertain label: the integral of the mid labels over each tile's rows and columns
+    # as INTER_NEAREST maps them (floor(x * mw / w)).
+    unsure = cv2.integral((label == 128).astype(np.uint8))
+    t = EDGE_TILE
+    ty0, tx0 = np.arange(0, h, t), np.arange(0, w, t)
+
+    def span(start: np.ndarray, n: int, m: int) -> tuple[np.ndarray, np.ndarray]:
+        """Mid rows (or columns) [a, b) read by each tile, one wider either side than rounding needs."""
+        a = np.floor(start * (m / n)).astype(np.intp) - 1
+        b = np.floor((np.minimum(start + t, n) - 1) * (m / n)).astype(np.intp) + 2
+        return np.clip(a, 0, m), np.clip(b, 0, m)
+
+    (my0, my1), (mx0, mx1) = span(ty0, h, mh), span(tx0, w, mw)
+    count = unsure[my1][:, mx1] - unsure[my0][:, mx1] - unsure[my1][:, mx0] + unsure[my0][:, mx0]
+    tiles = count > 0
+    ys_all, xs_all = [], []
+    for i, j in zip(*np.nonzero(tiles), strict=True):
+        y0, x0 = int(ty0[i]), int(tx0[j])
+        yy, xx = np.nonzero(out[y0:y0 + t, x0:x0 + t] == 128)
+        ys_all.append(yy + y0)
+        xs_all.append(xx + x0)
+    if ys_all:
+        ys, xs = np.concatenate(ys_all), np.concatenate(xs_all)
+        a = sample_bilinear(alpha.astype(np.float32, copy=False), xs, ys, w, h)
+        out[ys, xs] = np.clip(((a - 0.5) * gain + 0.5) * 255 + 0.5, 0, 255).astype(np.uint8)
+    return out, cv2.dilate(tiles.astype(np.uint8), ring) > 0
+
+
+def estimate_alpha(rgb: np.ndarray, *, iterations: int = 3) -> tuple[np.ndarray, np.ndarray, dict, BackgroundModel]:
+    """Full-resolution uint8 alpha of the subject of an HxWx3 uint8 RGB studio photo, unfeathered, its edge
+    tiles (`upscale_alpha`), and a model of its backdrop (refine_edges places the edge exactly)."""
     import cv2
 
     h, w = rgb.shape[:2]
@@ -272,16 +343,27 @@ def estimate_alpha(rgb: np.ndarray, *, iterations: int = 3) -> tuple[np.ndarray,
     band = np.clip(band * 3, 0, 1)
     soft = band * q + (1 - band) * a0
     alpha = np.clip((soft - 0.5) * 2.2 + 0.5, 0, 1)
-    if (mw, mh) != (w, h):
-        alpha = cv2.resize(alpha, (w, h), interpolation=cv2.INTER_LINEAR)
-    a8 = np.clip(alpha * 255 + 0.5, 0, 255).astype(np.uint8)
-    info = {"work_size": [sw, sh], "refine_size": [mw, mh], "subject_fraction": round(float((a8 > 127).mean()), 4),
+    a8, tiles = upscale_alpha(alpha, w, h)
+    info = {"work_size": [sw, sh], "refine_size": [mw, mh], "subject_fraction": round(float((alpha > 0.5).mean()), 4),
             "background_noise": round(model.noise * 255, 2)}
-    return a8, info, model
+    return a8, tiles, info, model
 
 
-def refine_edges(rgb: np.ndarray, alpha: np.ndarray, model: BackgroundModel,
-                 feather: int = 1) -> tuple[np.ndarray, np.ndarray]:
+def edge_runs(tiles: np.ndarray, w: int, h: int) -> list[tuple[int, int, int, int]]:
+    """The edge tiles as rectangles (y0, y1, x0, x1) of the w x h picture: each tile row's runs of
+    consecutive tiles, merged. They do not overlap, so each pixel is worked once."""
+    t = EDGE_TILE
+    runs = []
+    for i in range(tiles.shape[0]):
+        row = np.concatenate(([False], tiles[i], [False]))
+        starts = np.nonzero(row[1:] & ~row[:-1])[0]
+        ends = np.nonzero(row[:-1] & ~row[1:])[0]
+        runs += [(i * t, min(h, (i + 1) * t), int(a) * t, min(w, int(b) * t)) for a, b in zip(starts, ends, strict=True)]
+    return runs
+
+
+def refine_edges(rgb: np.ndarray, alpha: np.ndarray, model: BackgroundModel, tiles: np.ndarray,
+                 feather: int = 1, reduced: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(alpha, colours) of the cut-out, its edge placed and cleaned by the compositing equation.
 
     An edge pixel is I = a*F + (1-a)*B, with B from the backdrop model and F
@@ -293,51 +375,85 @@ def refine_edges(rgb: np.ndarray, alpha: np.ndarray, model: BackgroundModel,
     the matte's alpha stands. Colours become F = (I - (1-a)B) / a, leaning on
     the inside colour where a is small and the division unstable; colour under
     alpha 0 is black. `feather` then softens the edge (sigma ~0.6 px each).
+
+    Only the edge tiles (`upscale_alpha`'s) are worked: elsewhere alpha is 0
+    or 255 for a tile around, so the edge's rings, the feathering and the
+    fringe are all inside them; the rest of the picture is copied. `reduced`,
+    the photo already shrunk to about `REFINE_PIXELS`, spares shrinking it
+    again for the inside colours.
     """
     import cv2
 
     h, w = alpha.shape
-    colours = rgb.copy()
-    ys, xs = np.nonzero(alpha)
-    if not ys.size:
+    bx0, by0, bw, bh = cv2.boundingRect(alpha)
+    if not bw:
         return alpha, np.zeros_like(rgb)
     pad = 12 + 6 * feather  # room for the blurs below
-    y0, y1 = max(0, ys.min() - pad), min(h, ys.max() + pad + 1)
-    x0, x1 = max(0, xs.min() - pad), min(w, xs.max() + pad + 1)
-    # The soft band, and two pixels either side of a hard edge.
-    sub = alpha[y0:y1, x0:x1]
-    solid = (sub >= 128).astype(np.uint8)
+    y0, y1 = max(0, by0 - pad), min(h, by0 + bh + pad)
+    x0, x1 = max(0, bx0 - pad), min(w, bx0 + bw + pad)
+    runs = edge_runs(tiles, w, h)
     ring = np.ones((5, 5), np.uint8)
-    band = ((sub > 0) & (sub < 255)) | ((cv2.dilate(solid, ring) > 0) & (cv2.erode(solid, ring) == 0))
-    by, bx = np.nonzero(band)
-    ys, xs = by + y0, bx + x0
-    # The subject's own colours: opaque and clear of the edge, whose pixels may be mixed. On a big
-    # crop they are blurred at a reduced scale `f`: the inside colour is smooth anyway, and the
-    # full-size float copies cost seconds in the browser.
-    inside = (cv2.erode((sub >= 250).astype(np.uint8), ring) > 0).astype(np.float32)
-    crop = rgb[y0:y1, x0:x1]
-    f = max(1, int((inside.size / INSIDE_PIXELS) ** 0.5))
-    if f > 1:
-        size = (max(1, inside.shape[1] // f), max(1, inside.shape[0] // f))
-        inside = cv2.resize(inside, size, interpolation=cv2.INTER_AREA)
-        crop = cv2.resize(crop, size, interpolation=cv2.INTER_AREA)
-    weighted = crop.astype(np.float32) * inside[..., None]
-    blurs: dict[float, tuple[np.ndarray, np.ndarray]] = {}
+
+    def worked(margin: int, fn) -> tuple[np.ndarray, np.ndarray]:
+        """(ys, xs) of the pixels where `fn(alpha around a run, run inside it)` is true, over every run."""
+        ys_all, xs_all = [], []
+        for ry0, ry1, rx0, rx1 in runs:
+            ey0, ey1, ex0, ex1 = max(0, ry0 - margin), min(h, ry1 + margin), max(0, rx0 - margin), min(w, rx1 + margin)
+            core = (slice(ry0 - ey0, ry1 - ey0), slice(rx0 - ex0, rx1 - ex0))
+            yy, xx = np.nonzero(fn(alpha[ey0:ey1, ex0:ex1])[core])
+            ys_all.append(yy + ry0)
+            xs_all.append(xx + rx0)
+        if not ys_all:
+            return np.zeros(0, np.intp), np.zeros(0, np.intp)
+        return np.concatenate(ys_all), np.concatenate(xs_all)
+
+    def band_of(sub: np.ndarray) -> np.ndarray:
+        """The soft band, and two pixels either side of a hard edge."""
+        solid = (sub >= 128).astype(np.uint8)
+        return ((sub > 0) & (sub < 255)) | ((cv2.dilate(solid, ring) > 0) & (cv2.erode(solid, ring) == 0))
+
+    ys, xs = worked(2, band_of)
+    # The subject's own colours: opaque and clear of the edge, whose pixels may be mixed, blurred at a
+    # reduced scale `s` (the inside colour is smooth anyway, and full-size float copies cost seconds in the
+    # browser). Colour and weight share one four-channel blur.
+    sub, crop = alpha[y0:y1, x0:x1], rgb[y0:y1, x0:x1]
+    if reduced is not None and reduced.shape[1] < w:
+        sx, sy = reduced.shape[1] / w, reduced.shape[0] / h
+        ry0, rx0 = int(y0 * sy), int(x0 * sx)
+        crop = reduced[ry0:max(ry0 + 1, math.ceil(y1 * sy)), rx0:max(rx0 + 1, math.ceil(x1 * sx))]
+        sub = cv2.resize(sub, crop.shape[1::-1], interpolation=cv2.INTER_AREA)
+        oy, ox = ry0 / sy, rx0 / sx  # the crop's origin in picture pixels
+    else:
+        sx = sy = min(1.0, (INSIDE_PIXELS / sub.size) ** 0.5)
+        oy, ox = y0, x0
+        if sx < 1.0:
+            size = (max(1, round(sub.shape[1] * sx)), max(1, round(sub.shape[0] * sy)))
+            sub = cv2.resize(sub, size, interpolation=cv2.INTER_AREA)
+            crop = cv2.resize(crop, size, interpolation=cv2.INTER_AREA)
+    s = (sx * sy) ** 0.5
+    k = 2 * max(1, round(2 * s)) + 1  # two full-size pixels clear of the edge
+    inside = (cv2.erode((sub >= 250).astype(np.uint8), np.ones((k, k), np.uint8)) > 0).astype(np.float32)
+    stack = np.empty((*inside.shape, 4), np.float32)
+    stack[..., :3] = crop
+    stack[..., :3] *= inside[..., None]
+    stack[..., 3] = inside
+    blurs: dict[float, np.ndarray] = {}
 
     def inside_colour(sigma: float, py: np.ndarray, px: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(colour, weight) at crop positions: a blur of the opaque pixels only."""
+        """(colour, weight) at picture positions: a blur of the opaque pixels only."""
         if sigma not in blurs:
-            blurs[sigma] = smooth(inside, sigma / f), smooth(weighted, sigma / f)
-        weight_map, total_map = blurs[sigma]
-        qy, qx = np.minimum(py // f, inside.shape[0] - 1), np.minimum(px // f, inside.shape[1] - 1)
-        weight = weight_map[qy, qx]
-        return total_map[qy, qx] / np.maximum(weight, 1e-6)[:, None], weight
+            blurs[sigma] = smooth(stack, sigma * s)
+        qy = np.clip(((py - oy + 0.5) * sy).astype(np.intp), 0, stack.shape[0] - 1)
+        qx = np.clip(((px - ox + 0.5) * sx).astype(np.intp), 0, stack.shape[1] - 1)
+        got = blurs[sigma][qy, qx]
+        weight = got[:, 3]
+        return got[:, :3] / np.maximum(weight, 1e-6)[:, None], weight
 
-    inner, d_in = inside_colour(2.5, by, bx)
+    inner, d_in = inside_colour(2.5, ys, xs)
     # A wide soft edge (the neural matte's) lies farther from the opaque pixels: look wider there.
     far = d_in <= 0.02
     if far.any():
-        inner[far], d_in[far] = inside_colour(6.0, by[far], bx[far])
+        inner[far], d_in[far] = inside_colour(6.0, ys[far], xs[far])
     known = d_in > 0.02
     back = model.at(xs, ys, w, h) * 255.0
     pix = rgb[ys, xs].astype(np.float32)
@@ -350,20 +466,28 @@ def refine_edges(rgb: np.ndarray, alpha: np.ndarray, model: BackgroundModel,
     solved = (pix - (1 - a)[:, None] * back) / np.maximum(a, 1e-3)[:, None]
     lean = np.where(known, np.clip((a - 0.25) / 0.5, 0, 1), 1.0)[:, None]
     fg = lean * solved + (1 - lean) * inner
+    # Colour under alpha 0 is black: one masked copy for the picture, then the edge tiles by hand.
+    colours = cv2.bitwise_and(rgb, rgb, mask=alpha)
     colours[ys, xs] = np.clip(fg + 0.5, 0, 255).astype(np.uint8)
     alpha = alpha.copy()
     alpha[ys, xs] = np.clip(a * 255 + 0.5, 0, 255).astype(np.uint8)
     if feather > 0:
         # Pixels the softening reaches outside the edge take the subject's colour, not the backdrop's.
-        sub = alpha[y0:y1, x0:x1]
-        reach = cv2.dilate((sub > 0).astype(np.uint8), np.ones((3, 3), np.uint8), iterations=2 * feather + 2)
-        gy, gx = np.nonzero((reach > 0) & (sub == 0))
+        steps = 2 * feather + 2
+        gy, gx = worked(steps + 1, lambda sub: (cv2.dilate((sub > 0).astype(np.uint8), np.ones((3, 3), np.uint8),
+                                                           iterations=steps) > 0) & (sub == 0))
         near, weight = inside_colour(2.5 + feather, gy, gx)
         ok = weight > 1e-4
-        colours[gy[ok] + y0, gx[ok] + x0] = np.clip(near[ok] + 0.5, 0, 255).astype(np.uint8)
-        soft = cv2.GaussianBlur(sub.astype(np.float32), (0, 0), 0.6 * feather)
-        alpha[y0:y1, x0:x1] = np.clip(soft + 0.5, 0, 255).astype(np.uint8)
-    # Outside the crop alpha is 0 everywhere; inside it, the mask is cheaper than a full-size one.
-    colours[:y0], colours[y1:], colours[:, :x0], colours[:, x1:] = 0, 0, 0, 0
-    colours[y0:y1, x0:x1][alpha[y0:y1, x0:x1] == 0] = 0
+        colours[gy[ok], gx[ok]] = np.clip(near[ok] + 0.5, 0, 255).astype(np.uint8)
+        colours[gy[~ok], gx[~ok]] = rgb[gy[~ok], gx[~ok]]  # no subject near: the photo's own colour
+        sigma = 0.6 * feather
+        margin = int(4 * sigma) + 2  # GaussianBlur's own kernel reach for float images
+        soft = alpha.copy()
+        for ry0, ry1, rx0, rx1 in runs:
+            ey0, ey1, ex0, ex1 = max(0, ry0 - margin), min(h, ry1 + margin), max(0, rx0 - margin), min(w, rx1 + margin)
+            blurred = cv2.GaussianBlur(alpha[ey0:ey1, ex0:ex1].astype(np.float32), (0, 0), sigma)
+            soft[ry0:ry1, rx0:rx1] = np.clip(blurred[ry0 - ey0:ry1 - ey0, rx0 - ex0:rx1 - ex0] + 0.5, 0, 255)
+        alpha = soft
+    for ry0, ry1, rx0, rx1 in runs:
+        colours[ry0:ry1, rx0:rx1][alpha[ry0:ry1, rx0:rx1] == 0] = 0
     return alpha, colours

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..saliency import Segmenter, subject_map
-from .local import NoSubject, guided_filter, resize_to_pixels, smooth
+from .local import NoSubject, guided_filter, resize_to_pixels, sample_bilinear, smooth, upscale_alpha
 
 REFINE_PIXELS = 2_000_000
 BACKDROP_PIXELS = 250_000
@@ -90,21 +90,37 @@ def _count(n: int) -> str:
     return {2: "two", 3: "three", 4: "four"}.get(n, str(n))
 
 
-async def neural_alpha(rgb: np.ndarray, segmenter: Segmenter) -> tuple[np.ndarray, dict, Confidence]:
-    """(alpha HxW uint8, info for meta, confidence) of an HxWx3 uint8 RGB photo, unfeathered."""
+@dataclass
+class NeuralMatte:
+    alpha: np.ndarray  # HxW uint8, unfeathered
+    tiles: np.ndarray  # its edge tiles (matte.local.upscale_alpha)
+    reduced: np.ndarray  # the photo at the refine size, for the steps that need it only coarsely
+    backdrop: LocalBackdrop
+    info: dict  # for meta
+    confidence: Confidence
+
+
+async def neural_alpha(rgb: np.ndarray, segmenter: Segmenter) -> NeuralMatte:
+    """The neural matte of an HxWx3 uint8 RGB photo.
+
+    The photo is reduced once, to the refine size; the backdrop's colours and
+    the subject's inside colours come from that copy, not from the full frame
+    again (at 12 MP each full-frame pass costs a few hundred ms in the browser).
+    """
     import cv2
 
     h, w = rgb.shape[:2]
     t0 = time.perf_counter()
-    m = await subject_map(rgb, segmenter)
+    mid, _ = resize_to_pixels(rgb, REFINE_PIXELS)
+    mh, mw = mid.shape[:2]
     t1 = time.perf_counter()
+    m = await subject_map(rgb, segmenter)  # from the full frame: from `mid` the map moves enough to cost IoU
+    t2 = time.perf_counter()
     size = m.shape[0]
     if (m > 0.5).mean() < 0.001:
         raise NoSubject("The network found no subject in the picture.")
     conf = confidence(m)
 
-    mid, _ = resize_to_pixels(rgb, REFINE_PIXELS)
-    mh, mw = mid.shape[:2]
     up = cv2.resize(m, (mw, mh), interpolation=cv2.INTER_LINEAR)
     guide = cv2.cvtColor(mid, cv2.COLOR_RGB2GRAY).astype(np.float32) / 255.0
     ratio = max(mw, mh) / size
@@ -114,19 +130,19 @@ async def neural_alpha(rgb: np.ndarray, segmenter: Segmenter) -> tuple[np.ndarra
     gain = max(MIN_GAIN, ratio / 1.5)
     alpha = np.clip((q - 0.5) * gain + 0.5, 0, 1)
     alpha = _drop_specks(alpha)
-    if (mw, mh) != (w, h):
-        alpha = cv2.resize(alpha, (w, h), interpolation=cv2.INTER_LINEAR)
-        # Upsampling widened the ramp again; restore a one-to-two pixel edge at full size.
-        k = max(1.0, w / mw)
-        alpha = np.clip((alpha - 0.5) * k + 0.5, 0, 1)
-    a8 = np.clip(alpha * 255 + 0.5, 0, 255).astype(np.uint8)
+    # Upsampling widens the ramp again; steepening by the scale restores a one-to-two pixel edge at full size.
+    a8, tiles = upscale_alpha(alpha, w, h, gain=max(1.0, w / mw))
+    backdrop = LocalBackdrop(mid, np.clip(alpha * 255 + 0.5, 0, 255).astype(np.uint8))
     info = {"map_size": [size, size], "refine_size": [mw, mh],
-            "subject_fraction": round(float((a8 > 127).mean()), 4),
+            "subject_fraction": round(float((alpha > 0.5).mean()), 4),
             "matte_confidence": conf.value,
-            "timings_ms": {"network": round((t1 - t0) * 1000, 1), "alpha": round((time.perf_counter() - t1) * 1000, 1)}}
+            "timings_ms": {"reduce": round((t1 - t0) * 1000, 1), "network": round((t2 - t1) * 1000, 1),
+                           "alpha": round((time.perf_counter() - t2) * 1000, 1)}}
+    if getattr(segmenter, "backend", None):
+        info["network"] = segmenter.backend  # how it ran: runtime, execution provider, threads, any fallback
     if conf.value < LOW_CONFIDENCE:
         info["confidence_reasons"] = conf.reasons
-    return a8, info, conf
+    return NeuralMatte(a8, tiles, mid, backdrop, info, conf)
 
 
 def _drop_specks(alpha: np.ndarray) -> np.ndarray:
@@ -191,25 +207,11 @@ class LocalBackdrop:
         # of) compared with a backdrop colour from afar would be punched out as a hole.
         uniform = np.clip((10 / 255 - spread) / (7 / 255), 0, 1)
         self.trust = (uniform * t).astype(np.float32)
-        self.w, self.h = sw, sh
-
-    def _sample(self, f: np.ndarray, xs: np.ndarray, ys: np.ndarray, w: int, h: int) -> np.ndarray:
-        """Bilinear samples of a low-resolution field at pixel coordinates of the w x h photo."""
-        fx = np.clip((xs + 0.5) * (self.w / w) - 0.5, 0, self.w - 1)
-        fy = np.clip((ys + 0.5) * (self.h / h) - 0.5, 0, self.h - 1)
-        x0, y0 = fx.astype(np.intp), fy.astype(np.intp)
-        x1, y1 = np.minimum(x0 + 1, self.w - 1), np.minimum(y0 + 1, self.h - 1)
-        tx, ty = fx - x0, fy - y0
-        if f.ndim == 3:
-            tx, ty = tx[:, None], ty[:, None]
-        top = f[y0, x0] * (1 - tx) + f[y0, x1] * tx
-        bottom = f[y1, x0] * (1 - tx) + f[y1, x1] * tx
-        return (top * (1 - ty) + bottom * ty).astype(np.float32)
 
     def at(self, xs: np.ndarray, ys: np.ndarray, w: int, h: int) -> np.ndarray:
         """The backdrop colour (N x 3, 0..1)."""
-        return self._sample(self.field, xs, ys, w, h)
+        return sample_bilinear(self.field, xs, ys, w, h)
 
     def edge_trust(self, xs: np.ndarray, ys: np.ndarray, w: int, h: int) -> np.ndarray:
         """0..1: how far the backdrop colour there may move the edge (N)."""
-        return self._sample(self.trust, xs, ys, w, h)
+        return sample_bilinear(self.trust, xs, ys, w, h)

@@ -106,7 +106,7 @@ async def _remove_background(st: ListingState) -> ListingState:
     reason = o.fallback_reason or None
     if provider in ("local", "classical"):
         try:
-            st.rgba, info, warnings = await cutout(st.rgba, provider, segmenter=st.segmenter)
+            st.rgba, info, warnings = await cutout(st.rgba, provider, segmenter=st.segmenter, had_alpha=st.had_alpha)
             st.had_alpha = True
             st.meta["matte"] = info
             if "matte_confidence" in info:

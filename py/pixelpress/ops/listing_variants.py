@@ -46,10 +46,13 @@ def fit_box(w: int, h: int, box_w: int, box_h: int, upscale: bool) -> tuple[int,
     return max(1, min(box_w, round(w * scale))), max(1, min(box_h, round(h * scale)))
 
 
-def make_variant(rgba: np.ndarray, box_w: int, box_h: int, upscale: bool = False) -> tuple[np.ndarray, dict]:
+def make_variant(rgba: np.ndarray, box_w: int, box_h: int, upscale: bool = False,
+                 source: np.ndarray | None = None) -> tuple[np.ndarray, dict]:
+    """The picture fitted in its box; `source`, when given, is the same picture already reduced (at least to
+    the content's size) to resample from instead of the full frame."""
     h, w = rgba.shape[:2]
     cw, ch = fit_box(w, h, box_w, box_h, upscale)
-    content = resize_rgba(rgba, cw, ch)
+    content = resize_rgba(rgba if source is None else source, cw, ch)
     canvas = np.zeros((box_h, box_w, 4), np.uint8)
     x, y = (box_w - cw) // 2, (box_h - ch) // 2
     canvas[y:y + ch, x:x + cw] = content
@@ -59,14 +62,20 @@ def make_variant(rgba: np.ndarray, box_w: int, box_h: int, upscale: bool = False
 
 
 def variants_arrays(rgba: np.ndarray, opts: ListingVariantsOptions, warnings: list[str]) -> dict[str, tuple[np.ndarray, dict]]:
+    """Both variants; the grid (never larger, `validate`) is resampled from the detail's content when that
+    is a reduction at least the grid's size, so the full frame is read once, not twice."""
     h, w = rgba.shape[:2]
-    out = {}
-    for name, bw, bh in (("grid", opts.grid_width, opts.grid_height), ("detail", opts.detail_width, opts.detail_height)):
+    boxes = {"grid": (opts.grid_width, opts.grid_height), "detail": (opts.detail_width, opts.detail_height)}
+    for name, (bw, bh) in boxes.items():
         if w < bw and h < bh:
             what = "enlarged with Lanczos" if opts.upscale else "centred at its own size, not upscaled"
             warnings.append(f"The picture ({w}x{h}) is smaller than the {name} variant ({bw}x{bh}); it was {what}.")
-        out[name] = make_variant(rgba, bw, bh, opts.upscale)
-    return out
+    detail, info = make_variant(rgba, *boxes["detail"], opts.upscale)
+    x, y, cw, ch = info["content"]
+    gw, gh = fit_box(w, h, *boxes["grid"], opts.upscale)
+    reduced = cw < w and ch < h and cw >= gw and ch >= gh
+    grid = make_variant(rgba, *boxes["grid"], opts.upscale, source=detail[y:y + ch, x:x + cw] if reduced else None)
+    return {"grid": grid, "detail": (detail, info)}
 
 
 # 20.2 bytes per pixel

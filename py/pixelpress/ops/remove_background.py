@@ -36,7 +36,7 @@ import numpy as np
 
 from ..errors import EmptyImage
 from ..matte.local import NoSubject, estimate_alpha, refine_edges
-from ..matte.neural import LocalBackdrop, neural_alpha
+from ..matte.neural import neural_alpha
 from ..operation import OPENCV, Job, OpSpec, operation
 from ..options import choice, integer, text
 from ..result import Result
@@ -58,22 +58,25 @@ class RemoveBackgroundOptions:
 
 
 async def cutout(rgba: np.ndarray, provider: str = "local", *, segmenter: Segmenter | None = None,
-                 feather: int = 1) -> tuple[np.ndarray, dict, list[str]]:
+                 feather: int = 1, had_alpha: bool | None = None) -> tuple[np.ndarray, dict, list[str]]:
     """(new RGBA array, matte info for meta, warnings) of the local cut-out, edge colours decontaminated.
 
     `provider` is `local` (network, falling back to classical when it fails
     or finds nothing) or `classical`. An image that already has transparency
-    is taken as cut out and kept as is. Raises EmptyImage when no method finds
+    is taken as cut out and kept as is (`had_alpha`: the caller's decoder already
+    knows, which spares a full pass). Raises EmptyImage when no method finds
     a subject, and MissingDependency when `local` has no network natively
     (no segmenter given, and onnxruntime or the model is not to be had).
     """
+    import cv2
+
     a_in = rgba[..., 3]
-    if (a_in < 255).any():
+    if had_alpha if had_alpha is not None else (a_in < 255).any():  # the decoder knows: no full pass then
         if not (a_in > 10).any():
             raise EmptyImage("The image is fully transparent; there is no subject to cut out.")
         return rgba.copy(), {"method": "existing_alpha"}, [
             "The image already has transparency; it was kept as the cut-out."]
-    rgb = np.ascontiguousarray(rgba[..., :3])
+    rgb = cv2.cvtColor(rgba, cv2.COLOR_RGBA2RGB)  # a contiguous copy in one pass
     warnings: list[str] = []
     reason = None
     if provider == "local":
@@ -93,28 +96,28 @@ async def cutout(rgba: np.ndarray, provider: str = "local", *, segmenter: Segmen
 
 async def _neural(rgb: np.ndarray, segmenter: Segmenter | None, feather: int) -> tuple[np.ndarray, dict, list[str]]:
     seg = segmenter if segmenter is not None else native_segmenter()
-    alpha, info, conf = await neural_alpha(rgb, seg)
+    matte = await neural_alpha(rgb, seg)
     t0 = time.perf_counter()
-    alpha, colours = refine_edges(rgb, alpha, LocalBackdrop(rgb, alpha), feather)
+    alpha, colours = refine_edges(rgb, matte.alpha, matte.backdrop, matte.tiles, feather, reduced=matte.reduced)
+    info = matte.info
     info["timings_ms"]["edges"] = round((time.perf_counter() - t0) * 1000, 1)
-    warning = conf.warning()
+    warning = matte.confidence.warning()
     return _compose(colours, alpha), {"method": "neural", "model": MODEL.name, **info}, [warning] if warning else []
 
 
 def _classical(rgb: np.ndarray, feather: int) -> tuple[np.ndarray, dict]:
     try:
-        alpha, info, model = estimate_alpha(rgb)
+        alpha, tiles, info, model = estimate_alpha(rgb)
     except NoSubject as exc:
         raise EmptyImage(f"{exc} Try a photo with a plain or gradient background, or skip this step.") from None
-    alpha, colours = refine_edges(rgb, alpha, model, feather)
+    alpha, colours = refine_edges(rgb, alpha, model, tiles, feather)
     return _compose(colours, alpha), {"method": "classical", **info}
 
 
 def _compose(colours: np.ndarray, alpha: np.ndarray) -> np.ndarray:
-    out = np.empty((*alpha.shape, 4), np.uint8)
-    out[..., :3] = colours
-    out[..., 3] = alpha
-    return out
+    import cv2
+
+    return cv2.merge([colours, alpha])
 
 
 # 51.5 bytes per pixel with the network, 33.2 classical
@@ -131,7 +134,8 @@ async def remove_background(job: Job, *, segmenter: Segmenter | None = None) -> 
         extra["fallback_reason"] = opts.fallback_reason
     if opts.provider in ("local", "classical"):
         with job.span("matte"):
-            rgba, info, more = await cutout(rgba, opts.provider, segmenter=segmenter, feather=opts.feather)
+            rgba, info, more = await cutout(rgba, opts.provider, segmenter=segmenter, feather=opts.feather,
+                                            had_alpha=had_alpha)
         extra["matte"] = info
         if "matte_confidence" in info:
             extra["matte_confidence"] = info["matte_confidence"]
