@@ -74,7 +74,7 @@ def flatten(im: Image.Image, background: tuple[int, int, int]) -> Image.Image:
 
 
 def encode(im, fmt: str, *, quality: int = 85, progressive: bool = False, lossless: bool = False,
-           method: int = 3, compress_level: int = 6, background: tuple[int, int, int] = (255, 255, 255),
+           method: int = 3, compress_level: int = png.DEFAULT_LEVEL, background: tuple[int, int, int] = (255, 255, 255),
            avif_speed: int = avif.AVIF_SPEED, exif: bytes | None = None,
            icc_profile: bytes | None = None) -> bytes:
     """The one encoder switch: a Pillow image or an HxWxC uint8 array as `fmt` ("jpeg", "png", "webp", "avif").
@@ -95,7 +95,7 @@ async def encode_async(im, fmt: str, **kwargs) -> bytes:
 
 
 async def encode_by(im, fmt: str, *, quality: int = 85, progressive: bool = False, lossless: bool = False,
-              method: int = 3, compress_level: int = 6, background: tuple[int, int, int] = (255, 255, 255),
+              method: int = 3, compress_level: int = png.DEFAULT_LEVEL, background: tuple[int, int, int] = (255, 255, 255),
               avif_speed: int = avif.AVIF_SPEED, exif: bytes | None = None, icc_profile: bytes | None = None,
               codecs: Codecs | None = None) -> tuple[bytes, str]:
     """`encode`, and who encoded: "pillow" or the provider's name.

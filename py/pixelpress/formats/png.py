@@ -35,7 +35,20 @@ def grey_depth(data: bytes) -> int | None:
     return None
 
 
-def save(im: Image.Image, *, compress_level: int = 6,
+# zlib's own default: what Convert writes unless asked otherwise (its compress_level option), and every op's
+# PNG but the cut-outs below.
+DEFAULT_LEVEL = 6
+
+# The listing pipeline's cut-outs (car listing, its variants, remove background): large RGBA pictures, a
+# quarter to a third of them transparent, written for a listing site rather than kept. On the car listing's
+# outputs of real 12 MP photos level 5 took about half level 6's time, natively (Pillow's zlib-ng) and in the
+# worker (Pyodide's Pillow) alike, for files at most 6 % larger. Level 4 was faster still but wrote some files
+# 11 % larger, levels 1-3 18-30 %; no zlib strategy and no npm PNG encoder in the worker was faster within
+# 10 % of level 6's size (bench/png_writers.py, docs/benchmarks.md).
+CUTOUT_LEVEL = 5
+
+
+def save(im: Image.Image, *, compress_level: int = DEFAULT_LEVEL,
          exif: bytes | None = None, icc_profile: bytes | None = None) -> bytes:
     check_fits("png", *im.size)
     buf = io.BytesIO()

@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..encode import encode
 from ..errors import MissingDependency, PixelpressError
+from ..formats.png import CUTOUT_LEVEL
 from ..imaging import decode_rgba
 from ..operation import OPENCV, Job, OpSpec, operation, output
 from ..options import choice, flag, integer, like, parse_colour, parse_options, text
@@ -148,10 +148,10 @@ def _variants(st: ListingState) -> ListingState:
     return st
 
 
-def _encode(st: ListingState) -> ListingState:
-    st.files["processed"] = encode(st.rgba, "png")
+async def _encode(st: ListingState) -> ListingState:
+    st.files["processed"] = await st.job.encode(st.rgba, "png", compress_level=CUTOUT_LEVEL)
     for name, (arr, _info) in st.variants.items():
-        st.files[name] = encode(arr, "png")
+        st.files[name] = await st.job.encode(arr, "png", compress_level=CUTOUT_LEVEL)
     return st
 
 

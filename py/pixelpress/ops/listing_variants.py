@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..encode import encode
 from ..errors import InvalidOption
+from ..formats.png import CUTOUT_LEVEL
 from ..imaging import resize_rgba
 from ..operation import OPENCV, Job, OpSpec, operation, output
 from ..options import flag, integer
@@ -88,8 +88,7 @@ async def listing_variants(job: Job) -> Result:
     _src, rgba, _ = await job.open_rgba()
     with job.span("resize"):
         made = variants_arrays(rgba, job.opts, job.warnings)
-    with job.span("encode"):
-        files = {name: encode(arr, "png") for name, (arr, _) in made.items()}
+    files = {name: await job.encode(arr, "png", compress_level=CUTOUT_LEVEL) for name, (arr, _) in made.items()}
     detail_arr, detail_info = made["detail"]
     grid_arr, grid_info = made["grid"]
     grid = output("grid", files["grid"], "png", grid_arr.shape[1::-1], **grid_info)
