@@ -13,6 +13,7 @@ It counts the requests per path and the most it served at once.
 from __future__ import annotations
 
 import contextlib
+import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -29,6 +30,10 @@ class ImageServer(ThreadingHTTPServer):
         self.hits: dict[str, int] = {}
         self.busy = self.most = 0
         self.lock = threading.Lock()
+
+    def handle_error(self, request, client_address) -> None:
+        if not isinstance(sys.exc_info()[1], ConnectionError):  # a client that hung up (its timeout) is no news
+            super().handle_error(request, client_address)
 
     @property
     def base(self) -> str:

@@ -53,7 +53,7 @@ def test_two_processes_write_what_one_writes_in_the_same_order(shoot):
 
 
 def test_the_processes_are_bounded_by_the_memory_free(shoot):
-    # convert may take 50 MP (25 B/px: 1.25 GB a process at worst); 2 GB free holds one such process.
+    # convert may take 50 MP (25 B/px: 1.25 GB a process at worst); 80% of 2 GB holds one such process.
     pre = FAKE_MEMORY.format(2_000_000_000)
     run = cli("convert", "in", "-o", "out", "-j", "2", "-v", cwd=shoot, pre=pre)
     # the headers are read: these photos are 0.1 MP, so two processes fit after all
@@ -62,7 +62,7 @@ def test_the_processes_are_bounded_by_the_memory_free(shoot):
     # standard input has no header to read before it is read: it counts at the largest convert takes
     run = cli("convert", "-", "in/photo002.jpg", "-o", "out", "-j", "2", "-v", cwd=shoot, pre=pre,
               stdin=(shoot / "in" / "photo003.jpg").read_bytes())
-    assert "(120 MB + 25 B/px x 50.0 MP, the largest convert takes)" in run.stderr
+    assert "(60 MB + 25 B/px x 50.0 MP, the largest convert takes)" in run.stderr
     assert run.stderr.split("\n")[0].endswith(": 1 process"), run.stderr
     assert run.returncode == 0 and opened(shoot / "out" / "stdin.jpg").size == (320, 240)
     # and with no room at all, one process still runs

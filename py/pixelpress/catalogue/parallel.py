@@ -2,7 +2,7 @@
 
 How many: `-j` (default: the cores this process may use), at most one per
 input, and at most as many as fit in 80% of the memory available now
-(MemAvailable, or the cgroup's limit if lower), each process counted at
+(MemAvailable, or the room under the cgroup's limit if less), each process counted at
 its worst: a base for the interpreter and libraries plus the op's working
 memory (`OpSpec.work_bytes_per_pixel`) for the largest picture it may get.
 That picture is, first, the largest the op admits at all (its budget, or
@@ -39,10 +39,11 @@ from .core import Task, error_of, outcome
 
 MB = 1_000_000
 # A worker before any picture: Python, Pillow and NumPy; OpenCV's libraries; onnxruntime with the network.
-# Measured as the peak RSS of a worker that ran one 0.1 MP image (bench/catalogue.py prints today's).
-BASE_BYTES = 120 * MB
-OPENCV_BYTES = 150 * MB
-NETWORK_BYTES = 200 * MB
+# The peak RSS of -j 2 workers on 0.1 MP photos (`-v` says it) was 22 MB for convert, 57 MB for oil_paint
+# and 395 MB for remove_background; these leave room above that.
+BASE_BYTES = 60 * MB
+OPENCV_BYTES = 60 * MB
+NETWORK_BYTES = 340 * MB
 USABLE = 0.8  # of the available memory: the rest for the system, the page cache and this process
 HEADER_BYTES = 65536
 
@@ -55,7 +56,7 @@ def cores() -> int:
 
 
 def available_memory() -> int | None:
-    """Bytes this process's children may still use: MemAvailable, or the cgroup (v2) limit's room if less."""
+    """Bytes this process's children may still use: MemAvailable, or the room under the cgroup's limit if less."""
     found = []
     try:
         with open("/proc/meminfo") as f:
@@ -64,18 +65,39 @@ def available_memory() -> int | None:
                     found.append(int(line.split()[1]) * 1024)
     except OSError:
         pass
-    try:
-        limit = Path("/sys/fs/cgroup/memory.max").read_text().strip()
-        if limit != "max":
-            found.append(int(limit) - int(Path("/sys/fs/cgroup/memory.current").read_text()))
-    except (OSError, ValueError):
-        pass
+    found += _cgroup_room()
     if not found:
         try:
             found.append(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
         except (ValueError, OSError, AttributeError):
             return None
     return max(0, min(found))
+
+
+def _cgroup_room() -> list[int]:
+    """The room left under this process's cgroup memory limit (v2 `memory.max`, v1 `memory.limit_in_bytes`)."""
+    try:
+        lines = Path("/proc/self/cgroup").read_text().splitlines()
+    except OSError:
+        return []
+    room = []
+    for line in lines:
+        _, controllers, where = line.split(":", 2)
+        where = where.lstrip("/")
+        if controllers == "":  # v2
+            files = [Path("/sys/fs/cgroup", where, "memory.max"), Path("/sys/fs/cgroup", where, "memory.current")]
+        elif "memory" in controllers.split(","):
+            base = Path("/sys/fs/cgroup/memory", where)
+            files = [base / "memory.limit_in_bytes", base / "memory.usage_in_bytes"]
+        else:
+            continue
+        try:
+            limit = files[0].read_text().strip()
+            if limit != "max" and int(limit) < 1 << 60:  # v1 says "no limit" with a huge number
+                room.append(int(limit) - int(files[1].read_text()))
+        except (OSError, ValueError):
+            continue
+    return room
 
 
 def base_bytes(spec: OpSpec) -> int:
