@@ -515,7 +515,7 @@ def cmd_run(argv: Sequence[str]) -> int:
     manifest = Manifest(args.manifest, op, options) if args.manifest else None
     done: dict[str, dict] = {}
     if manifest is not None and args.skip_existing:
-        done = manifest.resume([*(i.source for i in inputs), *missing])
+        done = manifest.resume([*(i.source for i in inputs), *missing], out)
         namer.keep(Path(o["path"]) for line in done.values() for o in line["outputs"])
     elif manifest is not None:
         manifest.start()

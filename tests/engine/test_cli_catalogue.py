@@ -101,10 +101,13 @@ def test_the_manifest_has_one_line_per_input_and_resume_runs_only_what_is_not_do
     assert len(lines) == 15 and len({line["source"] for line in lines}) == 15  # still one line per input
     assert sum(bool(line.get("skipped")) for line in lines) == 11
 
-    # other options: nothing is done yet
-    third = cli(*args[:-4], "--set", "format=jpeg", "-o", "out", "--manifest", "run.jsonl", "--skip-existing",
-                "--json", cwd=shoot)
-    assert not any(json.loads(line).get("skipped") for line in third.stdout.splitlines())
+    # another output folder, or other options: nothing is done there yet
+    elsewhere = cli(*args[:-2], "-o", "elsewhere", "--manifest", "run.jsonl", "--skip-existing", "--json", cwd=shoot)
+    assert not any(json.loads(line).get("skipped") for line in elsewhere.stdout.splitlines())
+    assert len(list((shoot / "elsewhere").iterdir())) == 13
+    jpeg = cli(*args[:-4], "--set", "format=jpeg", "-o", "elsewhere", "--manifest", "run.jsonl", "--skip-existing",
+               "--json", cwd=shoot)
+    assert not any(json.loads(line).get("skipped") for line in jpeg.stdout.splitlines())
     assert cli("convert", "in", "-o", "out", "--skip-existing", cwd=shoot).returncode == 2  # needs --manifest
 
 

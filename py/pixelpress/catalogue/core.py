@@ -9,7 +9,6 @@ the codes of `SourceError` below, in the same {code, message} shape.
 from __future__ import annotations
 
 import os
-import resource
 import sys
 import time
 from dataclasses import dataclass
@@ -112,7 +111,11 @@ def error_of(exc: BaseException) -> dict:
 
 
 def peak_rss() -> int:
-    """This process's peak resident memory so far, in bytes."""
+    """This process's peak resident memory so far, in bytes (0 where the system does not say: Windows)."""
+    try:
+        import resource
+    except ImportError:
+        return 0
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak if sys.platform == "darwin" else peak * 1024  # Linux says kB, macOS bytes
 

@@ -12,7 +12,7 @@ op's time, and a URL's line has `download_ms`, the download's. An input
 
 An input is done, for --skip-existing, when an earlier line for the same
 source says ok, with the same op and options, and every output it lists is
-there with the bytes it recorded (outputs are renamed into place whole, so a
+in this run's output folder with the bytes it recorded (outputs are renamed into place whole, so a
 file of the right size is the file written). The manifest is then rewritten
 without the lines of this run's other inputs, which run again: after every
 run it has one line per input.
@@ -56,14 +56,17 @@ def line(source: str, op: str, options: dict, record: dict, bytes_in: int | None
     return out
 
 
-def complete(line: dict, op: str, options: dict) -> bool:
+def complete(line: dict, op: str, options: dict, folder: Path) -> bool:
+    """Whether `line` records its input done by `op` with `options`, every output intact and inside `folder`."""
     if not (line.get("ok") and line.get("op") == op and line.get("options") == canonical(options) and line.get("outputs")):
         return False
+    root = folder.resolve()
     for out in line["outputs"]:
         try:
-            if os.stat(out["path"]).st_size != out["bytes"]:
+            path = Path(out["path"])
+            if not path.resolve().is_relative_to(root) or path.stat().st_size != out["bytes"]:
                 return False
-        except (OSError, KeyError, TypeError):
+        except (OSError, KeyError, TypeError, ValueError):
             return False
     return True
 
@@ -90,16 +93,16 @@ class Manifest:
         self.path, self.op, self.options = path, op, canonical(options)
         self.file = None
 
-    def resume(self, sources: list[str]) -> dict[str, dict]:
-        """The sources among `sources` an earlier run finished ({source: its line}); the manifest is rewritten
-        to keep those lines and every line of a source not in this run, then appended to."""
+    def resume(self, sources: list[str], folder: Path) -> dict[str, dict]:
+        """The sources among `sources` an earlier run finished into `folder` ({source: its line}); the manifest
+        is rewritten to keep those lines and every line of a source not in this run, then appended to."""
         wanted = set(sources)
         done: dict[str, dict] = {}
         kept: list[dict] = []
         for line in read_lines(self.path):
             if line["source"] not in wanted:
                 kept.append(line)
-            elif complete(line, self.op, self.options):
+            elif complete(line, self.op, self.options, folder):
                 done[line["source"]] = line  # a later line for the same source wins
         kept += [dict(line, skipped=True) for line in done.values()]
         tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.part")

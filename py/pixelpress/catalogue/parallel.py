@@ -304,7 +304,7 @@ class Runner:
         except EOFError:
             proc.join()
             code = proc.exitcode or 0
-            if code == -signal.SIGKILL:
+            if code == -getattr(signal, "SIGKILL", 9):  # the system's OOM killer (no SIGKILL on Windows)
                 return self._failed(task, OutOfMemory("The process running it was killed, most likely by the system "
                                                       "for lack of memory."))
             return {"index": task.index, "ok": False, "bytes_in": None, "ms": 0.0,
