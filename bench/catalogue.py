@@ -1,6 +1,6 @@
 """A catalogue on every core and on a cluster (issue 30): ratios measured in this one run, nothing asserted.
 
-    .venv/bin/python bench/catalogue.py [--photos 50] [--urls 1000] [--repeat 3]
+    .venv/bin/python bench/catalogue.py [--photos 50] [--urls 1000] [--repeat 5]
 
 1. `pixelpress convert` over 50 photos of 2 MP: -j 2 against -j 1 (goal >= 1.7x on 2 cores).
 2. The same catalogue on a Dask LocalCluster of 2 worker processes against one process (goal >= 1.6x).
@@ -140,7 +140,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--photos", type=int, default=50)
     ap.add_argument("--urls", type=int, default=1000)
-    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--repeat", type=int, default=5)
     args = ap.parse_args()
     print(f"load average before: {', '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} cores")
     with tempfile.TemporaryDirectory() as tmp:

@@ -526,6 +526,7 @@ def cmd_run(argv: Sequence[str]) -> int:
     if args.verbose:
         print(f"pixelpress: {jobs.why}", file=sys.stderr, flush=True)
 
+    start = time.perf_counter()
     runner = parallel.Runner(op, options, jobs.jobs, fetcher,  # first: its processes start before any thread here
                              say=lambda line: print(f"pixelpress: {line}", file=sys.stderr, flush=True))
     writer = Writer(op, options, out, namer)
@@ -533,7 +534,6 @@ def cmd_run(argv: Sequence[str]) -> int:
                       results=sys.stderr if out is None else sys.stdout)
     failed = 0
     peaks: dict[int, int] = {}
-    start = time.perf_counter()
 
     def tasks():
         for index, item in enumerate(todo):

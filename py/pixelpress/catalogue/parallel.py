@@ -214,7 +214,9 @@ class Runner:
         awaited, so that the processes and downloads stay busy while results are written."""
         window: deque = deque()
         todo = iter(tasks)
-        ahead = 4 * self.jobs + 2 * (self.fetcher.concurrency if self.fetcher else 0) + 4
+        # Downloads run further ahead: a slow one (up to its timeout) must not leave the processes idle behind it.
+        # What waits in the window is bytes (a download, or a result to write): tens of MB for photos.
+        ahead = 4 * self.jobs + 4 + (16 * self.fetcher.concurrency if self.fetcher else 0)
 
         def fill() -> None:
             while len(window) < ahead:
