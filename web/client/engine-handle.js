@@ -17,6 +17,10 @@ export class EngineHandle {
     this.onOpProgress = onOpProgress;
     this.onExit = onExit;
     this.heard = false; // any message at all: the worker's module loaded
+    this.warming = new Map(); // op -> Promise of the worker's preload answer (see warm)
+    this.controls = new Map(); // id of a preload sent by warm() -> its resolve
+    this.nextControlId = -1; // negative: the pool's job ids are positive
+    this.infers = 0; // network requests of the running job still unanswered
     this.ready = new Promise((resolve, reject) => {
       this.readyResolve = resolve;
       this.readyReject = reject;
@@ -35,8 +39,9 @@ export class EngineHandle {
       if (msg.type === 'progress') onProgress?.(msg);
       else if (msg.type === 'ready') { this.info = msg; this.readyResolve(msg); }
       else if (msg.type === 'fatal') this.kill(new PixelpressError(msg.error.code, msg.error.message));
-      else if (msg.type === 'op-progress') this.job?.onProgress?.(msg);
+      else if (msg.type === 'op-progress') this.progress(msg);
       else if (msg.type === 'infer') this.relayInfer(onInfer, msg);
+      else if (msg.type === 'result' && this.controls.has(msg.id)) this.controls.get(msg.id)(msg);
       else if (msg.type === 'result' && this.job && msg.id === this.job.id) this.settle(msg);
     };
     this.worker.onerror = (ev) => {
@@ -62,8 +67,39 @@ export class EngineHandle {
     });
   }
 
+  // Load `op`'s packages (OpenCV, say) now, before its first job; once per op. The worker answers requests in
+  // order, so a job sent meanwhile waits behind the loading as it would have loaded them itself, and the handle
+  // stays free to take it. Resolves with the worker's answer ({meta: {model}}), or null when it could not load.
+  warm(op) {
+    if (this.dead) return Promise.resolve(null);
+    let answer = this.warming.get(op);
+    if (!answer) {
+      const id = this.nextControlId--;
+      answer = new Promise((resolve) => {
+        this.controls.set(id, (msg) => { this.controls.delete(id); resolve(msg.ok ? msg : null); });
+      });
+      this.worker.postMessage({ type: 'preload', id, op });
+      this.warming.set(op, answer);
+    }
+    return answer;
+  }
+
+  // A job's progress as the engine reports it ({done, total, step}), each event for the job it names only.
+  // While the page runs the network for it (relayInfer), `part: 'network'` says so within the step.
+  progress(msg) {
+    const { job } = this;
+    if (!job || (msg.id !== undefined && msg.id !== job.id)) return;
+    job.last = msg;
+    job.onProgress?.(this.infers && !msg.part ? { ...msg, part: 'network' } : msg);
+  }
+
   // The engine worker asks the page to run the network (ModelHost); the answer goes back to it.
   async relayInfer(onInfer, { inferId, tensor, dims }) {
+    const { job } = this;
+    if (job) {
+      this.infers++;
+      this.progress(job.last ?? { id: job.id }); // an op without steps (remove_background) still says it
+    }
     let reply;
     try {
       if (!onInfer) throw new PixelpressError('model_unavailable', 'this client has no model host');
@@ -73,6 +109,10 @@ export class EngineHandle {
       const error = { code: e.code ?? 'model_unavailable', message: String(e?.message ?? e) };
       reply = { type: 'infer-result', inferId, ok: false, error };
     }
+    if (job && job === this.job) {
+      this.infers--;
+      this.progress(job.last);
+    }
     if (!this.dead) this.worker.postMessage(reply, reply.data ? [reply.data] : []);
   }
 
@@ -81,6 +121,7 @@ export class EngineHandle {
     clearTimeout(job.timer);
     this.job = null;
     this.busy = false;
+    this.infers = 0;
     if (msg.heapBytes != null) this.heapBytes = msg.heapBytes;
     job.resolve(msg);
     // A wasm heap never shrinks, so a worker that once needed a lot keeps it
@@ -99,6 +140,7 @@ export class EngineHandle {
     this.dead = true;
     this.worker?.terminate();
     this.readyReject(reason);
+    for (const resolve of this.controls.values()) resolve({ ok: false });
     if (this.job) {
       clearTimeout(this.job.timer);
       this.job.reject(reason);

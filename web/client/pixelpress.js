@@ -57,8 +57,10 @@ export { CODES, PixelpressError, capabilities, defaultPoolSize, fetchImage, lowM
  */
 
 /**
- * An operation's own progress, for the ops that report it: `{done, total, step}` or `{done, total, file}`.
- * @typedef {{type?: 'op-progress', id?: number, done?: number, total?: number, step?: string, file?: string,
+ * An operation's own progress, for the ops that report it: `{done, total, step}` before each step (`done` steps
+ * finished of `total`, `step` the one starting); `part: 'network'` while the background-removal network runs for
+ * the job (also for ops without steps, alone).
+ * @typedef {{type?: 'op-progress', id?: number, done?: number, total?: number, step?: string, part?: string,
  *   [key: string]: unknown}} OpProgress
  */
 
@@ -264,14 +266,43 @@ export class PixelpressClient {
   }
 
   /**
-   * Load the packages an operation needs (e.g. OpenCV), and the network if it uses it, before the user asks.
+   * Load the packages an operation needs (e.g. OpenCV), and the network if it uses it, before the user asks:
+   * `warm({jobs: 1, op})` awaited on its first worker.
    * @param {OpName} op
    */
   async preload(op) {
     await this.ready();
-    const msg = await this.enqueue(op, {}, new ArrayBuffer(0), { control: 'preload' }).catch(() => null);
-    if (msg?.meta?.model) await this.models.warm();
-    return msg;
+    return (await this.warm({ jobs: 1, op }))[0] ?? null;
+  }
+
+  /**
+   * Say that `jobs` jobs of `op` are about to be run, so they start together instead of one after another: start
+   * the engine workers they can use at once (at most `size`, and on a device with little memory only as many as
+   * `heapBudgetBytes` lets run side by side, by what this op's jobs were seen to need: one until one has run),
+   * and load the op's packages (and its network) in each while the files are still being read. Workers already
+   * running count; nothing is ended. `runBatch` does this itself.
+   * @param {{jobs?: number, op?: OpName}} [plan] jobs: default `size`; op: without it, only the runtime loads
+   * @returns {Promise<Array<Record<string, any> | null>>} per warmed worker, once ready: the worker's answer to
+   *   loading the op (null where it could not, or without op); rejects only when no worker can start at all
+   */
+  async warm({ jobs = this.size, op } = {}) {
+    const want = Math.max(1, Math.min(Math.floor(Number(jobs)) || 1, this.size, this.sideBySide(op)));
+    const live = () => this.handles.filter((h) => !h.dead);
+    while (live().length < want) this.spawn();
+    this.whenIdle(); // the idle release starts counting again: these workers are wanted now
+    const warmed = live().slice(0, want);
+    await this.ready();
+    const answers = await Promise.all(warmed.map((h) => h.ready.then(() => (op ? h.warm(op) : null), () => null)));
+    if (answers.some((msg) => msg?.meta?.model)) await this.models.warm();
+    return answers;
+  }
+
+  // How many jobs of `op` the heap budget lets run at once, by the most heap such a job was seen to need.
+  /** @private */
+  sideBySide(op) {
+    if (!Number.isFinite(this.heapBudgetBytes)) return Infinity;
+    const seen = [...this.opHeap].filter(([key]) => key.startsWith(`${op}:`)).map(([, bytes]) => bytes);
+    return seen.length ? Math.floor(this.heapBudgetBytes / Math.max(...seen)) : 1;
   }
 
   /**
@@ -319,6 +350,7 @@ export class PixelpressClient {
    * @returns {Promise<BatchEntry[]>}
    */
   async runBatch(inputs, op, options = {}, { signal, onItem } = {}) {
+    this.warm({ jobs: inputs.length, op }).catch(() => {}); // a worker that cannot start fails each input instead
     return Promise.all(inputs.map(async (input, index) => {
       const source = describeSource(input);
       try {

@@ -48,6 +48,9 @@ export class Queue {
   // items: [{file} | {url}]; options: engine options for this batch (see jobs.applyOptions).
   add(items, options) {
     const added = [];
+    // Every worker this batch can use starts now, not when a job finds none free (its failure is each job's).
+    const pending = this.#jobs.filter(inGroup(PENDING)).length + items.length;
+    this.client.warm({ jobs: pending, op: this.op }).catch(() => {});
     for (const item of items) {
       const job = jobs.createJob(item, { view: this.view, op: this.op });
       jobs.applyOptions(job, options);
@@ -70,8 +73,10 @@ export class Queue {
       }
       if (jobs.isCancelled(job)) return;
       job.thumb = job.thumb ?? await thumbnail(job.input, this.client);
-      const hit = await findResult(job);
+      const { key, hit } = await findResult(job);
       if (jobs.isCancelled(job)) return;
+      // Key and status change together, with no await between: a key on a waiting job makes it ready to run.
+      job.cacheKey = key;
       if (hit) {
         jobs.serveCached(job, hit);
         await withinSaveWait(this.persist(job));

@@ -8,7 +8,8 @@
 //   out: {type: 'progress', phase, loaded, total}             runtime loading, in bytes
 //        {type: 'ready', timings, versions, interpreter: 'restored'|'started'}
 //        {type: 'fatal', error: {code, message}}              the runtime could not start
-//        {type: 'op-progress', id, done, total, file}
+//        {type: 'op-progress', id, done, total, step}            before each step of a multi-step op
+//                                                             (pipeline.run_steps: `step` is its name)
 //        {type: 'infer', inferId, tensor: ArrayBuffer, dims}     the network's input; the page runs it
 //                                                             (one model worker serves every engine worker)
 //        {type: 'result', id, ok: true, outputs: [{name, mime, data, meta}], meta, ms, heapBytes}
@@ -23,7 +24,7 @@ export const ready = ({ timings, versions, interpreter }) => ({ type: 'ready', v
 
 export const fatal = (error) => ({ type: 'fatal', error });
 
-// Spread, not picked: the ops report progress in more than one shape, and the page reads them all.
+// Spread, not picked: what the engine's progress callback says reaches the page as it is.
 export const opProgress = (id, fields) => ({ type: 'op-progress', id, ...fields });
 
 export const inferRequest = ({ inferId, tensor, dims }) => ({ type: 'infer', inferId, tensor, dims });

@@ -51,8 +51,12 @@ export function startFetching(job) {
   return job.abort.signal;
 }
 
+// Only a job not yet started moves to waiting: one already running stays so (run twice, it would show
+// "Waiting" while it ran and drop its first result).
 export function enqueue(job) {
+  if (![STATUS.FETCHING, STATUS.QUEUED].includes(job.status)) return false;
   job.status = STATUS.QUEUED;
+  return true;
 }
 
 // Returns the signal that cancelling the run aborts (the client then ends that worker).

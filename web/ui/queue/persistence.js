@@ -39,11 +39,12 @@ export function forgetJob(job) {
   store.deleteJob(job.id).catch(() => {});
 }
 
-// Sets job.hash and job.cacheKey, then asks the cache.
+// Sets job.hash; {key, hit}: the job's cache key and what the cache holds under it. The key is not set on the
+// job here: a waiting job with a key is ready to run, and this one is not until the queue has heard the answer.
 export async function findResult(job) {
   job.hash = await hashBlob(job.input);
-  job.cacheKey = await resultKey(job.hash, job.op, job.cacheOptions ?? job.options);
-  return lookup(job.cacheKey);
+  const key = await resultKey(job.hash, job.op, job.cacheOptions ?? job.options);
+  return { key, hit: await lookup(key) };
 }
 
 // A revived job keeps the key it was saved under: its history shows what that visit made.

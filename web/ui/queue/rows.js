@@ -22,6 +22,15 @@ function sizesText(job) {
   return `${fmtBytes(job.inputBytes)} → ${fmtBytes(after)}${files}`;
 }
 
+// The engine's one progress shape: `done` steps finished, `step` the one now running, `part` what runs within
+// it ("remove background: network"). "Processing 2 of 6 · remove background: network".
+function stepText({ done, total, step, part }) {
+  const words = (s) => String(s).replaceAll('_', ' ');
+  const what = [step && words(step), part && words(part)].filter(Boolean).join(': ');
+  const count = total ? ` ${Math.min(done + 1, total)} of ${total}` : '';
+  return `Processing${count}${what ? ` · ${what}` : ''}`;
+}
+
 export class Rows {
   // actions: {download, cancel, retry, remove, preview?}, each (job) => void.
   // summarize(job) -> a line for a done row; renderExtra(job, el) fills a done row's extra box once.
@@ -74,10 +83,7 @@ export class Rows {
       el.thumb.append(h('span.thumb-ph', {}, THUMB_PLACEHOLDER[job.status]));
     }
     const p = job.progress;
-    el.status.textContent = job.status === STATUS.RUNNING && p?.total
-      // The engine's one progress shape: `done` steps finished, `step` the one now running.
-      ? `Processing ${Math.min(p.done + 1, p.total)} of ${p.total}${p.step ? ` · ${p.step.replaceAll('_', ' ')}` : ''}`
-      : STATUS_TEXT[job.status];
+    el.status.textContent = job.status === STATUS.RUNNING && (p?.total || p?.part) ? stepText(p) : STATUS_TEXT[job.status];
     if (done) el.status.textContent = job.ms ? `Done in ${fmtMs(job.ms)}` : 'Done';
     // Determinate when the engine reports steps; indeterminate while running otherwise.
     if (job.status === STATUS.RUNNING && !p?.total) el.bar.removeAttribute('value');

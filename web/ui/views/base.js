@@ -302,6 +302,8 @@ export function createView(spec, ctx) {
     if (spec.multiple === false) staged.splice(0);
     const wasEmpty = !staged.some((s) => s.file);
     staged.push(...items);
+    // The workers a batch of this many will run on start while the user looks at the preview.
+    client.warm({ jobs: staged.length, op: spec.op }).catch(() => {});
     for (const item of items) if (item.url && !item.file) fetchStaged(item);
     renderStaged();
     if (preview && (wasEmpty || spec.multiple === false)) sourceFromStaged();
