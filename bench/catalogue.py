@@ -47,6 +47,30 @@ def peaks(stderr: str) -> list[float]:
     return [float(p.split()[0]) for p in line.split(": ", 2)[2].split(" (")[0].split(", ")]
 
 
+def spin(n: int) -> int:
+    total = 0
+    for i in range(n):
+        total += i * i
+    return total
+
+
+def control() -> float:
+    """What two processes get on this machine now: pure Python in a pool of 2 against one, the same work.
+    2.0x on an idle 2-core machine; less when others use the cores (this machine is shared)."""
+    import multiprocessing
+
+    work = [1_500_000] * 12
+    start = time.perf_counter()
+    for n in work:
+        spin(n)
+    one = time.perf_counter() - start
+    with multiprocessing.get_context("fork").Pool(2) as pool:
+        start = time.perf_counter()
+        pool.map(spin, work, chunksize=1)
+        two = time.perf_counter() - start
+    return one / two
+
+
 def files_time(stderr: str) -> float:
     """The command's own "50 files in 2.4 s" (from reading the inputs to the last file written)."""
     figure = stderr.split(" files in ")[1].split(":")[0]
@@ -56,12 +80,16 @@ def files_time(stderr: str) -> float:
 def jobs(work: Path, n: int, repeat: int) -> None:
     args = ("convert", "in", "-v", "--no-progress")
     runs: dict[int, list[tuple[float, float]]] = {1: [], 2: []}
+    controls = []
     for _ in range(repeat):  # alternated, so that a burst of load elsewhere falls on both
+        controls.append(control())
         for j in (1, 2):
             took, err = timed_cli(*args, "-o", f"j{j}", "-j", str(j), cwd=work)
             runs[j].append((took, files_time(err)))
     whole = {j: min(t for t, _ in r) for j, r in runs.items()}
     files = {j: min(f for _, f in r) for j, r in runs.items()}
+    print(f"control: 2 processes of pure Python against 1 on this machine now: {max(controls):.2f}x at best, "
+          f"{min(controls):.2f}x at worst (2.0x when the cores are free)")
     print(f"convert, {n} photos of {SIZE[0]}x{SIZE[1]} ({SIZE[0] * SIZE[1] / 1e6:.1f} MP) JPEG -> JPEG, best of {repeat}:")
     print(f"  the files (the command's own 'N files in'): -j 1 {files[1]:.2f} s, -j 2 {files[2]:.2f} s: "
           f"{files[1] / files[2]:.2f}x (goal >= 1.7x)")
