@@ -523,7 +523,7 @@ def cmd_run(argv: Sequence[str]) -> int:
     stdin = sys.stdin.buffer.read(DEFAULT_LIMITS.max_bytes + 1) if any(i.source == "-" for i in todo) else None
     jobs = parallel.plan(s, args.jobs, len(todo), [i.path for i in todo if i.path is not None],
                          unknown=any(i.path is None for i in todo)) if todo else parallel.Plan(1, "nothing to run")
-    if args.verbose:
+    if args.verbose or (args.jobs and jobs.jobs < min(args.jobs, len(todo))):  # said unasked when memory lowered -j
         print(f"pixelpress: {jobs.why}", file=sys.stderr, flush=True)
 
     start = time.perf_counter()
