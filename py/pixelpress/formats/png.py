@@ -41,10 +41,10 @@ DEFAULT_LEVEL = 6
 
 # The listing pipeline's cut-outs (car listing, its variants, remove background): large RGBA pictures, a
 # quarter to a third of them transparent, written for a listing site rather than kept. On the car listing's
-# outputs of real 12 MP photos level 5 took about half level 6's time, natively (Pillow's zlib-ng) and in the
+# outputs of real 12 MP photos level 5 took 0.5-0.8x level 6's time, natively (Pillow's zlib-ng) and in the
 # worker (Pyodide's Pillow) alike, for files at most 6 % larger. Level 4 was faster still but wrote some files
-# 11 % larger, levels 1-3 18-30 %; no zlib strategy and no npm PNG encoder in the worker was faster within
-# 10 % of level 6's size (bench/png_writers.py, docs/benchmarks.md).
+# 11 % larger, levels 1-3 18-40 %; no zlib strategy and no npm PNG encoder in the worker was faster within
+# 10 % of level 6's size without a cross-origin-isolated page (bench/png_writers.py, docs/benchmarks.md).
 CUTOUT_LEVEL = 5
 
 
