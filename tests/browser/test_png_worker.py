@@ -6,8 +6,8 @@ import io
 import numpy as np
 import pytest
 import samples
-from PIL import Image
 from browser_harness import engine_test_module
+from PIL import Image
 from pixelpress.registry import resolve
 
 LEVEL = engine_test_module("test_png_level")
