@@ -35,6 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import EmptyImage
+from ..formats.png import CUTOUT_LEVEL
 from ..matte.local import NoSubject, estimate_alpha, refine_edges
 from ..matte.neural import neural_alpha
 from ..operation import OPENCV, Job, OpSpec, operation
@@ -142,6 +143,6 @@ async def remove_background(job: Job, *, segmenter: Segmenter | None = None) -> 
         job.warnings += more
     elif opts.provider == "remote" and not had_alpha:
         job.warnings.append("provider is remote but the image has no transparency; it was kept unchanged.")
-    out = await job.encode(rgba, "png")
+    out = await job.encode(rgba, "png", compress_level=CUTOUT_LEVEL)
     return job.finish(out, "png", rgba.shape[1::-1], mode="RGBA", **extra)
 
