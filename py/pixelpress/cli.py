@@ -560,6 +560,9 @@ def cmd_run(argv: Sequence[str]) -> int:
             if manifest is not None:
                 manifest.write(task.source, record, result.get("bytes_in"), hashes)
             printer.done(record)
+    except BaseException:
+        runner.stop()
+        raise
     finally:
         runner.close()
         printer.close()

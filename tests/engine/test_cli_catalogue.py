@@ -23,6 +23,14 @@ from cli_run import cli, command, env, manifest, opened, photos, tree
 FAKE_MEMORY = "from pixelpress.catalogue import parallel; parallel.available_memory = lambda: {:d}"
 
 
+def wait_for_lines(path: Path, n: int) -> None:
+    """Until the manifest a running command writes has `n` lines."""
+    deadline = time.monotonic() + 60
+    while not (path.exists() and path.read_text().count("\n") >= n):
+        assert time.monotonic() < deadline, f"{path} never had {n} lines"
+        time.sleep(0.02)
+
+
 @pytest.fixture()
 def shoot(tmp_path: Path) -> Path:
     """12 photos, a PNG whose stem clashes with a JPEG's, and a damaged file."""
@@ -116,12 +124,7 @@ def test_a_killed_run_resumes_where_it_stopped(tmp_path):
     photos(tmp_path / "in", 40)
     args = ["convert", "in", "-o", "out", "-j", "1", "--manifest", "run.jsonl", "--set", "format=png"]
     proc = subprocess.Popen(command(*args), cwd=tmp_path, env=env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        path = tmp_path / "run.jsonl"
-        if path.exists() and path.read_text().count("\n") >= 5:
-            break
-        time.sleep(0.02)
+    wait_for_lines(tmp_path / "run.jsonl", 5)
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=30)
     done = [line for line in manifest(tmp_path / "run.jsonl") if line["ok"]]  # every line written is whole
@@ -131,6 +134,22 @@ def test_a_killed_run_resumes_where_it_stopped(tmp_path):
     lines = manifest(tmp_path / "run.jsonl")
     assert sorted(line["source"] for line in lines) == [f"in/photo{i:03d}.jpg" for i in range(40)]
     assert all(opened(tmp_path / line["outputs"][0]["path"]).size == (320, 240) for line in lines)
+
+
+def test_ctrl_c_stops_the_workers_at_once_and_leaves_whole_files(tmp_path):
+    photos(tmp_path / "in", 40, size=(800, 600))
+    proc = subprocess.Popen(command("convert", "in", "-o", "out", "-j", "2", "--manifest", "run.jsonl", "--set", "format=png"),
+                            cwd=tmp_path, env=env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    main = psutil.Process(proc.pid)
+    wait_for_lines(tmp_path / "run.jsonl", 2)
+    workers = main.children(recursive=True)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=20)
+    assert proc.returncode == 130 and "pixelpress: interrupted" in err
+    assert not [w for w in workers if w.is_running() and w.status() != psutil.STATUS_ZOMBIE]
+    lines = manifest(tmp_path / "run.jsonl")
+    assert 2 <= len(lines) < 40 and sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(
+        Path(line["outputs"][0]["path"]).name for line in lines)  # no half-written file, no .part left
 
 
 def test_a_worker_killed_mid_run_costs_no_input(tmp_path):

@@ -209,6 +209,16 @@ class Runner:
         if self.pool is not None:
             self.pool.shutdown(wait=True, cancel_futures=True)
 
+    def stop(self) -> None:
+        """Stop at once (Ctrl-C): the workers are ended mid-input; nothing of theirs is written."""
+        if self.pool is not None:
+            # ProcessPoolExecutor ends its workers itself only from Python 3.14 (terminate_workers).
+            for proc in list(getattr(self.pool, "_processes", {}).values()):
+                proc.terminate()
+            self.pool.shutdown(wait=False, cancel_futures=True)
+            self.pool = None
+        self.close()
+
     def run(self, tasks: Iterable[tuple[Task, str | None]]) -> Iterator[tuple[Task, dict]]:
         """(task, url or None) pairs to (task, outcome), in order. A window of tasks runs ahead of the one
         awaited, so that the processes and downloads stay busy while results are written."""
