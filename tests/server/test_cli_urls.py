@@ -7,12 +7,14 @@ manifest once, with its typed code, within its timeout.
 
 from __future__ import annotations
 
+import signal
+import subprocess
 import time
 from pathlib import Path
 
 import pytest
 import samples
-from cli_run import cli, manifest, opened
+from cli_run import cli, command, env, manifest, opened
 from image_server import serving
 from pixelpress.catalogue import fetch
 from pixelpress.catalogue.core import BlockedAddress
@@ -93,6 +95,22 @@ def test_downloads_are_capped_in_bytes_and_in_number_at_once(server, tmp_path):
     # six URLs with the same file name: numbered as files of the same stem are
     assert sorted(p.name for p in (tmp_path / "out2").iterdir()) == ["cat-1.jpg", "cat-2.jpg", "cat-3.jpg", "cat-4.jpg",
                                                                      "cat-5.jpg", "cat.jpg"]
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_ctrl_c_cuts_the_downloads_under_way(server, tmp_path, jobs):
+    """Ctrl-C does not wait out a slow server's timeout: the sockets are shut."""
+    urls = [f"{server.base}/slow/30/cat.jpg?ctrl-c={jobs}{i}" for i in range(4)] + [f"{server.base}/drip/cat.jpg?c={jobs}"]
+    proc = subprocess.Popen(command("convert", *urls, "-o", "out", "--allow-private", "--timeout", "25", "-j", jobs),
+                            cwd=tmp_path, env=env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 30
+    while sum(n for path, n in server.hits.items() if f"c={jobs}" in path or f"ctrl-c={jobs}" in path) < 3:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    start = time.monotonic()
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=20)
+    assert proc.returncode == 130 and "interrupted" in err and time.monotonic() - start < 5
 
 
 def test_a_url_cannot_name_a_file_outside_the_output_folder(server, tmp_path):

@@ -17,6 +17,7 @@ import ipaddress
 import socket
 import threading
 import time
+import weakref
 from concurrent.futures import Future, ThreadPoolExecutor
 
 from .. import __version__
@@ -73,7 +74,8 @@ class Fetcher:
         httpx, httpcore = httpx_modules()
         self.httpx, self.timeout, self.max_bytes, self.concurrency = httpx, timeout, max_bytes, concurrency
         self.deadline = threading.local()  # each download runs on one thread, its reads on that thread
-        backend = _guarded_backend(httpcore, self.deadline, allow_private)
+        self.streams: weakref.WeakSet = weakref.WeakSet()  # the open connections, for abort()
+        backend = _guarded_backend(httpcore, self.deadline, allow_private, self.streams)
         transport = httpx.HTTPTransport()
         # httpx builds its pool without a way to name the network backend; the same pool, with the guard's.
         transport._pool = httpcore.ConnectionPool(
@@ -131,8 +133,18 @@ class Fetcher:
         self.pool.shutdown(wait=False, cancel_futures=True)
         self.client.close()
 
+    def abort(self) -> None:
+        """End the downloads under way now (Ctrl-C): their sockets are shut, so no read waits out its timeout."""
+        self.pool.shutdown(wait=False, cancel_futures=True)
+        for stream in list(self.streams):
+            try:
+                stream.get_extra_info("socket").shutdown(socket.SHUT_RDWR)
+            except (OSError, AttributeError):
+                continue
+        self.client.close()
 
-def _guarded_backend(httpcore, deadline: threading.local, allow_private: bool):
+
+def _guarded_backend(httpcore, deadline: threading.local, allow_private: bool, streams: weakref.WeakSet):
     def left(timeout: float | None) -> float | None:
         at = getattr(deadline, "at", None)
         if at is None:
@@ -145,6 +157,7 @@ def _guarded_backend(httpcore, deadline: threading.local, allow_private: bool):
     class Stream(httpcore.NetworkStream):
         def __init__(self, inner):
             self.inner = inner
+            streams.add(self)
 
         def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
             return self.inner.read(max_bytes, left(timeout))

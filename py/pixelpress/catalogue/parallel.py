@@ -210,7 +210,9 @@ class Runner:
             self.pool.shutdown(wait=True, cancel_futures=True)
 
     def stop(self) -> None:
-        """Stop at once (Ctrl-C): the workers are ended mid-input; nothing of theirs is written."""
+        """Stop at once (Ctrl-C): the workers are ended mid-input and the downloads cut; nothing of theirs is written."""
+        if self.fetcher is not None:
+            self.fetcher.abort()
         if self.pool is not None:
             # ProcessPoolExecutor ends its workers itself only from Python 3.14 (terminate_workers).
             for proc in list(getattr(self.pool, "_processes", {}).values()):
@@ -263,7 +265,7 @@ class Runner:
                 return self.pool.submit(outcome, self.op, self.options, task)
 
     def _downloaded(self, download: Future, task: Task, done: Future) -> None:
-        if download.cancelled():
+        if download.cancelled() or self.pool is None:  # the run stopped
             done.cancel()
             return
         if download.exception() is not None:
