@@ -219,7 +219,7 @@ def guided_filter(guide: np.ndarray, src: np.ndarray, r: int, eps: float) -> np.
     return mean(a) * guide + mean(b)
 
 
-EDGE_TILE = 128  # full-size tiles: a car's outline at 12 MP touches about a fifth of them
+EDGE_TILE = 32  # full-size tiles: a car's outline at 12 MP touches about one in thirty (with its rings: 1 MP)
 
 
 def sample_bilinear(field: np.ndarray, xs: np.ndarray, ys: np.ndarray, w: int, h: int) -> np.ndarray:
@@ -247,9 +247,9 @@ def upscale_alpha(alpha: np.ndarray, w: int, h: int, gain: float = 1.0) -> tuple
     the cut-off gives 0 or 255 wherever bilinear sampling reads it, so those
     are filled by a nearest-neighbour upscale of the labels and the samples
     are taken only in the `EDGE_TILE` tiles that hold an uncertain label.
-    The edge tiles (a bool grid, one per tile, grown by one tile: a hard edge
-    and the rings `refine_edges` draws round it stay inside) tell the next
-    steps where the edge is.
+    The edge tiles (a bool grid, one per tile) tell the next steps where the
+    edge is: any pixel that is neither 0 nor 255, and any step between them,
+    lies in one.
     """
     import cv2
 
@@ -285,7 +285,7 @@ def upscale_alpha(alpha: np.ndarray, w: int, h: int, gain: float = 1.0) -> tuple
         ys, xs = np.concatenate(ys_all), np.concatenate(xs_all)
         a = sample_bilinear(alpha.astype(np.float32, copy=False), xs, ys, w, h)
         out[ys, xs] = np.clip(((a - 0.5) * gain + 0.5) * 255 + 0.5, 0, 255).astype(np.uint8)
-    return out, cv2.dilate(tiles.astype(np.uint8), ring) > 0
+    return out, tiles
 
 
 def estimate_alpha(rgb: np.ndarray, *, iterations: int = 3) -> tuple[np.ndarray, np.ndarray, dict, BackgroundModel]:
@@ -376,9 +376,9 @@ def refine_edges(rgb: np.ndarray, alpha: np.ndarray, model: BackgroundModel, til
     the inside colour where a is small and the division unstable; colour under
     alpha 0 is black. `feather` then softens the edge (sigma ~0.6 px each).
 
-    Only the edge tiles (`upscale_alpha`'s) are worked: elsewhere alpha is 0
-    or 255 for a tile around, so the edge's rings, the feathering and the
-    fringe are all inside them; the rest of the picture is copied. `reduced`,
+    Only the edge tiles (`upscale_alpha`'s), grown by the reach of the rings
+    drawn round the edge and of the feathering, are worked: elsewhere alpha
+    is 0 or 255 all around; the rest of the picture is copied. `reduced`,
     the photo already shrunk to about `REFINE_PIXELS`, spares shrinking it
     again for the inside colours.
     """
@@ -391,7 +391,10 @@ def refine_edges(rgb: np.ndarray, alpha: np.ndarray, model: BackgroundModel, til
     pad = 12 + 6 * feather  # room for the blurs below
     y0, y1 = max(0, by0 - pad), min(h, by0 + bh + pad)
     x0, x1 = max(0, bx0 - pad), min(w, bx0 + bw + pad)
-    runs = edge_runs(tiles, w, h)
+    # Reach beyond an edge tile: a step 1 px outside it, the band's ring (2), the feather's (2f + 2), its blur (2.4f + 1).
+    reach = 2 * feather + 2 + math.ceil(2.4 * feather) + 4
+    grow = 2 * math.ceil(reach / EDGE_TILE) + 1
+    runs = edge_runs(cv2.dilate(tiles.astype(np.uint8), np.ones((grow, grow), np.uint8)) > 0, w, h)
     ring = np.ones((5, 5), np.uint8)
 
     def worked(margin: int, fn) -> tuple[np.ndarray, np.ndarray]:
