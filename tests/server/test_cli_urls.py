@@ -120,6 +120,16 @@ def test_a_url_cannot_name_a_file_outside_the_output_folder(server, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
 
 
+def test_malformed_urls_fail_typed_each_alone(server, tmp_path):
+    bad = ["http://[::1", "http://xn--/a.jpg", "https://", "http://exa mple.com/x.jpg", "http://%00/x.jpg",
+           f"http://{'a' * 300}.com/x.jpg", "http://user:pw@127.0.0.1:1/x.jpg"]
+    run = cli("convert", *bad, f"{server.base}/img/cat.jpg", "-o", "out", "--manifest", "run.jsonl", "--json",
+              "--allow-private", cwd=tmp_path)
+    lines = manifest(tmp_path / "run.jsonl")
+    assert [line["source"] for line in lines] == [*bad, f"{server.base}/img/cat.jpg"] and run.returncode == 1
+    assert {line["error"]["code"] for line in lines[:-1]} == {"download_failed"} and lines[-1]["ok"]
+
+
 def test_without_httpx_a_url_says_which_extra_to_install(tmp_path):
     run = cli("convert", "https://shop.example/a.jpg", "-o", "out", cwd=tmp_path, pre="import sys; sys.modules['httpx'] = None")
     assert run.returncode == 1 and run.stderr.count("missing_dependency") == 1

@@ -21,9 +21,9 @@ import weakref
 from concurrent.futures import Future, ThreadPoolExecutor
 
 from .. import __version__
-from ..errors import MissingDependency, TooLarge
+from ..errors import MissingDependency, PixelpressError, TooLarge
 from ..limits import DEFAULT_LIMITS
-from .core import BlockedAddress, DownloadFailed, DownloadTimeout
+from .core import BlockedAddress, DownloadFailed, DownloadTimeout, SourceError
 
 TIMEOUT = 20.0  # seconds for a whole download: connect, TLS, headers, body
 CONCURRENCY = 3  # downloads at a time
@@ -122,7 +122,11 @@ class Fetcher:
         except httpx.TooManyRedirects:
             raise DownloadFailed(f"More than {MAX_REDIRECTS} redirects.") from None
         except (httpx.HTTPError, httpx.InvalidURL) as exc:
-            raise DownloadFailed(f"Could not download it: {exc or type(exc).__name__}.") from None
+            raise DownloadFailed(f"Could not download it: {str(exc).rstrip('.') or type(exc).__name__}.") from None
+        except (SourceError, PixelpressError):
+            raise
+        except Exception as exc:  # noqa: BLE001 - e.g. a host name IDNA refuses: still this URL's own failure
+            raise DownloadFailed(f"Could not download it: {type(exc).__name__}: {str(exc).rstrip('.')}.") from None
         finally:
             self.deadline.at = None
 
@@ -187,8 +191,9 @@ def _guarded_backend(httpcore, deadline: threading.local, allow_private: bool, s
                 for address in addresses:
                     why = refused(address)
                     if why:
-                        raise BlockedAddress(f"{host} is {address}, a {why} address: refused unless --allow-private.",
-                                             address=address)
+                        what = f"{address} is a {why} address" if host.strip("[]") == address else \
+                            f"{host} is {address}, a {why} address"
+                        raise BlockedAddress(f"{what}: refused unless --allow-private.", address=address)
             last: Exception = DownloadFailed(f"Could not find the host {host}.")
             for address in addresses:  # the checked address itself, not the name again
                 try:
