@@ -17,7 +17,7 @@ import samples
 from cli_run import cli, command, env, manifest, opened
 from image_server import serving
 from pixelpress.catalogue import fetch
-from pixelpress.catalogue.core import BlockedAddress
+from pixelpress.catalogue.core import BlockedAddress, DownloadTimeout
 
 
 @pytest.fixture(scope="module")
@@ -77,6 +77,24 @@ def test_a_redirect_to_a_refused_address_is_refused(server, monkeypatch):
         finally:
             fetcher.close()
         assert inner.hits == {}
+
+
+def test_a_resolver_that_does_not_answer_is_cut_at_the_timeout(monkeypatch):
+    real = fetch.socket.getaddrinfo
+
+    def slow(*args, **kwargs):
+        time.sleep(5)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(fetch.socket, "getaddrinfo", slow)
+    fetcher = fetch.Fetcher(timeout=1)
+    start = time.monotonic()
+    try:
+        with pytest.raises(DownloadTimeout, match="longer than 1 s"):
+            fetcher.get("http://shop.example/a.jpg")
+    finally:
+        fetcher.close()
+    assert time.monotonic() - start < 2
 
 
 def test_downloads_are_capped_in_bytes_and_in_number_at_once(server, tmp_path):

@@ -5,7 +5,8 @@ it holds for every connection: the first, each redirect's, and after DNS
 answers change between a check and the connect (the checked address is the
 one connected to). Each download has one deadline, for the whole of it:
 connecting, TLS, and every read are given only the time it has left, so a
-server that sends a byte every few seconds cannot hold a download open.
+server that sends a byte every few seconds (or a resolver that does not
+answer) cannot hold a download open.
 Proxies from the environment are not used: the guard must see the real host.
 
 httpx is the `urls` extra; without it a URL input is `missing_dependency`.
@@ -182,10 +183,23 @@ def _guarded_backend(httpcore, deadline: threading.local, allow_private: bool, s
         inner = httpcore.SyncBackend()
 
         def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
-            try:
-                infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-            except (socket.gaierror, UnicodeError) as exc:
-                raise DownloadFailed(f"Could not find the host {host}: {exc}.") from None
+            # The system's resolver takes no timeout: it runs aside, and the download stops waiting at its deadline.
+            found: dict = {}
+
+            def resolve() -> None:
+                try:
+                    found["infos"] = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+                except (OSError, UnicodeError) as exc:
+                    found["error"] = exc
+
+            lookup = threading.Thread(target=resolve, daemon=True, name="pixelpress-resolve")
+            lookup.start()
+            lookup.join(left(timeout))
+            if lookup.is_alive():
+                raise httpcore.ConnectTimeout(f"resolving {host} took too long")
+            if "error" in found:
+                raise DownloadFailed(f"Could not find the host {host}: {found['error']}.")
+            infos = found["infos"]
             addresses = list(dict.fromkeys(info[4][0] for info in infos))
             if not allow_private:
                 for address in addresses:
