@@ -1,9 +1,9 @@
 """Inputs in worker processes: one per core, and no more than the machine's free memory holds.
 
 How many: `-j` (default: the cores this process may use), at most one per
-input, and at most as many as fit in 80% of the memory available now
-(MemAvailable, or the room under the cgroup's limit if less), each process counted at
-its worst: a base for the interpreter and libraries plus the op's working
+input, and at most as many as fit in 80% of the memory available now (MemAvailable,
+or the room under the cgroup's limit if less), each process counted at its
+worst: a base for the interpreter and libraries plus the op's working
 memory (`OpSpec.work_bytes_per_pixel`) for the largest picture it may get.
 That picture is, first, the largest the op admits at all (its budget, or
 the pixel cap); only when that does not fit are the local inputs' headers
@@ -142,7 +142,7 @@ def plan(spec: OpSpec, requested: int | None, inputs: int, paths: list[Path], un
     what = f"the largest {spec.name} takes"
     if usable // (base + per_px * largest) < want and paths:
         sizes = [header_pixels(p) for p in paths]
-        if not unknown and all(sizes):
+        if not unknown and all(sizes) and max(sizes) < largest:  # a larger one the engine refuses unread
             largest, what = max(sizes), "the largest input"
     need = base + per_px * largest
     fits = usable // need
