@@ -126,6 +126,8 @@ def outcome(op: str, options: dict, task: Task) -> dict:
     out: dict = {"index": task.index, "bytes_in": None}
     try:
         data = task.data if task.data is not None else read_path(task.path)
+        if len(data) > DEFAULT_LIMITS.max_bytes:  # standard input and a cluster's reads stop one byte past the cap
+            raise TooLarge(f"The file is over {DEFAULT_LIMITS.max_bytes / 1e6:.0f} MB, the limit.")
         out["bytes_in"] = len(data)
         out.update(ok=True, files=run_op(op, data, options, task.base_name))
     except Exception as exc:  # noqa: BLE001 - typed by error_of (MemoryError too); the run goes on

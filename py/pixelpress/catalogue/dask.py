@@ -23,10 +23,11 @@ import posixpath
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..limits import DEFAULT_LIMITS
 from ..operation import require
 from ..options import parse_options
 from ..registry import spec
-from .core import Task, WriteError, error_of, outcome
+from .core import NotFound, Task, WriteError, error_of, outcome
 from .manifest import line, sha256
 from .naming import Namer, file_names, output_stem, web_stem
 
@@ -63,7 +64,10 @@ def run_item(item: Item, op: str, out: str, options: dict | None = None, storage
     options = options or {}
     try:
         with fsspec.open(item.source, "rb", **(storage_options or {})) as f:
-            data = f.read()
+            data = f.read(DEFAULT_LIMITS.max_bytes + 1)  # one byte over the cap is enough for the engine to refuse it
+    except FileNotFoundError:
+        record = {"ok": False, "error": NotFound("No such file (it went away before it was read).").to_dict(), "ms": 0.0}
+        return line(item.source, op, options, record, None, [])
     except Exception as exc:  # noqa: BLE001 - typed by error_of; the catalogue goes on
         record = {"ok": False, "error": error_of(exc), "ms": 0.0}
         return line(item.source, op, options, record, None, [])
