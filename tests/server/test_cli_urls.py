@@ -141,8 +141,9 @@ def test_a_url_cannot_name_a_file_outside_the_output_folder(server, tmp_path):
 def test_malformed_urls_fail_typed_each_alone(server, tmp_path):
     bad = ["http://[::1", "http://xn--/a.jpg", "https://", "http://exa mple.com/x.jpg", "http://%00/x.jpg",
            f"http://{'a' * 300}.com/x.jpg", "http://user:pw@127.0.0.1:1/x.jpg"]
-    run = cli("convert", *bad, f"{server.base}/img/cat.jpg", "-o", "out", "--manifest", "run.jsonl", "--json",
-              "--allow-private", cwd=tmp_path)
+    listed = "\n".join(bad[1:] + [f"{server.base}/img/cat.jpg"]).encode()  # the list on standard input (--urls -)
+    run = cli("convert", bad[0], "--urls", "-", "-o", "out", "--manifest", "run.jsonl", "--json", "--allow-private",
+              cwd=tmp_path, stdin=listed)
     lines = manifest(tmp_path / "run.jsonl")
     assert [line["source"] for line in lines] == [*bad, f"{server.base}/img/cat.jpg"] and run.returncode == 1
     assert {line["error"]["code"] for line in lines[:-1]} == {"download_failed"} and lines[-1]["ok"]
