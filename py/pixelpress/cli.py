@@ -514,11 +514,14 @@ def cmd_run(argv: Sequence[str]) -> int:
     namer = Namer([i.path for i in inputs if i.path is not None], args.no_clobber)
     manifest = Manifest(args.manifest, op, options) if args.manifest else None
     done: dict[str, dict] = {}
-    if manifest is not None and args.skip_existing:
-        done = manifest.resume([*(i.source for i in inputs), *missing], out)
-        namer.keep(Path(o["path"]) for line in done.values() for o in line["outputs"])
-    elif manifest is not None:
-        manifest.start()
+    try:
+        if manifest is not None and args.skip_existing:
+            done = manifest.resume([*(i.source for i in inputs), *missing], out)
+            namer.keep(Path(o["path"]) for line in done.values() for o in line["outputs"])
+        elif manifest is not None:
+            manifest.start()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise Usage(f"--manifest {args.manifest}: cannot use it ({getattr(exc, 'strerror', None) or exc})") from None
     todo = [i for i in inputs if i.source not in done]
     stdin = sys.stdin.buffer.read(DEFAULT_LIMITS.max_bytes + 1) if any(i.source == "-" for i in todo) else None
     jobs = parallel.plan(s, args.jobs, len(todo), [i.path for i in todo if i.path is not None],

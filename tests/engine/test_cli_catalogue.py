@@ -118,6 +118,8 @@ def test_the_manifest_has_one_line_per_input_and_resume_runs_only_what_is_not_do
                "--json", cwd=shoot)
     assert not any(json.loads(line).get("skipped") for line in jpeg.stdout.splitlines())
     assert cli("convert", "in", "-o", "out", "--skip-existing", cwd=shoot).returncode == 2  # needs --manifest
+    run = cli("convert", "in", "-o", "out", "--manifest", "in", cwd=shoot)
+    assert run.returncode == 2 and "--manifest in: cannot use it" in run.stderr
 
 
 def test_a_killed_run_resumes_where_it_stopped(tmp_path):
