@@ -16,8 +16,8 @@ import pytest
 import samples
 from cli_run import cli, command, env, manifest, opened
 from image_server import serving
-from pixelpress.catalogue import fetch
-from pixelpress.catalogue.core import BlockedAddress, DownloadTimeout
+from pixelpress.catalogue import fetch, parallel
+from pixelpress.catalogue.core import BlockedAddress, DownloadTimeout, Task
 
 
 @pytest.fixture(scope="module")
@@ -129,6 +129,20 @@ def test_ctrl_c_cuts_the_downloads_under_way(server, tmp_path, jobs):
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=20)
     assert proc.returncode == 130 and "interrupted" in err and time.monotonic() - start < 5
+
+
+def test_downloads_waiting_for_their_turn_stay_under_the_memory_bound(monkeypatch):
+    """Downloads run ahead of the input awaited only while their bytes stay under HELD_BYTES: with a bound of
+    one byte, one download waits at a time, however many the fetcher could run."""
+    monkeypatch.setattr(parallel, "HELD_BYTES", 1)
+    with serving({"cat": samples.photo_bytes("chelsea.png", "JPEG")}) as fresh:
+        runner = parallel.Runner("convert", {}, 1, fetch.Fetcher(concurrency=3, allow_private=True))
+        try:
+            tasks = [(Task(i, f"u{i}"), f"{fresh.base}/slow/0.2/cat.jpg?held={i}") for i in range(6)]
+            results = [result for _, result in runner.run(tasks)]
+        finally:
+            runner.close()
+    assert [r["ok"] for r in results] == [True] * 6 and fresh.most == 1
 
 
 def test_a_url_cannot_name_a_file_outside_the_output_folder(server, tmp_path):

@@ -45,6 +45,7 @@ BASE_BYTES = 60 * MB
 OPENCV_BYTES = 60 * MB
 NETWORK_BYTES = 520 * MB
 USABLE = 0.8  # of the available memory: the rest for the system, the page cache and this process
+HELD_BYTES = 256 * MB  # downloaded bytes waiting for their turn, at most (and the few downloads under way)
 HEADER_BYTES = 65536
 
 
@@ -189,6 +190,10 @@ class Runner:
         self.say, self.deaths = say or (lambda line: None), 0
         self.pool: ProcessPoolExecutor | None = None
         self.lock = threading.Lock()
+        # Downloads: queued until _pump starts them, running, and their bytes held until their input is done.
+        self.queued: deque = deque()
+        self.running = self.held = self.arrived = self.arrived_bytes = 0
+        self.sizes: dict[int, int] = {}
         if jobs > 1:
             from ..registry import spec
 
@@ -227,7 +232,7 @@ class Runner:
         window: deque = deque()
         todo = iter(tasks)
         # Downloads run further ahead: a slow one (up to its timeout) must not leave the processes idle behind it.
-        # What waits in the window is bytes (a download, or a result to write): tens of MB for photos.
+        # Their bytes are bounded by HELD_BYTES (_pump), not by the window.
         ahead = 4 * self.jobs + 4 + (16 * self.fetcher.concurrency if self.fetcher else 0)
 
         def fill() -> None:
@@ -241,18 +246,59 @@ class Runner:
         while window:
             task, handle = window.popleft()
             result = self._finish(task, handle)
+            with self.lock:
+                self.held -= self.sizes.pop(task.index, 0)
+            if self.fetcher is not None:
+                self._pump()
             fill()
             yield task, result
 
     def _start(self, task: Task, url: str | None):
         if url is not None:
-            download = self.fetcher.submit(url)
+            download: Future = Future()  # of (bytes, ms): started by _pump when memory allows
+            with self.lock:
+                self.queued.append((task, url, download))
+            self._pump()
             if self.pool is None:
                 return download
             done: Future = Future()
             download.add_done_callback(lambda d: self._downloaded(d, task, done))
             return done
         return self._submit(task) if self.pool is not None else None
+
+    def _pump(self) -> None:
+        """Start queued downloads, as many at a time as the fetcher runs, while what they would bring (at the
+        mean size so far) and what waits already stay under HELD_BYTES."""
+        while True:
+            with self.lock:
+                mean = self.arrived_bytes // self.arrived if self.arrived else MB
+                if not self.queued or self.running >= self.fetcher.concurrency or \
+                        (self.held + (self.running + 1) * mean > HELD_BYTES and (self.held or self.running)):
+                    return  # (downloads start in input order, so the one awaited next is never the one held back)
+                task, url, download = self.queued.popleft()
+                self.running += 1
+            try:
+                fetched = self.fetcher.submit(url)
+            except RuntimeError:  # the run is stopping: the fetcher's threads are shut down
+                return
+            fetched.add_done_callback(lambda f, t=task, d=download: self._arrived(t, f, d))
+
+    def _arrived(self, task: Task, fetched: Future, download: Future) -> None:
+        with self.lock:
+            self.running -= 1
+            if not fetched.cancelled() and fetched.exception() is None:
+                size = len(fetched.result()[0])
+                self.sizes[task.index] = size
+                self.held += size
+                self.arrived += 1
+                self.arrived_bytes += size
+        if fetched.cancelled():
+            download.cancel()
+        elif fetched.exception() is not None:
+            download.set_exception(fetched.exception())
+        else:
+            download.set_result(fetched.result())
+        self._pump()
 
     def _submit(self, task: Task) -> Future:
         """`task` to the pool; a pool a dead worker broke is replaced first (from here or a download's thread)."""
