@@ -38,6 +38,7 @@ from pins import (
     HEIF_FILES,
     HEIF_NPM,
     ORT_WEB_FILES,
+    ORT_WEB_NPM,
     PYODIDE_VERSION,
     WEBP_ENC_FILES,
     WHEELS,
@@ -59,18 +60,22 @@ PACKAGE = ROOT / "npm-package"  # the npm package's own files: README, bin/
 MODELS = ROOT / ".cache" / "models"  # build_scripts/fetch_model.py, checked against the engine's pin
 
 
-def check_heif() -> None:
-    """The HEIC decoder shipped is the pinned one: its npm version, and each file's sha256 (pins.HEIF_FILES)."""
-    name, version = HEIF_NPM
+def check_npm_pins(name: str, version: str, files: dict[str, str]) -> None:
+    """Files shipped from an npm package are the pinned ones: its version, and each file's sha256 (pins.py)."""
     package = ROOT / "node_modules" / name
     if not (package / "package.json").exists():
         raise SystemExit(f"node_modules/{name} missing: run `npm ci` first")
     found = json.loads((package / "package.json").read_text())["version"]
     if found != version:
         raise SystemExit(f"node_modules/{name} is {found}, pinned {version}: run `npm ci`")
-    for f, (_dist, pinned) in HEIF_FILES.items():
+    for f, pinned in files.items():
         if sha256(package / f) != pinned:
             raise SystemExit(f"node_modules/{name}/{f} does not match its pin in build_scripts/pins.py")
+
+
+def check_heif() -> None:
+    """The HEIC decoder shipped is the pinned one (pins.HEIF_FILES)."""
+    check_npm_pins(*HEIF_NPM, {f: sha for f, (_dist, sha) in HEIF_FILES.items()})
 
 
 def write_heif_notice(out: Path) -> None:
@@ -151,8 +156,7 @@ def copy_model(out: Path) -> dict:
         raise SystemExit(f"{src} missing or not the pinned model: run build_scripts/fetch_model.py")
     (out / "models").mkdir(parents=True, exist_ok=True)
     shutil.copy2(src, out / "models" / MODEL.file)
-    wasm = next(f for f in ORT_WEB_FILES if f.endswith(".wasm"))
-    return {"model": f"models/{MODEL.file}", "runtime": f"vendor/ort/{wasm}"}
+    return {"model": f"models/{MODEL.file}", "runtime": "vendor/ort/ort-wasm-simd-threaded.wasm"}
 
 
 def engine_facts() -> dict:
@@ -251,6 +255,7 @@ def build(cache: Path, out: Path) -> None:
     lock = write_lock(core / "pyodide-lock.json", wheel, runtime / "pyodide-lock.json")
     shutil.rmtree(wheel.parent, ignore_errors=True)
     check_heif()
+    check_npm_pins(*ORT_WEB_NPM, {f"dist/{f}": sha for f, sha in ORT_WEB_FILES.items()})
     for src, dst in VENDOR.items():
         if not (ROOT / src).exists():
             raise SystemExit(f"{src} missing: run `npm ci` first")
@@ -268,6 +273,8 @@ def build(cache: Path, out: Path) -> None:
         "files": {p.relative_to(out).as_posix(): {"bytes": p.stat().st_size, "sha256": sha256(p)} for p in files},
         "packages": {name: e["file_name"] for name, e in lock["packages"].items()},
         "model": model,
+        # What a browser with WebGPU fetches instead of model.runtime (web/worker/model-worker.js).
+        "model_webgpu": {"runtime": "vendor/ort/ort-wasm-simd-threaded.jsep.wasm"},
     }
     (out / "asset-manifest.json").write_text(json.dumps(manifest, indent=1))
     write_package(out, manifest, lock["packages"]["pixelpress"]["version"])

@@ -66,9 +66,20 @@ WHEELS = {
 # package), its file name and sha256 are pinned once, in py/pixelpress/saliency.py (MODEL): a native install
 # fetches it itself on first use, the same way the build does (build_scripts/fetch_model.py).
 
-# onnxruntime-web runs the network in the browser: the npm package (pinned with its integrity in
-# package-lock.json) supplies the single-threaded SIMD build, self-hosted under dist/vendor/ort/.
-ORT_WEB_FILES = ("ort.wasm.min.mjs", "ort-wasm-simd-threaded.mjs", "ort-wasm-simd-threaded.wasm")
+# onnxruntime-web (MIT) runs the network in the browser, self-hosted under dist/vendor/ort/: pinned by
+# version here and in package-lock.json (npm's integrity), and by the sha256 of every file shipped, checked
+# by the build. Its SIMD wasm is also its threaded build (threads when the page is cross-origin isolated).
+# The WebGPU build (ort.webgpu.min.mjs and the jsep wasm, which also runs the wasm execution provider)
+# is fetched instead, only by a browser whose WebGPU gives an adapter (web/worker/model-worker.js).
+ORT_WEB_NPM = ("onnxruntime-web", "1.22.0")
+ORT_WEB_FILES = {  # npm package file under dist/ -> sha256
+    "ort.wasm.min.mjs": "6ef726f355b791129f7ddf3f62e7877a16b9b777abe87004b8ab306e6b9cf265",
+    "ort-wasm-simd-threaded.mjs": "30dd851d9c00622940500f71ddd2ff8820c5cb65270816080175b958705385a8",
+    "ort-wasm-simd-threaded.wasm": "71aef04959c5c1b6de461b6538e2058e306610034a85aad2742d0c7fd4533fe4",
+    "ort.webgpu.min.mjs": "e131e81c9324807e1e6f9103e8f8e936112827dcc9993cde9407a333b1f07ae0",
+    "ort-wasm-simd-threaded.jsep.mjs": "1cbcba8f2c769c1eecbab66a1b1e55ef11704515bf4306373e3db3c37cf6dcd8",
+    "ort-wasm-simd-threaded.jsep.wasm": "b45970d0632383a057c27ca5b660b216f8e00c17cf8db9f6207b5e4abc839368",
+}
 
 # The worker's AVIF encoder: libavif 1.0.1 + libaom 3.7.0 compiled to wasm, from npm @jsquash/avif
 # (Apache-2.0; libavif and libaom are BSD-2-Clause, pinned with its integrity in package-lock.json),

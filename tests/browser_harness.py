@@ -46,19 +46,29 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
             return str(DIST / "__outside_subpath__")  # 404: nothing lives at the root
         return super().translate_path("/" + path[len(SUBPATH):])
 
+    extra_headers: dict[str, str] = {}
+
     def end_headers(self):
         self.send_header("Cache-Control", "no-cache")
+        for k, v in self.extra_headers.items():
+            self.send_header(k, v)
         super().end_headers()
 
     def log_message(self, *args):  # keep test output readable
         pass
 
 
+# What docs/deploy.md asks of a host for a cross-origin isolated studio (threads in the model worker).
+ISOLATION_HEADERS = {"Cross-Origin-Opener-Policy": "same-origin", "Cross-Origin-Embedder-Policy": "require-corp"}
+
+
 @contextmanager
-def serve_dist(directory: Path = DIST):
+def serve_dist(directory: Path = DIST, *, isolated: bool = False):
+    """Serve the built site under SUBPATH; `isolated` adds COOP/COEP to every answer (crossOriginIsolated)."""
     if not (directory / "index.html").exists():
         raise RuntimeError(f"{directory} is not built: run `make build` first.")
-    handler = functools.partial(_Handler, directory=str(directory))
+    handler_class = type("Handler", (_Handler,), {"extra_headers": ISOLATION_HEADERS if isolated else {}})
+    handler = functools.partial(handler_class, directory=str(directory))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -128,8 +138,73 @@ def serve_static(directory: Path, *, prefix: str = "/", host: str = "127.0.0.1",
         server.server_close()
 
 
-def launch(playwright, **kw):
-    return playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS, **kw)
+# Chromium's software WebGPU adapter (SwiftShader on the CPU): WebGPU runs here without a GPU, slowly.
+WEBGPU_FLAGS = ["--enable-unsafe-webgpu", "--use-webgpu-adapter=swiftshader", "--enable-unsafe-swiftshader"]
+
+
+def launch(playwright, *, webgpu: bool = False, **kw):
+    """Chromium from `playwright` (or a BrowserType, e.g. another browser's `browser_type`)."""
+    args = [f for f in CHROMIUM_FLAGS if f != "--disable-gpu"] + WEBGPU_FLAGS if webgpu else CHROMIUM_FLAGS
+    return getattr(playwright, "chromium", playwright).launch(executable_path=chromium_path(), args=args, **kw)
+
+
+MODEL_WORKER_JS = """async ([tensors, dims, config, repeat]) => {
+  const worker = new Worker(new URL('worker/model-worker.js', location.href), { type: 'module' });
+  let next = 1;
+  const pending = new Map();
+  worker.onmessage = ({ data }) => { if (data.type === 'result') pending.get(data.id)(data); };
+  worker.onerror = (e) => { for (const f of pending.values()) f({ ok: false, error: { message: e.message } }); };
+  const ask = (msg, transfer = []) => new Promise((resolve) => {
+    const id = next++;
+    pending.set(id, resolve);
+    worker.postMessage({ ...msg, id }, transfer);
+  });
+  try {
+    if (config) { const r = await ask({ type: 'configure', ...config }); if (!r.ok) return r; }
+    const warm = await ask({ type: 'warm' });
+    if (!warm.ok) return warm;
+    const runs = [];
+    const maps = [];
+    let last;
+    for (const b64 of tensors) {
+      const tensor = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0)).buffer;
+      const times = [];
+      for (let i = 0; i < repeat; i++) {
+        const copy = tensor.slice(0);
+        const t0 = performance.now();
+        last = await ask({ type: 'infer', tensor: copy, dims }, [copy]);
+        if (!last.ok) return last;
+        times.push(performance.now() - t0);
+      }
+      runs.push(times);
+      const out = new Uint8Array(last.data);
+      let s = '';
+      for (let i = 0; i < out.length; i += 0x8000) s += String.fromCharCode(...out.subarray(i, i + 0x8000));
+      maps.push(btoa(s));
+    }
+    return { ok: true, runs, maps, backend: last?.backend ?? warm.backend, warmBackend: warm.backend,
+             dims: last?.dims, isolated: self.crossOriginIsolated };
+  } finally {
+    worker.terminate();
+  }
+}"""
+
+
+def model_worker_run(page, tensors, config: dict | None = None, repeat: int = 1) -> dict:
+    """Run the site's model worker on `page` directly, each 1x3xSxS float32 tensor `repeat` times.
+
+    {"ok", "runs": [[ms per infer, as the page waits] per tensor], "maps": [SxS float32 per tensor], "backend",
+    "warmBackend" (before the first run), "isolated"}, or {"ok": False, "error"}. `config` is the worker's
+    'configure' message (executionProvider: auto|wasm|webgpu, threads).
+    """
+    import numpy as np
+
+    tensors = [np.ascontiguousarray(t, np.float32) for t in tensors]
+    res = page.evaluate(MODEL_WORKER_JS, [[base64.b64encode(t.tobytes()).decode() for t in tensors],
+                                          list(tensors[0].shape), config, repeat])
+    if res.get("ok"):
+        res["maps"] = [np.frombuffer(base64.b64decode(m), np.float32).reshape(res["dims"][-2:]) for m in res["maps"]]
+    return res
 
 
 class BrowserEngine:

@@ -58,14 +58,16 @@ class JsSegmenter:
     """The salient-object network run by the page (onnxruntime-web in its own worker).
 
     `infer` is a JS function taking the input tensor's bytes (float32,
-    1x3xSxS) and resolving with the first output as a Float32Array. Any
-    rejection becomes ModelUnavailable, so the matte falls back to classical.
+    1x3xSxS) and resolving with {map: the first output as a Float32Array,
+    backend: how the model worker ran it (JSON text)}. Any rejection becomes
+    ModelUnavailable, so the matte falls back to classical.
     """
 
     name = "onnxruntime-web"
 
     def __init__(self, infer):
         self.infer = infer
+        self.backend = None
 
     async def predict(self, tensor):
         import numpy as np
@@ -74,9 +76,11 @@ class JsSegmenter:
 
         try:
             out = await self.infer(tensor.tobytes(), list(tensor.shape))
-            raw = out.to_bytes()
+            raw = out.map.to_bytes()
+            backend = out.backend
         except Exception as exc:  # noqa: BLE001 - a JS error of any kind
             raise ModelUnavailable(f"the network failed in the browser: {getattr(exc, 'message', exc)}") from None
+        self.backend = json.loads(backend) if backend else None
         return np.frombuffer(raw, np.float32).reshape(tensor.shape[-2:])
 
 

@@ -4,7 +4,8 @@ One code path natively and in the browser: `prepare` turns a photo into the
 network's input tensor and `to_map` turns its output into a subject map in
 0..1. Only running the network differs: natively `native_segmenter()` uses
 onnxruntime; in the worker the bridge passes a segmenter that awaits
-onnxruntime-web in JavaScript. Both are awaited the same way (`predict`).
+onnxruntime-web in JavaScript. Both are awaited the same way (`predict`),
+and both say how the network ran in `backend` (for meta).
 
 The model file comes from a registry package, pinned by sha256 (MODEL).
 Natively it is looked for in the package's `models/` folder, the checkout's
@@ -74,6 +75,11 @@ class FetchFailed(Exception):
 
 class Segmenter(Protocol):
     name: str
+    # How the network ran, for meta (matte.network), set at the latest by the first `predict`:
+    # {"runtime": "onnxruntime" | "onnxruntime-web", "version", "execution_provider": "cpu" | "wasm" | "webgpu",
+    #  "threads", "fallback_reason": why not the faster provider tried first, or None}; the browser's
+    # adds "cross_origin_isolated". None when unknown.
+    backend: dict | None
 
     async def predict(self, tensor: np.ndarray) -> np.ndarray:
         """The network's first output for a 1x3xSxS float32 tensor, as an SxS float32 array."""
@@ -237,7 +243,9 @@ def runtime_missing():
 
 
 class NativeSegmenter:
-    """onnxruntime on the CPU, one thread per session call as the browser has."""
+    """onnxruntime on the CPU, one thread: the command line already runs one photo per core (--jobs)."""
+
+    THREADS = 1
 
     def __init__(self, path: Path, spec: ModelSpec = MODEL):
         data = path.read_bytes()
@@ -248,12 +256,14 @@ class NativeSegmenter:
         except ImportError:
             raise runtime_missing() from None
         so = ort.SessionOptions()
-        so.intra_op_num_threads = 1
+        so.intra_op_num_threads = self.THREADS
         so.inter_op_num_threads = 1
         self.session = ort.InferenceSession(data, so, providers=["CPUExecutionProvider"])
         self.input = self.session.get_inputs()[0].name
         self.output = self.session.get_outputs()[0].name  # the fused map; the others are side outputs
         self.name = f"{spec.name} (onnxruntime {ort.__version__})"
+        self.backend = {"runtime": "onnxruntime", "version": ort.__version__, "execution_provider": "cpu",
+                        "threads": self.THREADS, "fallback_reason": None}
 
     async def predict(self, tensor: np.ndarray) -> np.ndarray:
         try:

@@ -103,8 +103,8 @@ export class EngineHandle {
     let reply;
     try {
       if (!onInfer) throw new PixelpressError('model_unavailable', 'this client has no model host');
-      const { data, dims: outDims } = await onInfer({ tensor, dims });
-      reply = { type: 'infer-result', inferId, ok: true, data, dims: outDims };
+      const { data, dims: outDims, backend } = await onInfer({ tensor, dims });
+      reply = { type: 'infer-result', inferId, ok: true, data, dims: outDims, backend };
     } catch (e) {
       const error = { code: e.code ?? 'model_unavailable', message: String(e?.message ?? e) };
       reply = { type: 'infer-result', inferId, ok: false, error };

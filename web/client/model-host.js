@@ -92,7 +92,8 @@ export class ModelHost {
     return this.request({ type: 'warm' }).catch(() => {});
   }
 
-  // {tensor: ArrayBuffer, dims} -> {data: ArrayBuffer, dims}
+  // {tensor: ArrayBuffer, dims} -> {data: ArrayBuffer, dims, backend}: backend says how it ran (the
+  // execution provider, threads, why it fell back), for the engine's meta.
   infer({ tensor, dims }) {
     return this.request({ type: 'infer', tensor, dims }, [tensor]);
   }

@@ -19,10 +19,12 @@ export function infer(tensorBytes, dims) {
   });
 }
 
-export function inferAnswered({ inferId, ok, data, error }) {
+// Python (bridge.JsSegmenter) reads the map and how the model worker ran it: backend as JSON text,
+// so no proxy of a JS object outlives the call.
+export function inferAnswered({ inferId, ok, data, backend, error }) {
   const pending = inferring.get(inferId);
   if (!pending) return;
   inferring.delete(inferId);
-  if (ok) pending.resolve(new Float32Array(data));
+  if (ok) pending.resolve({ map: new Float32Array(data), backend: backend ? JSON.stringify(backend) : null });
   else pending.reject(new Error(error?.message ?? 'the network failed'));
 }

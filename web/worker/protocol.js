@@ -4,7 +4,8 @@
 //   in : {type: 'run', id, op, options, data: ArrayBuffer}   (data transferred)
 //        {type: 'preload', id, op}                           (load an op's packages ahead of time)
 //        {type: 'stats', id}                                  (heap figures for leak benchmarks, bytecode use)
-//        {type: 'infer-result', inferId, ok, data?, dims?, error?}  (the page's answer to an 'infer')
+//        {type: 'infer-result', inferId, ok, data?, dims?, backend?, error?}  (the page's answer to an 'infer';
+//                                                     backend: how the model worker ran it)
 //   out: {type: 'progress', phase, loaded, total}             runtime loading, in bytes
 //        {type: 'ready', timings, versions, interpreter: 'restored'|'started'}
 //        {type: 'fatal', error: {code, message}}              the runtime could not start
