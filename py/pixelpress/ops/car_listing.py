@@ -24,7 +24,6 @@ import numpy as np
 
 from ..errors import MissingDependency, PixelpressError
 from ..formats.png import CUTOUT_LEVEL
-from ..imaging import decode_rgba
 from ..operation import OPENCV, Job, OpSpec, operation, output
 from ..options import choice, flag, integer, like, parse_colour, parse_options, text
 from ..pipeline import Step, run_steps_async
@@ -93,10 +92,10 @@ class ListingState:
         self.job.warnings = value
 
 
-def _decode(st: ListingState) -> ListingState:
-    # A step of its own (not Job.open_rgba) so that the step runner reports and times it.
-    src, st.rgba, st.had_alpha = decode_rgba(st.job.data, st.job.limits)
-    st.job.note(src)
+async def _decode(st: ListingState) -> ListingState:
+    # A step of its own so that the step runner reports it; through the job, so that in the browser the
+    # page's JPEG decoder is used where it gives Pillow's pixels (browser.py), as every other op does.
+    _src, st.rgba, st.had_alpha = await st.job.open_rgba()
     return st
 
 
