@@ -128,17 +128,19 @@ def test_webgpu_that_cannot_serve_falls_back_to_wasm_quietly(browser, site_url, 
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1500)
 def test_webgpu_gives_the_same_masks(browser, site_url, single_thread):
-    """Chromium's software WebGPU adapter (SwiftShader): slow, but the same shaders a GPU runs."""
+    """Chromium's software WebGPU adapter (SwiftShader): the same shaders a GPU runs, but on the CPU, so one
+    photo (3-7 minutes here on two busy cores)."""
     with webgpu_page(browser) as page:
         page.goto(site_url)
         if not page.evaluate("async () => !!navigator.gpu && !!(await navigator.gpu.requestAdapter())"):
             pytest.skip("this Chromium offers no WebGPU adapter, even its software one")
-        res = model_worker_run(page, tensors(), {"executionProvider": "webgpu"})
+        res = model_worker_run(page, tensors()[:1], {"executionProvider": "webgpu"})
     assert res["ok"], res
     assert res["backend"]["execution_provider"] == "webgpu", res["backend"]
     assert res["backend"]["fallback_reason"] is None
-    assert_same_masks(res["maps"], single_thread)
+    assert_same_masks(res["maps"], single_thread[:1])
 
 
 def test_the_isolated_studio_over_the_real_server(tmp_path, browser):
