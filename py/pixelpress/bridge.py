@@ -69,19 +69,35 @@ class JsSegmenter:
         self.infer = infer
         self.backend = None
 
-    async def predict(self, tensor):
+    def start(self, tensor):
+        """Post the tensor to the model worker now; the returned coroutine awaits the map. The engine works
+        on meanwhile (saliency.start_subject_map): the network runs in another worker."""
+        try:
+            promise = self.infer(tensor.tobytes(), list(tensor.shape))
+        except Exception as exc:  # noqa: BLE001 - a JS error of any kind
+            promise, failed = None, exc
+        else:
+            failed = None
+        return self._answer(promise, failed, tensor.shape[-2:])
+
+    async def _answer(self, promise, failed, shape):
         import numpy as np
 
         from .saliency import ModelUnavailable
 
         try:
-            out = await self.infer(tensor.tobytes(), list(tensor.shape))
+            if failed is not None:
+                raise failed
+            out = await promise
             raw = out.map.to_bytes()
             backend = out.backend
         except Exception as exc:  # noqa: BLE001 - a JS error of any kind
             raise ModelUnavailable(f"the network failed in the browser: {getattr(exc, 'message', exc)}") from None
         self.backend = json.loads(backend) if backend else None
-        return np.frombuffer(raw, np.float32).reshape(tensor.shape[-2:])
+        return np.frombuffer(raw, np.float32).reshape(shape)
+
+    async def predict(self, tensor):
+        return await self.start(tensor)
 
 
 class JsCodecs:

@@ -36,7 +36,7 @@ import hashlib
 import logging
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -102,8 +102,21 @@ def to_map(raw: np.ndarray) -> np.ndarray:
     return (raw - lo) / max(hi - lo, 1e-6)
 
 
+def start_subject_map(rgb: np.ndarray, segmenter: Segmenter) -> Awaitable[np.ndarray]:
+    """The subject map, begun now: a segmenter that runs elsewhere (`start`: the browser's model worker) is
+    sent the tensor at once, so the caller may work while the network runs, then await the map."""
+    tensor = prepare(rgb)
+    start = getattr(segmenter, "start", None)
+    pending = start(tensor) if start is not None else segmenter.predict(tensor)
+
+    async def answer() -> np.ndarray:
+        return to_map(await pending)
+
+    return answer()
+
+
 async def subject_map(rgb: np.ndarray, segmenter: Segmenter) -> np.ndarray:
-    return to_map(await segmenter.predict(prepare(rgb)))
+    return await start_subject_map(rgb, segmenter)
 
 
 def model_dir() -> Path:
