@@ -256,11 +256,13 @@ def runtime_missing():
 
 
 class NativeSegmenter:
-    """onnxruntime on the CPU, one thread: the command line already runs one photo per core (--jobs)."""
-
-    THREADS = 1
+    """onnxruntime on the CPU, on this process's threads (`cpu.threads`: every core for one photo, a share
+    in the command line's -j processes), at most four: the 320x320 network gains little beyond."""
 
     def __init__(self, path: Path, spec: ModelSpec = MODEL):
+        from .cpu import threads
+
+        self.threads = min(4, threads())
         data = path.read_bytes()
         if hashlib.sha256(data).hexdigest() != spec.sha256:
             raise ModelUnavailable(f"{path} does not match the pinned sha256 of {spec.name}")
@@ -269,14 +271,14 @@ class NativeSegmenter:
         except ImportError:
             raise runtime_missing() from None
         so = ort.SessionOptions()
-        so.intra_op_num_threads = self.THREADS
+        so.intra_op_num_threads = self.threads
         so.inter_op_num_threads = 1
         self.session = ort.InferenceSession(data, so, providers=["CPUExecutionProvider"])
         self.input = self.session.get_inputs()[0].name
         self.output = self.session.get_outputs()[0].name  # the fused map; the others are side outputs
         self.name = f"{spec.name} (onnxruntime {ort.__version__})"
         self.backend = {"runtime": "onnxruntime", "version": ort.__version__, "execution_provider": "cpu",
-                        "threads": self.THREADS, "fallback_reason": None}
+                        "threads": self.threads, "fallback_reason": None}
 
     async def predict(self, tensor: np.ndarray) -> np.ndarray:
         try:

@@ -148,9 +148,8 @@ def _variants(st: ListingState) -> ListingState:
 
 
 async def _encode(st: ListingState) -> ListingState:
-    st.files["processed"] = await st.job.encode(st.rgba, "png", compress_level=CUTOUT_LEVEL)
-    for name, (arr, _info) in st.variants.items():
-        st.files[name] = await st.job.encode(arr, "png", compress_level=CUTOUT_LEVEL)
+    images = {"processed": st.rgba, **{name: arr for name, (arr, _info) in st.variants.items()}}
+    st.files = await st.job.encode_all(images, "png", compress_level=CUTOUT_LEVEL)
     return st
 
 

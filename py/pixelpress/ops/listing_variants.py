@@ -88,7 +88,7 @@ async def listing_variants(job: Job) -> Result:
     _src, rgba, _ = await job.open_rgba()
     with job.span("resize"):
         made = variants_arrays(rgba, job.opts, job.warnings)
-    files = {name: await job.encode(arr, "png", compress_level=CUTOUT_LEVEL) for name, (arr, _) in made.items()}
+    files = await job.encode_all({name: arr for name, (arr, _) in made.items()}, "png", compress_level=CUTOUT_LEVEL)
     detail_arr, detail_info = made["detail"]
     grid_arr, grid_info = made["grid"]
     grid = output("grid", files["grid"], "png", grid_arr.shape[1::-1], **grid_info)
