@@ -38,6 +38,7 @@ from pins import (
     HEIF_FILES,
     HEIF_NPM,
     ORT_WEB_FILES,
+    ORT_WEBGPU_ONLY,
     ORT_WEB_NPM,
     PYODIDE_VERSION,
     WEBP_ENC_FILES,
@@ -275,6 +276,9 @@ def build(cache: Path, out: Path) -> None:
         "model": model,
         # What a browser with WebGPU fetches instead of model.runtime (web/worker/model-worker.js).
         "model_webgpu": {"runtime": "vendor/ort/ort-wasm-simd-threaded.jsep.wasm"},
+        # Served, but not stored for offline use by the service worker (web/sw.js): 22 MB that only a browser
+        # with a hardware WebGPU adapter fetches; offline, such a browser runs the wasm build like any other.
+        "on_demand": [f"vendor/ort/{f}" for f in ORT_WEBGPU_ONLY],
     }
     (out / "asset-manifest.json").write_text(json.dumps(manifest, indent=1))
     write_package(out, manifest, lock["packages"]["pixelpress"]["version"])

@@ -80,6 +80,7 @@ ORT_WEB_FILES = {  # npm package file under dist/ -> sha256
     "ort-wasm-simd-threaded.jsep.mjs": "1cbcba8f2c769c1eecbab66a1b1e55ef11704515bf4306373e3db3c37cf6dcd8",
     "ort-wasm-simd-threaded.jsep.wasm": "b45970d0632383a057c27ca5b660b216f8e00c17cf8db9f6207b5e4abc839368",
 }
+ORT_WEBGPU_ONLY = ("ort.webgpu.min.mjs", "ort-wasm-simd-threaded.jsep.mjs", "ort-wasm-simd-threaded.jsep.wasm")
 
 # The worker's AVIF encoder: libavif 1.0.1 + libaom 3.7.0 compiled to wasm, from npm @jsquash/avif
 # (Apache-2.0; libavif and libaom are BSD-2-Clause, pinned with its integrity in package-lock.json),

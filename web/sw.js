@@ -42,7 +42,9 @@ async function doSync() {
   const cache = await caches.open(name);
   // Files already verified in any pixelpress cache are reused, not refetched.
   const previous = await findManifest();
-  const entries = Object.entries(manifest.files);
+  // Files the manifest marks on demand (the network's WebGPU build) are fetched when used, never stored.
+  const onDemand = new Set(manifest.on_demand ?? []);
+  const entries = Object.entries(manifest.files).filter(([path]) => !onDemand.has(path));
   let next = 0;
   const worker = async () => {
     while (next < entries.length) {
