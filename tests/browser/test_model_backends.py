@@ -9,6 +9,7 @@ MAX_ABS_DIFF everywhere, and its 0.5 cut with IoU >= MIN_IOU.
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 from pathlib import Path
 
@@ -129,9 +130,12 @@ def test_webgpu_that_cannot_serve_falls_back_to_wasm_quietly(browser, site_url, 
 
 @pytest.mark.slow
 @pytest.mark.timeout(1500)
+@pytest.mark.skipif(not os.environ.get("PIXELPRESS_WEBGPU_PARITY"),
+                    reason="3-7 minutes on the software adapter: run with PIXELPRESS_WEBGPU_PARITY=1")
 def test_webgpu_gives_the_same_masks(browser, site_url, single_thread):
     """Chromium's software WebGPU adapter (SwiftShader): the same shaders a GPU runs, but on the CPU, so one
-    photo (3-7 minutes here on two busy cores)."""
+    photo (3-7 minutes here on two busy cores): too long for every run of the suite, which keeps the
+    fallback tests above; run it when the model worker's WebGPU path changes."""
     with webgpu_page(browser) as page:
         page.goto(site_url)
         if not page.evaluate("async () => !!navigator.gpu && !!(await navigator.gpu.requestAdapter())"):
