@@ -8,6 +8,8 @@ the codes of `SourceError` below, in the same {code, message} shape.
 
 from __future__ import annotations
 
+import ctypes
+import functools
 import os
 import sys
 import time
@@ -120,8 +122,28 @@ def peak_rss() -> int:
     return peak if sys.platform == "darwin" else peak * 1024  # Linux says kB, macOS bytes
 
 
+@functools.cache
+def keep_freed_memory() -> None:
+    """Let glibc keep the large blocks a process frees, for the next input to reuse.
+
+    Every input allocates and frees buffers of the same sizes (a decoded photo, its output); by default a
+    fresh worker process hands them back to the system each time and takes them again as new zeroed
+    pages: 190,000 page faults, 0.4 s of system time, for 50 photos of 2 MP at -j 2. The process's peak is
+    what the memory plan counts anyway. glibc only (musl and others have no mallopt: nothing changes).
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt(-1, 256 << 20)  # M_TRIM_THRESHOLD: free memory kept at the heap's top
+        libc.mallopt(-3, 32 << 20)  # M_MMAP_THRESHOLD, at its 64-bit maximum: blocks below come from the heap
+    except (OSError, AttributeError):
+        pass
+
+
 def outcome(op: str, options: dict, task: Task) -> dict:
     """Run one task: {"index", "ok", "files" | "error", "bytes_in", "ms", "pid", "peak_rss"}."""
+    keep_freed_memory()
     start = time.perf_counter()
     out: dict = {"index": task.index, "bytes_in": None}
     try:
