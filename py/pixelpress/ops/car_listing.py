@@ -24,6 +24,7 @@ import numpy as np
 
 from ..errors import MissingDependency, PixelpressError
 from ..formats.png import CUTOUT_LEVEL
+from ..imaging import decode_rgba
 from ..operation import OPENCV, Job, OpSpec, operation, output
 from ..options import choice, flag, integer, like, parse_colour, parse_options, text
 from ..pipeline import Step, run_steps_async
@@ -92,10 +93,11 @@ class ListingState:
         self.job.warnings = value
 
 
-async def _decode(st: ListingState) -> ListingState:
-    # A step of its own so that the step runner reports it; through the job, so that in the browser the
-    # page's JPEG decoder is used where it gives Pillow's pixels (browser.py), as every other op does.
-    _src, st.rgba, st.had_alpha = await st.job.open_rgba()
+def _decode(st: ListingState) -> ListingState:
+    # A step of its own (not Job.open_rgba) so that the step runner reports and times it. Pillow decodes:
+    # through the job, the browser's decoder made the studio's preview crop differ (test_studio_like_with_like).
+    src, st.rgba, st.had_alpha = decode_rgba(st.job.data, st.job.limits)
+    st.job.note(src)
     return st
 
 
