@@ -358,6 +358,8 @@ def kind_text(o: dict) -> str:
         if item["kind"] == "object":
             parts = ", ".join(f["name"] for f in item["fields"])
             what = f"list of {{{parts}}}, {o['min_items']} to {o['max_items']}"
+            if parts != "number, name":
+                return what + f" (JSON, e.g. from @{o['name']}.json)"
             return what + ': "7 Ana Silva" lines (e.g. from @roster.txt, or ; between players), or JSON'
         each = kind_text(item) if item["kind"] in ("int", "float") else item["kind"]
         return f"list of {o['min_items']} to {o['max_items']} ({each}), separated by commas (or JSON)"

@@ -56,15 +56,18 @@ def text(default: str, max_len: int, doc: str, *, required: bool = False):
     )
 
 
-def items(item: dict, max_items: int, doc: str, *, min_items: int = 0, default: tuple = ()):
+def items(item: dict, max_items: int, doc: str, *, min_items: int = 0, default: tuple = (), form: bool = True):
     """A list of `item`s (itself a kind: {"kind": "colour"}, or an object's fields), as a tuple.
+
+    `form=False` tells the page's forms the list is made another way (touch-up
+    strokes are painted), so no form field is generated for it.
 
     The list's own rules (item shapes, the featured player in the roster)
     are checked by the options class's `validate`; this makes the list a real
     kind in `describe`, so the page's forms can check it before they send.
     """
-    return dataclasses.field(default=tuple(default), metadata={"kind": "list", "item": item, "min_items": min_items,
-                                                   "max_items": max_items, "doc": doc})
+    meta = {"kind": "list", "item": item, "min_items": min_items, "max_items": max_items, "doc": doc}
+    return dataclasses.field(default=tuple(default), metadata=meta if form else {**meta, "form": False})
 
 
 def like(options_class: type, name: str, *, default: Any = dataclasses.MISSING, doc: str | None = None):

@@ -26,17 +26,22 @@ The raw map cut at 0.5 is the bar this has to beat on real photographs
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
+from ..errors import EmptyImage
 from ..saliency import Segmenter, start_subject_map
 from .local import NoSubject, guided_filter, resize_to_pixels, sample_bilinear, smooth, upscale_alpha
+from .strokes import KEEP, REMOVE, Stroke, paint
+from .touchup import touch_up
 
 REFINE_PIXELS = 2_000_000
 BACKDROP_PIXELS = 250_000
 LOW_CONFIDENCE = 0.5
 MIN_GAIN = 8.0  # steep: a map value of 0.3-0.45 over an area would otherwise show as a ghost
+BAND = 1.0  # map pixels either side of the map's outline within which the refinement may place the edge
 
 
 @dataclass
@@ -100,12 +105,17 @@ class NeuralMatte:
     confidence: Confidence
 
 
-async def neural_alpha(rgb: np.ndarray, segmenter: Segmenter) -> NeuralMatte:
-    """The neural matte of an HxWx3 uint8 RGB photo.
+async def neural_alpha(rgb: np.ndarray, segmenter: Segmenter, hints: Sequence[Stroke] = ()) -> NeuralMatte:
+    """The neural matte of an HxWx3 uint8 RGB photo, with the user's touch-up strokes (`hints`) if any.
 
     The photo is reduced once, to the refine size; the backdrop's colours and
     the subject's inside colours come from that copy, not from the full frame
     again (at 12 MP each full-frame pass costs a few hundred ms in the browser).
+    The refinement only places the edge: its cut differs from the map's only
+    within `BAND` map pixels of the map's outline. With strokes, the map is
+    solved again first (`matte.touchup`), and the network's map of the same
+    picture is reused when the engine still has it (each stroke in the studio
+    re-solves without running the network again).
     """
     import cv2
 
@@ -113,7 +123,7 @@ async def neural_alpha(rgb: np.ndarray, segmenter: Segmenter) -> NeuralMatte:
     t0 = time.perf_counter()
     # From the full frame: from `mid` the map moves enough to cost IoU. In the browser the network runs in
     # the model worker, so the photo is reduced meanwhile.
-    pending = start_subject_map(rgb, segmenter)
+    pending = start_subject_map(rgb, segmenter, reuse=bool(hints))
     ta = time.perf_counter()
     mid, _ = resize_to_pixels(rgb, REFINE_PIXELS)
     mh, mw = mid.shape[:2]
@@ -121,9 +131,14 @@ async def neural_alpha(rgb: np.ndarray, segmenter: Segmenter) -> NeuralMatte:
     m = await pending
     t2 = time.perf_counter()
     size = m.shape[0]
-    if (m > 0.5).mean() < 0.001:
+    conf = confidence(m)  # the network's own: a touched-up map is the user's word, not its confidence
+    if hints:
+        m = touch_up(m, cv2.resize(mid, (size, size), interpolation=cv2.INTER_AREA), hints, (w, h))
+        if (m > 0.5).mean() < 0.001:
+            raise EmptyImage("The touch-up strokes removed the whole subject; undo one or paint a keep stroke.")
+    elif (m > 0.5).mean() < 0.001:
         raise NoSubject("The network found no subject in the picture.")
-    conf = confidence(m)
+    t3 = time.perf_counter()
 
     up = cv2.resize(m, (mw, mh), interpolation=cv2.INTER_LINEAR)
     guide = cv2.cvtColor(mid, cv2.COLOR_RGB2GRAY).astype(np.float32) / 255.0
@@ -132,8 +147,11 @@ async def neural_alpha(rgb: np.ndarray, segmenter: Segmenter) -> NeuralMatte:
     q = guided_filter(guide, up, r, 1e-3)
     # The map's transition spans about 2-3 of its pixels: squeeze it to a pixel or two at the refine size.
     gain = max(MIN_GAIN, ratio / 1.5)
-    alpha = np.clip((q - 0.5) * gain + 0.5, 0, 1)
-    alpha = _drop_specks(alpha)
+    alpha = _within_band(np.clip((q - 0.5) * gain + 0.5, 0, 1), up > 0.5, max(1, round(BAND * ratio)))
+    labels = paint(hints, (mw, mh), (mw / w, mh / h)) if hints else None
+    alpha = _drop_specks(alpha, None if labels is None else labels == KEEP)
+    if labels is not None:
+        alpha[labels == KEEP], alpha[labels == REMOVE] = 1.0, 0.0
     # Upsampling widens the ramp again; steepening by the scale restores a one-to-two pixel edge at full size.
     a8, tiles = upscale_alpha(alpha, w, h, gain=max(1.0, w / mw))
     backdrop = LocalBackdrop(mid, np.clip(alpha * 255 + 0.5, 0, 255).astype(np.uint8))
@@ -142,7 +160,10 @@ async def neural_alpha(rgb: np.ndarray, segmenter: Segmenter) -> NeuralMatte:
             "matte_confidence": conf.value,
             # the network's share is what the pipeline waited for it beyond the reduction done meanwhile
             "timings_ms": {"reduce": round((tb - ta) * 1000, 1), "network": round((ta - t0 + t2 - tb) * 1000, 1),
-                           "alpha": round((time.perf_counter() - t2) * 1000, 1)}}
+                           "alpha": round((time.perf_counter() - t3) * 1000, 1)}}
+    if hints:
+        info["hints"] = len(hints)
+        info["timings_ms"]["touch_up"] = round((t3 - t2) * 1000, 1)
     if getattr(segmenter, "backend", None):
         info["network"] = segmenter.backend  # how it ran: runtime, execution provider, threads, any fallback
     if conf.value < LOW_CONFIDENCE:
@@ -150,8 +171,23 @@ async def neural_alpha(rgb: np.ndarray, segmenter: Segmenter) -> NeuralMatte:
     return NeuralMatte(a8, tiles, mid, backdrop, info, conf)
 
 
-def _drop_specks(alpha: np.ndarray) -> np.ndarray:
-    """Remove opaque islands smaller than 0.2 % of the largest: noise, not parts of the subject."""
+def _within_band(alpha: np.ndarray, cut: np.ndarray, band: int) -> np.ndarray:
+    """`alpha` where it lies within `band` pixels of the map's outline (`cut`: the map above 0.5); elsewhere the
+    map's side, 0 or 1. The refinement may move the edge, never turn what the map called backdrop into
+    subject (a faint part of the map over a busy backdrop, grown solid by the guided filter) or the reverse."""
+    import cv2
+
+    ring = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * band + 1, 2 * band + 1))
+    c = cut.astype(np.uint8)
+    out = alpha.copy()
+    out[cv2.erode(c, ring) > 0] = 1.0
+    out[cv2.dilate(c, ring) == 0] = 0.0
+    return out
+
+
+def _drop_specks(alpha: np.ndarray, kept: np.ndarray | None = None) -> np.ndarray:
+    """Remove opaque islands smaller than 0.2 % of the largest: noise, not parts of the subject (unless a keep
+    stroke touches them: `kept`)."""
     import cv2
 
     fg = (alpha > 0.5).astype(np.uint8)
@@ -161,6 +197,8 @@ def _drop_specks(alpha: np.ndarray) -> np.ndarray:
     areas = stats[1:, cv2.CC_STAT_AREA]
     small = np.zeros(n, bool)
     small[1:] = areas < 0.002 * areas.max()
+    if kept is not None:
+        small[np.unique(lab[kept])] = False
     if not small.any():
         return alpha
     # Dilate the speck mask a little so their soft rims go too.

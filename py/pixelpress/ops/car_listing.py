@@ -25,6 +25,7 @@ import numpy as np
 from ..errors import MissingDependency, PixelpressError
 from ..formats.png import CUTOUT_LEVEL
 from ..imaging import decode_rgba
+from ..matte.strokes import parse_hints
 from ..operation import OPENCV, Job, OpSpec, operation, output
 from ..options import choice, flag, integer, like, parse_colour, parse_options, text
 from ..pipeline import Step, run_steps_async
@@ -33,7 +34,7 @@ from ..saliency import Segmenter
 from .autocrop import autocrop_array
 from .drop_shadow import DropShadowOptions, shadow_array
 from .listing_variants import ListingVariantsOptions, variants_arrays
-from .remove_background import PROVIDERS, cutout
+from .remove_background import PROVIDERS, RemoveBackgroundOptions, cutout
 
 
 @dataclass(frozen=True)
@@ -57,12 +58,14 @@ class CarListingOptions:
     detail_width: int = like(ListingVariantsOptions, "detail_width")
     detail_height: int = like(ListingVariantsOptions, "detail_height")
     upscale: bool = like(ListingVariantsOptions, "upscale", doc="Enlarge small pictures to fill the variants.")
+    hints: tuple = like(RemoveBackgroundOptions, "hints")
 
     def uses_network(self) -> bool:
         return self.provider == "local" and not self.skip_background_removal
 
     def validate(self) -> None:
         self.variant_options()  # same rule as listing_variants
+        object.__setattr__(self, "hints", parse_hints(self.hints))
 
     def variant_options(self) -> ListingVariantsOptions:
         return parse_options(ListingVariantsOptions, {"grid_width": self.grid_width, "grid_height": self.grid_height,
@@ -107,7 +110,8 @@ async def _remove_background(st: ListingState) -> ListingState:
     reason = o.fallback_reason or None
     if provider in ("local", "classical"):
         try:
-            st.rgba, info, warnings = await cutout(st.rgba, provider, segmenter=st.segmenter, had_alpha=st.had_alpha)
+            st.rgba, info, warnings = await cutout(st.rgba, provider, segmenter=st.segmenter, had_alpha=st.had_alpha,
+                                                    hints=o.hints)
             st.had_alpha = True
             st.meta["matte"] = info
             if "matte_confidence" in info:

@@ -38,6 +38,7 @@ from ..errors import EmptyImage
 from ..formats.png import CUTOUT_LEVEL
 from ..matte.local import NoSubject, estimate_alpha, refine_edges
 from ..matte.neural import neural_alpha
+from ..matte.strokes import KEEP, REMOVE, Stroke, hints_option, paint, parse_hints
 from ..operation import OPENCV, Job, OpSpec, operation
 from ..options import choice, integer, text
 from ..result import Result
@@ -53,19 +54,25 @@ class RemoveBackgroundOptions:
                            "remote: input already cut out by the server, kept as is.")
     fallback_reason: str = text("", 200, "Why the page fell back to this provider (recorded in meta).")
     feather: int = integer(1, 0, 20, "Softness of the cut-out edge in pixels (0 = hard edge).")
+    hints: tuple = hints_option()
 
     def uses_network(self) -> bool:
         return self.provider == "local"
 
+    def validate(self) -> None:
+        object.__setattr__(self, "hints", parse_hints(self.hints))
+
 
 async def cutout(rgba: np.ndarray, provider: str = "local", *, segmenter: Segmenter | None = None,
-                 feather: int = 1, had_alpha: bool | None = None) -> tuple[np.ndarray, dict, list[str]]:
+                 feather: int = 1, had_alpha: bool | None = None,
+                 hints: tuple[Stroke, ...] = ()) -> tuple[np.ndarray, dict, list[str]]:
     """(new RGBA array, matte info for meta, warnings) of the local cut-out, edge colours decontaminated.
 
     `provider` is `local` (network, falling back to classical when it fails
     or finds nothing) or `classical`. An image that already has transparency
     is taken as cut out and kept as is (`had_alpha`: the caller's decoder already
-    knows, which spares a full pass). Raises EmptyImage when no method finds
+    knows, which spares a full pass). `hints`, touch-up strokes, steer the
+    network's matte (`matte.touchup`). Raises EmptyImage when no method finds
     a subject, and MissingDependency when `local` has no network natively
     (no segmenter given, and onnxruntime or the model is not to be had).
     """
@@ -82,42 +89,50 @@ async def cutout(rgba: np.ndarray, provider: str = "local", *, segmenter: Segmen
     reason = None
     if provider == "local":
         try:
-            return await _neural(rgb, segmenter, feather)
+            return await _neural(rgb, segmenter, feather, hints)
         except (ModelUnavailable, MemoryError) as exc:
             reason = f"the network could not run: {exc}"
         except NoSubject as exc:
             reason = str(exc)
         warnings.append(f"The classical matte was used because {reason[:1].lower()}{reason[1:].rstrip('.')}; "
                         "it suits plain backdrops only.")
-    out, info = _classical(rgb, feather)
+    out, info = _classical(rgb, feather, hints)
     if reason:
         info["fallback_reason"] = reason[:300]
     return out, info, warnings
 
 
-async def _neural(rgb: np.ndarray, segmenter: Segmenter | None, feather: int) -> tuple[np.ndarray, dict, list[str]]:
+async def _neural(rgb: np.ndarray, segmenter: Segmenter | None, feather: int,
+                  hints: tuple[Stroke, ...]) -> tuple[np.ndarray, dict, list[str]]:
     seg = segmenter if segmenter is not None else native_segmenter()
-    matte = await neural_alpha(rgb, seg)
+    matte = await neural_alpha(rgb, seg, hints)
     t0 = time.perf_counter()
     alpha, colours = refine_edges(rgb, matte.alpha, matte.backdrop, matte.tiles, feather, reduced=matte.reduced)
     info = matte.info
     info["timings_ms"]["edges"] = round((time.perf_counter() - t0) * 1000, 1)
     warning = matte.confidence.warning()
-    return _compose(colours, alpha), {"method": "neural", "model": MODEL.name, **info}, [warning] if warning else []
+    return _compose(colours, alpha, rgb, hints), {"method": "neural", "model": MODEL.name, **info}, [warning] if warning else []
 
 
-def _classical(rgb: np.ndarray, feather: int) -> tuple[np.ndarray, dict]:
+def _classical(rgb: np.ndarray, feather: int, hints: tuple[Stroke, ...]) -> tuple[np.ndarray, dict]:
     try:
         alpha, tiles, info, model = estimate_alpha(rgb)
     except NoSubject as exc:
         raise EmptyImage(f"{exc} Try a photo with a plain or gradient background, or skip this step.") from None
     alpha, colours = refine_edges(rgb, alpha, model, tiles, feather)
-    return _compose(colours, alpha), {"method": "classical", **info}
+    # Strokes are painted in, not solved with: the classical matte has no map to solve again.
+    return _compose(colours, alpha, rgb, hints), {"method": "classical", **info, **({"hints": len(hints)} if hints else {})}
 
 
-def _compose(colours: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+def _compose(colours: np.ndarray, alpha: np.ndarray, rgb: np.ndarray, hints: tuple[Stroke, ...]) -> np.ndarray:
+    """The cut-out; touch-up strokes are hard at full size too (the edge placement and feather may not move them)."""
     import cv2
 
+    if hints:
+        labels = paint(hints, rgb.shape[1::-1])
+        keep, remove = labels == KEEP, labels == REMOVE
+        alpha[keep], colours[keep] = 255, rgb[keep]
+        alpha[remove], colours[remove] = 0, 0
     return cv2.merge([colours, alpha])
 
 
@@ -136,7 +151,7 @@ async def remove_background(job: Job, *, segmenter: Segmenter | None = None) -> 
     if opts.provider in ("local", "classical"):
         with job.span("matte"):
             rgba, info, more = await cutout(rgba, opts.provider, segmenter=segmenter, feather=opts.feather,
-                                            had_alpha=had_alpha)
+                                            had_alpha=had_alpha, hints=opts.hints)
         extra["matte"] = info
         if "matte_confidence" in info:
             extra["matte_confidence"] = info["matte_confidence"]

@@ -1,0 +1,150 @@
+"""Touch-up: the network's subject map solved again with the user's strokes.
+
+A stroke says "this is subject" (keep) or "this is backdrop" (remove), and
+it is meant for the whole region the network got wrong, not only the pixels
+under the brush. So each stroke claims the pixels geodesically nearer to it
+than to the evidence against it:
+
+- the distance is measured on the map's grid (SxS), a step costing its
+  length plus the change of colour (Lab) and of the map's log-odds along it:
+  a region of one colour where the network was uniformly unsure is cheap to
+  cross; the photo's edges and the map's own outline are dear;
+- the evidence against a keep stroke is the opposite strokes and every pixel
+  the map holds to be backdrop far more surely than the pixels under the
+  stroke (log-odds `CONTRAST` lower), and the reverse for a remove stroke.
+  A faint wine-glass foot (map 0.3) is claimed up to where the map drops to
+  nothing, and a dark vest the network missed up to the dark backdrop the
+  map is surer of;
+- the claimed pixels' map values are raised to subject (or lowered to
+  backdrop) with a ramp of `SOFT` cost units at the border, so the matte's
+  guided filter still snaps the new outline to the photo's edges.
+
+The strokes stay hard constraints at every size (`matte.neural` and
+`remove_background` paint them into the alpha). The distance is computed by
+raster scans (two sweeps each way), each row's horizontal propagation by a
+running minimum over cumulative costs, so it is plain NumPy: ~20 ms per
+stroke natively on the 320x320 grid.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from .strokes import KEEP, REMOVE, Stroke, paint
+
+CONTRAST = 3.0  # log-odds: evidence against a stroke is at least e^3 = 20x surer of the other side
+COLOUR = 0.06  # cost per Lab unit (8-bit Lab: L in 0..255)
+ODDS = 1.0  # cost per unit of log-odds
+STEP = 0.02  # cost per pixel of length: nearer wins between equals
+SOFT = 0.5  # the ramp at a claimed region's border, in cost units
+SWEEPS = 2
+REACH = 3.0
+
+
+def touch_up(m: np.ndarray, colours: np.ndarray, strokes: Sequence[Stroke], size: tuple[int, int]) -> np.ndarray:
+    """The SxS map `m` (0..1) with `strokes` applied, in order; `colours` is the photo at SxS (uint8 RGB) and
+    `size` the source photo's (w, h), whose pixels the strokes are in."""
+    import cv2
+
+    s_h, s_w = m.shape
+    w, h = size
+    scale = (s_w / w, s_h / h)
+    lab = cv2.cvtColor(colours, cv2.COLOR_RGB2LAB).astype(np.float64)
+    out = m.astype(np.float64)
+    all_labels = paint(strokes, (s_w, s_h), scale)
+    for stroke in strokes:
+        mine = paint([stroke], (s_w, s_h), scale) > 0
+        if not mine.any():
+            continue
+        odds = _log_odds(out)
+        sign = 1.0 if stroke.keep else -1.0
+        here = float(np.median(odds[mine]))
+        same = mine | (all_labels == (KEEP if stroke.keep else REMOVE))
+        against = (all_labels == (REMOVE if stroke.keep else KEEP)) | (sign * odds < sign * here - CONTRAST)
+        against &= ~same
+        cost = _step_costs(lab, odds)
+        d_same = geodesic(same, cost)
+        # Nothing surer against it: the stroke claims only what lies within REACH of it.
+        d_against = geodesic(against, cost) if against.any() else np.full_like(d_same, REACH)
+        claim = np.clip(0.5 + (d_against - d_same) / (2 * SOFT), 0, 1)
+        out = np.maximum(out, claim) if stroke.keep else np.minimum(out, 1 - claim)
+    keep, remove = all_labels == KEEP, all_labels == REMOVE
+    if GRABCUT:
+        out = _grabcut(out, m, colours, keep, remove)
+    out[keep], out[remove] = 1.0, 0.0
+    return out.astype(np.float32)
+
+
+GRABCUT = False
+SURE = 4.0
+
+
+def _grabcut(out, m, colours, keep, remove):
+    import cv2
+
+    odds = _log_odds(out)
+    mask = np.where(out > 0.5, cv2.GC_PR_FGD, cv2.GC_PR_BGD).astype(np.uint8)
+    mask[odds > SURE] = cv2.GC_FGD
+    mask[odds < -SURE] = cv2.GC_BGD
+    mask[keep] = cv2.GC_FGD
+    mask[remove] = cv2.GC_BGD
+    if not ((mask == cv2.GC_FGD) | (mask == cv2.GC_PR_FGD)).any() or not ((mask == cv2.GC_BGD) | (mask == cv2.GC_PR_BGD)).any():
+        return out
+    bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
+    cv2.setRNGSeed(0)
+    cv2.grabCut(np.ascontiguousarray(colours), mask, None, bgd, fgd, 3, cv2.GC_INIT_WITH_MASK)
+    fg = (mask == cv2.GC_FGD) | (mask == cv2.GC_PR_FGD)
+    res = out.copy()
+    res[fg & (out <= 0.5)] = 1.0
+    res[~fg & (out > 0.5)] = 0.0
+    return res
+
+
+def _log_odds(m: np.ndarray) -> np.ndarray:
+    p = np.clip(m, 1e-4, 1 - 1e-4)
+    return np.log(p / (1 - p))
+
+
+def _step_costs(lab: np.ndarray, odds: np.ndarray) -> dict[str, np.ndarray]:
+    """The cost of each step between neighbours: right (h x w-1), down (h-1 x w), and the two diagonals."""
+    f = np.concatenate([lab * COLOUR, odds[..., None] * ODDS], axis=2)
+
+    def between(a: np.ndarray, b: np.ndarray, length: float) -> np.ndarray:
+        return np.sqrt(((a - b) ** 2).sum(2)) + STEP * length
+
+    return {"right": between(f[:, 1:], f[:, :-1], 1.0), "down": between(f[1:], f[:-1], 1.0),
+            "down_right": between(f[1:, 1:], f[:-1, :-1], 2 ** 0.5),
+            "down_left": between(f[1:, :-1], f[:-1, 1:], 2 ** 0.5)}
+
+
+def geodesic(seeds: np.ndarray, cost: dict[str, np.ndarray]) -> np.ndarray:
+    """The least summed step cost from any seed pixel to every pixel (raster-scan approximation, 8-connected)."""
+    h, w = seeds.shape
+    d = np.where(seeds, 0.0, np.inf)
+    right, down, dr, dl = cost["right"], cost["down"], cost["down_right"], cost["down_left"]
+    run = np.concatenate([np.zeros((h, 1)), np.cumsum(right, axis=1)], axis=1)  # run[y, x]: cost from 0 to x
+
+    def along_row(y: int) -> None:
+        row, c = d[y], run[y]
+        row = np.minimum(row, c + np.minimum.accumulate(row - c))  # left to right
+        d[y] = np.minimum(row, -c + np.minimum.accumulate((row + c)[::-1])[::-1])  # right to left
+
+    for _ in range(SWEEPS):
+        along_row(0)
+        for y in range(1, h):
+            prev = d[y - 1]
+            best = np.minimum(d[y], prev + down[y - 1])
+            best[1:] = np.minimum(best[1:], prev[:-1] + dr[y - 1])
+            best[:-1] = np.minimum(best[:-1], prev[1:] + dl[y - 1])
+            d[y] = best
+            along_row(y)
+        for y in range(h - 2, -1, -1):
+            nxt = d[y + 1]
+            best = np.minimum(d[y], nxt + down[y])
+            best[:-1] = np.minimum(best[:-1], nxt[1:] + dr[y])
+            best[1:] = np.minimum(best[1:], nxt[:-1] + dl[y])
+            d[y] = best
+            along_row(y)
+    return d
