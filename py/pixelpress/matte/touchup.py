@@ -71,35 +71,9 @@ def touch_up(m: np.ndarray, colours: np.ndarray, strokes: Sequence[Stroke], size
         claim = np.clip(0.5 + (d_against - d_same) / (2 * SOFT), 0, 1)
         out = np.maximum(out, claim) if stroke.keep else np.minimum(out, 1 - claim)
     keep, remove = all_labels == KEEP, all_labels == REMOVE
-    if GRABCUT:
-        out = _grabcut(out, m, colours, keep, remove)
     out[keep], out[remove] = 1.0, 0.0
     return out.astype(np.float32)
 
-
-GRABCUT = False
-SURE = 4.0
-
-
-def _grabcut(out, m, colours, keep, remove):
-    import cv2
-
-    odds = _log_odds(out)
-    mask = np.where(out > 0.5, cv2.GC_PR_FGD, cv2.GC_PR_BGD).astype(np.uint8)
-    mask[odds > SURE] = cv2.GC_FGD
-    mask[odds < -SURE] = cv2.GC_BGD
-    mask[keep] = cv2.GC_FGD
-    mask[remove] = cv2.GC_BGD
-    if not ((mask == cv2.GC_FGD) | (mask == cv2.GC_PR_FGD)).any() or not ((mask == cv2.GC_BGD) | (mask == cv2.GC_PR_BGD)).any():
-        return out
-    bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
-    cv2.setRNGSeed(0)
-    cv2.grabCut(np.ascontiguousarray(colours), mask, None, bgd, fgd, 3, cv2.GC_INIT_WITH_MASK)
-    fg = (mask == cv2.GC_FGD) | (mask == cv2.GC_PR_FGD)
-    res = out.copy()
-    res[fg & (out <= 0.5)] = 1.0
-    res[~fg & (out > 0.5)] = 0.0
-    return res
 
 
 def _log_odds(m: np.ndarray) -> np.ndarray:
