@@ -43,13 +43,17 @@ async function browserProxy(blob, maxPixels) {
   return { blob: out, scale, width, height };
 }
 
-// `prestep` ({key(options) -> string|null, run(client, blob, options) -> Promise<Blob>,
+// `prestep` ({key(options) -> string|null, run(client, blob, options) -> Promise<{blob, meta, ms}>,
 // options(options) -> options}) names a costly first stage whose result does not
 // depend on every option (e.g. a cut-out under margin and shadow sliders): it runs
 // once per source and key, and later renders start from its result.
+// `onPrestep(result | null, {options, proxy, failed?})` hears of each render's first stage for the shown source
+// (null: this render has none), e.g. to show the cut-out that a touch-up brush paints on.
+// `previewOptions(options, scale, proxy)`: the proxy ({blob, scale, width, height, source}) says which photo it is.
 // `explain(error)` says an engine error in the form's words, or gives nothing.
 export function createPreview({ client, view, compare, op, previewOptions = (o) => o, describe, delay = 90,
-  proxyPixels = PROXY_PIXELS, gate = () => Promise.resolve(), prestep = null, explain = () => null }) {
+  proxyPixels = PROXY_PIXELS, gate = () => Promise.resolve(), prestep = null, onPrestep = () => {},
+  explain = () => null }) {
   const say = (e) => explain(e) ?? friendlyError(e);
   let proxy = null;
   const prepared = new Map(); // prestep key -> Promise<Blob>, for the current source
@@ -67,21 +71,28 @@ export function createPreview({ client, view, compare, op, previewOptions = (o) 
     inFlight = true;
     compare.setBusy(true);
     try {
-      let opts = previewOptions(job.options, proxy.scale);
+      const shown = proxy;
+      let opts = previewOptions(job.options, proxy.scale, proxy);
       let input = proxy.blob;
       const t = performance.now();
       const key = prestep?.key(opts) ?? null;
+      const current = () => job.token === sourceToken;
       if (key !== null) {
         if (!prepared.has(key)) {
           const made = prestep.run(client, proxy.blob, opts);
           made.catch(() => prepared.delete(key)); // a failed stage is tried again next time
           prepared.set(key, made);
         }
-        input = await prepared.get(key);
+        const first = await prepared.get(key).catch((e) => {
+          if (current()) onPrestep(null, { options: opts, proxy: shown, failed: say(e) });
+          throw e;
+        });
+        if (current()) onPrestep(first, { options: opts, proxy: shown });
+        input = first.blob;
         opts = prestep.options(opts);
-      }
+      } else if (current()) onPrestep(null, { options: opts, proxy: shown });
       const r = await client.run(op, input, opts, { timeoutMs: 60_000 });
-      if (job.gen === generation && job.token === sourceToken) {
+      if (job.gen === generation && current()) {
         compare.setAfter(r.outputs.find((o) => o.blob.type.startsWith('image/'))?.blob ?? r.blob,
           { reframed: framingChanged(r.meta) });
         const ms = performance.now() - job.t0;
@@ -112,7 +123,7 @@ export function createPreview({ client, view, compare, op, previewOptions = (o) 
         return makeProxy(client, blob, proxyPixels);
       })().then((p) => {
         if (token !== sourceToken) return null;
-        proxy = p;
+        proxy = { ...p, source: blob };
         compare.setBefore(p.blob);
         return p;
       }, (e) => {

@@ -12,6 +12,8 @@ import { Queue } from '../queue.js';
 import { checkFields } from './schema-fields.js';
 import { uploadsOnServer } from '../server-status.js';
 import { fieldMapOf, inFormTerms } from '../field-errors.js';
+import { createTouchup } from '../touchup.js';
+import { copyStrokes } from '../touchup-strokes.js';
 
 let fieldSeq = 0;
 
@@ -89,8 +91,36 @@ export function createView(spec, ctx) {
   const fieldMapNow = () => ({ ...fieldMapOf(spec.fields), ...spec.fieldTerms?.(values, labels) });
   const preview = spec.preview ? createPreview({ client, view: spec.id, compare, op: spec.previewOp ?? spec.op,
     previewOptions: spec.previewOptions, describe: spec.describePreview, proxyPixels: spec.proxyPixels,
-    gate: () => queue.whenIdle(), prestep: spec.previewPrestep,
+    gate: () => queue.whenIdle(), prestep: spec.previewPrestep, onPrestep: (r, info) => touchupHeard(r, info),
     explain: (e) => inFormTerms(e, fieldMapNow())?.message }) : null;
+  // A brush over the preview's cut-out (spec.touchup): its strokes go with the shown photo (touchup-strokes.js).
+  let shownName = ''; // the name of the photo the preview shows
+  let touchupProxy = null;
+  const touchup = spec.touchup && preview ? createTouchup({
+    onChange: () => {
+      if (touchupProxy) touchup.expect(touchupSignature(touchupProxy));
+      requestPreview(true);
+    },
+    onApply: () => processShown(),
+  }) : null;
+  const touchupSignature = (proxy) => {
+    try {
+      return JSON.stringify(spec.previewOptions(spec.toOptions(values, null), proxy.scale, proxy).hints ?? []);
+    } catch { return ''; }
+  };
+  function touchupHeard(r, { options, proxy, failed }) {
+    if (!touchup) return;
+    touchupProxy = proxy;
+    if (failed) { touchup.failed(failed); return; }
+    if (!r) { touchup.unavailable(); return; }
+    touchup.setPhoto(proxy.source, { width: proxy.width, height: proxy.height }, proxy.blob);
+    touchup.setCutout(r, JSON.stringify(options.hints ?? []));
+  }
+  function showSource(blob, name) {
+    shownName = name;
+    touchup?.setPhoto(null);
+    return preview.setSource(blob);
+  }
 
   const form = h('form.options', { 'aria-label': `${spec.title} options`, novalidate: true });
   const fieldsBox = h('div.fields');
@@ -191,6 +221,11 @@ export function createView(spec, ctx) {
     onSelect: preview ? (job) => selectJob(job) : undefined,
     renderExtra: (job, el) => {
       spec.renderExtra?.(job, el, ctx);
+      // A doubtful cut-out (the engine's warning says so) offers the brush that fixes it.
+      if (touchup && job.meta?.matte_confidence < 0.5 && job.input) {
+        el.prepend(h('div.row-touchup', {}, h('button.secondary.small', { type: 'button',
+          'aria-label': `Touch up the cut-out of ${job.name}`, onclick: () => touchUpJob(job) }, 'Touch up the cut-out')));
+      }
       if (uploadsOnServer(ctx.server) && ctx.remote?.uploadResult) addUpload(job, el);
     },
     onChange: () => { refreshQueue(); ctx.onQueueChange?.(); },
@@ -262,7 +297,7 @@ export function createView(spec, ctx) {
         h('button.chip-x', { type: 'button', 'aria-label': `Remove ${item.file?.name ?? item.url}`, onclick: () => {
           staged.splice(i, 1);
           renderStaged();
-          if (!staged.some((x) => x.file)) preview?.clear();
+          if (!staged.some((x) => x.file)) { preview?.clear(); touchup?.unavailable(); }
           else if (i === 0) sourceFromStaged();
         } }, '×')));
     });
@@ -279,7 +314,7 @@ export function createView(spec, ctx) {
   function sourceFromStaged() {
     if (!preview) return;
     const first = staged.find((s) => s.file);
-    if (first) { preview.setSource(first.file); requestPreview(true); }
+    if (first) { showSource(first.file, first.file.name); requestPreview(true); }
   }
 
   // A URL is fetched as soon as it is staged, so it gets a preview and a thumbnail like a file;
@@ -324,7 +359,7 @@ export function createView(spec, ctx) {
 
   async function selectJob(job) {
     if (!job.input) return;
-    await preview.setSource(job.input);
+    await showSource(job.input, job.name);
     const img = job.outputs.find((o) => o.blob.type.startsWith('image/'));
     if (img) {
       compare.setAfter(img.blob, { reframed: framingChanged(job.meta) });
@@ -333,9 +368,28 @@ export function createView(spec, ctx) {
     compare.el.scrollIntoView({ block: 'nearest', behavior: 'smooth' });
   }
 
-  function start() {
+  async function touchUpJob(job) {
+    await selectJob(job);
+    touchup.openPanel();
+  }
+
+  // The photo under the brush, processed at full size on its own (its strokes go with it, see spec.toOptions).
+  function processShown() {
+    const photo = touchup.photo;
+    if (!photo) return;
+    let item = staged.find((s) => s.file === photo);
+    if (!item) {
+      const file = photo instanceof File ? photo : new File([photo], shownName || 'image', { type: photo.type });
+      copyStrokes(photo, file);
+      item = { file };
+    }
+    start(item);
+  }
+
+  // `only`: one item (staged or not) instead of everything staged.
+  function start(only = null) {
     clearProblems();
-    if (!staged.length) return;
+    if (!only && !staged.length) return;
     let build;
     try {
       checkFields(spec.fields, values); // what the engine would refuse, refused here, in the form's words
@@ -352,8 +406,9 @@ export function createView(spec, ctx) {
       controls[e.field]?.control.focus();
       return;
     }
-    const items = staged.splice(0);
-    stagedNote.textContent = '';
+    const items = only ? [only] : staged.splice(0);
+    if (only && staged.includes(only)) staged.splice(staged.indexOf(only), 1);
+    if (!staged.length) stagedNote.textContent = '';
     dismissToast();
     renderStaged();
     queue.add(items, build);
@@ -363,7 +418,7 @@ export function createView(spec, ctx) {
 
   form.addEventListener('submit', (e) => { e.preventDefault(); start(); });
 
-  const mainCol = h('div.col-main', {}, input.el, stagedList, stagedNote, compare?.el);
+  const mainCol = h('div.col-main', {}, input.el, stagedList, stagedNote, touchup?.el, compare?.el, touchup?.offer);
   const el = h(`section.view${spec.preview ? '' : '.no-preview'}`,
     { id: `view-${spec.id}`, 'aria-labelledby': `${spec.id}-title`, hidden: true },
     head, h('div.view-grid', {}, mainCol, h('aside.col-side', {}, form)), queueBox);

@@ -7,6 +7,7 @@
 import { baseName, fmtBytes } from '../util.js';
 import { fieldFor } from './schema-fields.js';
 import { cutoutOnServer } from '../server-status.js';
+import { hintsFor } from '../touchup-strokes.js';
 
 const opt = (name, ui) => fieldFor('car_listing', name, ui);
 
@@ -15,7 +16,8 @@ async function runListing(job, { signal, onProgress }, ctx) {
   const mode = opts.provider; // 'auto' | 'local' | 'classical' | 'skip' (auto is resolved here)
   let fallbackReason = '';
   // An embedded-default server answers not_configured: asking it would only cost each photo a round trip.
-  const remoteReady = cutoutOnServer(ctx.server);
+  // A touched-up photo is cut out here: its strokes were painted on this device's cut-out.
+  const remoteReady = cutoutOnServer(ctx.server) && !opts.hints;
   if (mode === 'auto' && remoteReady && ctx.remote?.removeBackgroundRemote) {
     try {
       const cut = await ctx.remote.removeBackgroundRemote(job.input, { base: ctx.server.base });
@@ -83,20 +85,31 @@ export default {
       : ctx.server.available ? 'This server has no cut-out service, so this device’s model cuts the car out.'
         : 'This device’s model cuts the car out; the photo is not uploaded.';
   },
-  toOptions: (v, job) => ({ provider: v.provider, padding: v.padding, shadow: Boolean(v.shadow), shadow_style: v.shadow_style,
-    shadow_opacity: v.shadow_opacity, shadow_blur: v.shadow_blur, upscale: Boolean(v.upscale),
-    ...(job ? { filename: String(job.name).slice(0, 255) } : {}) }),
-  // Previews never upload: the matte is made here.
-  previewOptions: (o, scale) => ({ ...o, provider: o.provider === 'auto' ? 'local' : o.provider,
-    padding: Math.round(o.padding * scale), shadow_blur: Math.round(o.shadow_blur * scale) }),
-  // The cut-out does not depend on margin or shadow: the preview makes it once
-  // per photo, and each slider change only crops, shadows and fits.
-  previewPrestep: {
-    key: (o) => (o.provider === 'local' || o.provider === 'classical' ? o.provider : null),
-    run: async (client, blob, o) =>
-      (await client.run('remove_background', blob, { provider: o.provider }, { timeoutMs: 60_000 })).blob,
-    options: (o) => ({ ...o, provider: 'remote' }),
+  // A photo's touch-up strokes (touchup-strokes.js) go with that photo's job only, at full size.
+  toOptions: (v, job) => {
+    const hints = job && v.provider !== 'skip' ? hintsFor(job.input) : [];
+    return { provider: v.provider, padding: v.padding, shadow: Boolean(v.shadow), shadow_style: v.shadow_style,
+      shadow_opacity: v.shadow_opacity, shadow_blur: v.shadow_blur, upscale: Boolean(v.upscale),
+      ...(hints.length ? { hints } : {}), ...(job ? { filename: String(job.name).slice(0, 255) } : {}) };
   },
+  // Previews never upload: the matte is made here, with the shown photo's strokes scaled to the proxy.
+  previewOptions: (o, scale, proxy) => {
+    const hints = o.provider === 'skip' ? [] : hintsFor(proxy?.source, { scale,
+      width: Math.round(proxy.width * scale), height: Math.round(proxy.height * scale) });
+    return { ...o, provider: o.provider === 'auto' ? 'local' : o.provider, ...(hints.length ? { hints } : {}),
+      padding: Math.round(o.padding * scale), shadow_blur: Math.round(o.shadow_blur * scale) };
+  },
+  // The cut-out does not depend on margin or shadow: the preview makes it once
+  // per photo and set of strokes, and each slider change only crops, shadows and fits.
+  previewPrestep: {
+    key: (o) => (o.provider === 'local' || o.provider === 'classical'
+      ? `${o.provider}${o.hints ? JSON.stringify(o.hints) : ''}` : null),
+    run: (client, blob, o) => client.run('remove_background', blob,
+      { provider: o.provider, ...(o.hints ? { hints: o.hints } : {}) }, { timeoutMs: 60_000 }),
+    // The strokes are in its cut-out now.
+    options: (o) => ({ ...Object.fromEntries(Object.entries(o).filter(([k]) => k !== 'hints')), provider: 'remote' }),
+  },
+  touchup: true,
   describePreview: (r) => `cut out by ${r.meta.provider === 'skip' ? 'nobody (background kept)' : 'this device'}`,
   runner: runListing,
   fileName: (job, out) => `${baseName(job.name)}-${out.name === 'main' ? out.meta.name : out.name}.png`, // as the CLI

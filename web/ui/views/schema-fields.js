@@ -18,6 +18,8 @@ export function engineOption(op, name) {
 
 export function fieldFor(op, name, ui) {
   const o = engineOption(op, name);
+  // `form: false`: the engine says the option is made another way (touch-up strokes are painted).
+  if (o.form === false) throw outOfStep(`${op}.${name} is not a form field`);
   const f = { ...ui, name, engine: o, default: 'studioDefault' in ui ? ui.studioDefault : o.default };
   if (o.kind === 'int' || o.kind === 'float') Object.assign(f, { min: o.min, max: o.max });
   if (o.kind === 'text') Object.assign(f, { maxlength: o.max_len, required: Boolean(o.required) });
@@ -58,7 +60,7 @@ export function checkValue(option, value, label, field = option.name) {
 // Every schema-backed field of a view, checked before anything is queued.
 export function checkFields(fields, values) {
   for (const f of fields) {
-    if (f.engine && (!f.when || f.when(values))) checkValue(f.engine, values[f.name], f.label);
+    if (f.engine && f.engine.form !== false && (!f.when || f.when(values))) checkValue(f.engine, values[f.name], f.label);
   }
 }
 
