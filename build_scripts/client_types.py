@@ -40,9 +40,11 @@ def ts_type(field: dict) -> str:
         return " | ".join(json.dumps(c) for c in field["choices"])
     if kind in ("text", "colour"):
         return "string"
+    if kind == "point":
+        return "readonly [number, number]"
     if kind == "list":
         item = ts_type(field["item"])
-        return f"readonly ({item})[]" if "|" in item else f"readonly {item}[]"
+        return f"readonly ({item})[]" if "|" in item or item.startswith("readonly") else f"readonly {item}[]"
     if kind == "object":
         members = "; ".join(f"{f['name']}{'' if is_required(f, nested=True) else '?'}: {ts_type(f)}"
                             for f in field["fields"])

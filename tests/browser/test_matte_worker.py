@@ -31,6 +31,20 @@ def test_worker_cut_out_equals_native(browser_engine):
         assert abs(res["meta"]["matte_confidence"] - native.meta["matte_confidence"]) < 0.01
 
 
+def test_worker_touch_up_equals_native(browser_engine):
+    """Touch-up strokes solve the same cut-out in the worker (onnxruntime-web's map) as natively; the
+    second run, with another stroke, reuses the worker's map and still agrees."""
+    strokes = [{"keep": False, "points": [[300, 290], [320, 295]], "radius": 10},
+               {"keep": True, "points": [[60, 40]], "radius": 10}]
+    for hints in (strokes[:1], strokes):
+        res = browser_engine.run("remove_background", MOTORCYCLE, {"hints": hints})
+        assert res["ok"], res
+        assert res["meta"]["matte"]["hints"] == len(hints)
+        a, b = alpha(res["outputs"][0]["data"]), alpha(remove_background(MOTORCYCLE, {"hints": hints}).data)
+        assert (a[285:296, 290:331] == 0).all() and ((a > 127) == (b > 127)).mean() > 0.999
+        assert np.abs(a - b).max() <= 8  # the claim's ramp steepens the maps' ~1e-4 difference a little more
+
+
 def test_worker_cut_out_of_a_jpeg_agrees_with_native(browser_engine):
     """The browser's libjpeg 9 decodes a few levels apart from native libjpeg-turbo; the cut-outs
     still cover the same pixels."""
