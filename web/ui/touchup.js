@@ -264,11 +264,15 @@ export function createTouchup({ onChange, onApply, onClose }) {
     onChange?.();
   }
 
-  function close() {
-    finish();
+  function hidePanel() {
     el.hidden = true;
     offerBtn.hidden = false;
     onClose?.();
+  }
+
+  function close() {
+    finish();
+    hidePanel();
     offerBtn.focus();
   }
 
@@ -305,7 +309,7 @@ export function createTouchup({ onChange, onApply, onClose }) {
     // Nothing to touch up (no photo, or a provider that keeps the background).
     unavailable() {
       offer.hidden = true;
-      if (!el.hidden) { el.hidden = true; onClose?.(); }
+      if (!el.hidden) hidePanel();
     },
     // The strokes the view is about to re-solve with, in whatever form it compares (its hints as JSON).
     expect(signature) { expected = signature; },
@@ -323,7 +327,8 @@ export function createTouchup({ onChange, onApply, onClose }) {
       const ms = performance.now() - changedAt;
       const n = m.matte?.hints ?? strokes.length;
       say(`Cut-out updated in ${fmtMs(ms)} · ${n} ${n === 1 ? 'stroke' : 'strokes'}.`);
-      document.dispatchEvent(new CustomEvent('pixelpress:touchup', { detail: { ms, engineMs: result.ms, strokes: n } }));
+      document.dispatchEvent(new CustomEvent('pixelpress:touchup',
+        { detail: { ms, engineMs: result.ms, strokes: n, steps: m.matte?.timings_ms ?? null } }));
     },
     failed(message) {
       el.dataset.state = 'idle';
