@@ -21,6 +21,7 @@ export function createTouchup({ onChange, onApply, onClose }) {
   let pending = null; // the stroke being painted, not yet sent
   let keep = false;
   let cursor = null; // {x, y} in source pixels, shown while hovering or focused
+  let painting = null; // the id of the pointer painting now
   let changedAt = 0;
   let expected = ''; // the strokes the newest request was made with
   const urls = {};
@@ -82,7 +83,10 @@ export function createTouchup({ onChange, onApply, onClose }) {
     const k = canvas.width / size.width; // canvas pixels per source pixel
     ctx2d.lineCap = 'round';
     ctx2d.lineJoin = 'round';
-    for (const s of pending ? [...strokes, pending] : strokes) {
+    // A stroke marked from the keyboard runs on to the brush, so its next segment shows before Space or Enter.
+    const keyed = pending && painting === null && cursor;
+    const shown = keyed ? { ...pending, points: [...pending.points, [cursor.x, cursor.y]] } : pending;
+    for (const s of shown ? [...strokes, shown] : strokes) {
       ctx2d.strokeStyle = ctx2d.fillStyle = COLOR[s.keep];
       if (s.points.length === 1) {
         ctx2d.beginPath();
@@ -179,7 +183,6 @@ export function createTouchup({ onChange, onApply, onClose }) {
     changed('All strokes cleared');
   }
 
-  let painting = null; // pointer id
   canvas.addEventListener('pointerdown', (e) => {
     if (!size || painting !== null || (e.pointerType === 'mouse' && e.button !== 0)) return;
     e.preventDefault();
