@@ -13,7 +13,8 @@ const RING = { true: '#16a34a', false: '#dc2626' };
 const BRUSH = { min: 4, max: 80, initial: 18 }; // radius in CSS pixels: what the finger or mouse covers
 let seq = 0;
 
-export function createTouchup({ onChange, onApply, onClose }) {
+// `waiting()`: whether the view's own jobs hold the engine (previews wait for them), said in the status.
+export function createTouchup({ onChange, onApply, onClose, waiting = () => false }) {
   const id = `touchup-${++seq}`;
   let photo = null; // the source Blob the strokes belong to
   let size = null; // {width, height} of the source photo
@@ -165,7 +166,7 @@ export function createTouchup({ onChange, onApply, onClose }) {
     changedAt = performance.now();
     el.dataset.state = 'updating';
     stage.setAttribute('aria-busy', 'true');
-    say(`${what}. Updating the cut-out…`);
+    say(`${what}. ${waiting() ? 'The cut-out updates once the photos being processed are done…' : 'Updating the cut-out…'}`);
     onChange?.();
   }
 

@@ -102,6 +102,7 @@ export function createView(spec, ctx) {
       requestPreview(true);
     },
     onApply: () => processShown(),
+    waiting: () => queue.counts().pending > 0,
   }) : null;
   const touchupSignature = (proxy) => {
     try {
