@@ -1,5 +1,5 @@
-// The touch-up surface: the cut-out over a checkerboard (the photo faint
-// beneath it, so what was dropped still shows), and a canvas above it at
+// The touch-up surface: the cut-out over a checkerboard (the photo grey and
+// faint beneath it, so what was dropped still shows), and a canvas above it at
 // screen resolution where keep (green) and remove (red) strokes are painted
 // with a pointer (mouse, pen, touch) or the keyboard. Strokes are kept in the
 // source photo's pixels (touchup-strokes.js); each finished stroke calls
