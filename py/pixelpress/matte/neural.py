@@ -132,15 +132,19 @@ async def neural_alpha(rgb: np.ndarray, segmenter: Segmenter, hints: Sequence[St
     t2 = time.perf_counter()
     size = m.shape[0]
     conf = confidence(m)  # the network's own: a touched-up map is the user's word, not its confidence
+    up = cv2.resize(m, (mw, mh), interpolation=cv2.INTER_LINEAR)
     if hints:
-        m = touch_up(m, cv2.resize(mid, (size, size), interpolation=cv2.INTER_AREA), hints, (w, h))
-        if (m > 0.5).mean() < 0.001:
+        # Only where the strokes changed the map: resampled through the touch-up's grid, the edges far from
+        # any stroke would move by a fraction of a pixel.
+        touched, changed = touch_up(m, mid, hints, (w, h))
+        where = cv2.resize(changed.astype(np.uint8), (mw, mh), interpolation=cv2.INTER_NEAREST) > 0
+        up[where] = cv2.resize(touched, (mw, mh), interpolation=cv2.INTER_LINEAR)[where]
+        if (up > 0.5).mean() < 0.001:
             raise EmptyImage("The touch-up strokes removed the whole subject; undo one or paint a keep stroke.")
     elif (m > 0.5).mean() < 0.001:
         raise NoSubject("The network found no subject in the picture.")
     t3 = time.perf_counter()
 
-    up = cv2.resize(m, (mw, mh), interpolation=cv2.INTER_LINEAR)
     guide = cv2.cvtColor(mid, cv2.COLOR_RGB2GRAY).astype(np.float32) / 255.0
     ratio = max(mw, mh) / size
     r = max(2, round(ratio * 1.5))

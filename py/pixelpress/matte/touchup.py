@@ -34,45 +34,57 @@ import numpy as np
 
 from .strokes import KEEP, REMOVE, Stroke, paint
 
-CONTRAST = 3.0  # log-odds: evidence against a stroke is at least e^3 = 20x surer of the other side
-COLOUR = 0.06  # cost per Lab unit (8-bit Lab: L in 0..255)
-ODDS = 1.0  # cost per unit of log-odds
+CONTRAST = 2.0  # log-odds: evidence against a stroke is at least e^2 = 7x surer of the other side
+COLOUR = 0.03  # cost per Lab unit (8-bit Lab: L in 0..255)
+ODDS = 0.2  # cost per unit of log-odds: the map is noisy along an outline, so its changes count less than colour
 STEP = 0.02  # cost per pixel of length: nearer wins between equals
 SOFT = 0.5  # the ramp at a claimed region's border, in cost units
 SWEEPS = 2
+GRID_PIXELS = 100_000  # about the map's own count, but in the photo's proportions
 REACH = 3.0
 
 
-def touch_up(m: np.ndarray, colours: np.ndarray, strokes: Sequence[Stroke], size: tuple[int, int]) -> np.ndarray:
-    """The SxS map `m` (0..1) with `strokes` applied, in order; `colours` is the photo at SxS (uint8 RGB) and
+def touch_up(m: np.ndarray, photo: np.ndarray, strokes: Sequence[Stroke],
+             size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """(map, changed): the map `m` (0..1, the network's SxS) with `strokes` applied, in order, on a grid of
+    about `GRID_PIXELS`, and where on that grid they changed it; `photo` is the photo reduced (uint8 RGB) and
     `size` the source photo's (w, h), whose pixels the strokes are in."""
     import cv2
 
-    s_h, s_w = m.shape
+    from .local import resize_to_pixels
+
+    grid, _ = resize_to_pixels(photo, GRID_PIXELS)
+    s_h, s_w = grid.shape[:2]
     w, h = size
     scale = (s_w / w, s_h / h)
-    lab = cv2.cvtColor(colours, cv2.COLOR_RGB2LAB).astype(np.float64)
-    out = m.astype(np.float64)
+    lab = cv2.cvtColor(grid, cv2.COLOR_RGB2LAB).astype(np.float64)
+    base = cv2.resize(m, (s_w, s_h), interpolation=cv2.INTER_LINEAR).astype(np.float64)
+    out = base.copy()
+    step = STEP * m.shape[0] / max(s_w, s_h)  # per map pixel of length, whatever the grid
     all_labels = paint(strokes, (s_w, s_h), scale)
+    # The network's own odds, for every stroke: a region an earlier stroke claimed is not thereby surer
+    # (measured against the claimed values, a remove stroke on a keep stroke's overreach wiped a pickup's cab).
+    odds = _log_odds(out)
+    cost = _step_costs(lab, odds, step)
     for stroke in strokes:
         mine = paint([stroke], (s_w, s_h), scale) > 0
         if not mine.any():
             continue
-        odds = _log_odds(out)
         sign = 1.0 if stroke.keep else -1.0
         here = float(np.median(odds[mine]))
         same = mine | (all_labels == (KEEP if stroke.keep else REMOVE))
         against = (all_labels == (REMOVE if stroke.keep else KEEP)) | (sign * odds < sign * here - CONTRAST)
         against &= ~same
-        cost = _step_costs(lab, odds)
         d_same = geodesic(same, cost)
-        # Nothing surer against it: the stroke claims only what lies within REACH of it.
-        d_against = geodesic(against, cost) if against.any() else np.full_like(d_same, REACH)
+        # However far the evidence against it (or with none), a stroke claims only what lies within REACH:
+        # an opposite stroke across the picture is no border, and would hand the stroke half of it.
+        d_against = np.minimum(geodesic(against, cost), REACH) if against.any() else np.full_like(d_same, REACH)
         claim = np.clip(0.5 + (d_against - d_same) / (2 * SOFT), 0, 1)
         out = np.maximum(out, claim) if stroke.keep else np.minimum(out, 1 - claim)
     keep, remove = all_labels == KEEP, all_labels == REMOVE
     out[keep], out[remove] = 1.0, 0.0
-    return out.astype(np.float32)
+    changed = cv2.dilate((np.abs(out - base) > 1e-3).astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+    return out.astype(np.float32), changed
 
 
 
@@ -81,12 +93,12 @@ def _log_odds(m: np.ndarray) -> np.ndarray:
     return np.log(p / (1 - p))
 
 
-def _step_costs(lab: np.ndarray, odds: np.ndarray) -> dict[str, np.ndarray]:
+def _step_costs(lab: np.ndarray, odds: np.ndarray, step: float) -> dict[str, np.ndarray]:
     """The cost of each step between neighbours: right (h x w-1), down (h-1 x w), and the two diagonals."""
     f = np.concatenate([lab * COLOUR, odds[..., None] * ODDS], axis=2)
 
     def between(a: np.ndarray, b: np.ndarray, length: float) -> np.ndarray:
-        return np.sqrt(((a - b) ** 2).sum(2)) + STEP * length
+        return np.sqrt(((a - b) ** 2).sum(2)) + step * length
 
     return {"right": between(f[:, 1:], f[:, :-1], 1.0), "down": between(f[1:], f[:-1], 1.0),
             "down_right": between(f[1:, 1:], f[:-1, :-1], 2 ** 0.5),

@@ -110,7 +110,8 @@ async def _neural(rgb: np.ndarray, segmenter: Segmenter | None, feather: int,
     alpha, colours = refine_edges(rgb, matte.alpha, matte.backdrop, matte.tiles, feather, reduced=matte.reduced)
     info = matte.info
     info["timings_ms"]["edges"] = round((time.perf_counter() - t0) * 1000, 1)
-    warning = matte.confidence.warning()
+    # Strokes are the user's own review: the network's doubt no longer needs saying (its figure stays in meta).
+    warning = None if hints else matte.confidence.warning()
     return _compose(colours, alpha, rgb, hints), {"method": "neural", "model": MODEL.name, **info}, [warning] if warning else []
 
 
