@@ -35,7 +35,7 @@ from pathlib import Path
 
 from . import __version__
 from .catalogue import fetch, parallel
-from .catalogue.core import NotFound, Task, WriteError
+from .catalogue.core import NotFound, Task, WriteError, Written, discard_parts, parts_prefix
 from .catalogue.fetch import is_url
 from .catalogue.manifest import Manifest, sha256
 from .catalogue.naming import Namer, file_names, key, output_stem, url_stem, web_stem, write_atomic
@@ -252,12 +252,18 @@ class Writer:
                 if path is None:
                     sys.stdout.buffer.write(blob)
                     sys.stdout.buffer.flush()
+                elif isinstance(blob, Written):  # a -j worker wrote it beside its place
+                    os.replace(blob.path, path)
                 else:
                     write_atomic(path, blob)
+                size, digest = (blob.size, blob.sha256) if isinstance(blob, Written) else (len(blob), sha256(blob))
                 outputs.append({"path": "-" if path is None else str(path), "name": name, "mime": mime,
-                                "bytes": len(blob), "meta": meta})
-                hashes.append(sha256(blob))
+                                "bytes": size, "meta": meta})
+                hashes.append(digest)
         except OSError as exc:
+            for _, _, blob, _ in files[len(outputs):]:
+                if isinstance(blob, Written):
+                    Path(blob.path).unlink(missing_ok=True)
             where = "standard output" if self.out is None else paths[len(outputs)]
             error = WriteError(f"Could not write {where}: {exc.strerror or exc}").to_dict()
             record.update(ok=False, error=error, ms=result["ms"])
@@ -540,10 +546,13 @@ def cmd_run(argv: Sequence[str]) -> int:
     failed = 0
     peaks: dict[int, int] = {}
 
+    in_workers = jobs.jobs > 1 and out is not None  # the workers write the files, under temporary names
+
     def tasks():
         for index, item in enumerate(todo):
             task = Task(index, item.source, path=str(item.path) if item.path is not None else None,
-                        data=stdin if item.source == "-" else None, base_name=writer.base_name(item))
+                        data=stdin if item.source == "-" else None, base_name=writer.base_name(item),
+                        parts=parts_prefix(out / item.subdir, index) if in_workers else None)
             yield task, item.url
 
     try:
@@ -567,9 +576,13 @@ def cmd_run(argv: Sequence[str]) -> int:
             printer.done(record)
     except BaseException:
         runner.stop()
+        if in_workers:
+            discard_parts({out / item.subdir for item in todo})
         raise
     finally:
         runner.close()
+        if in_workers and runner.deaths:  # a killed worker may have left some
+            discard_parts({out / item.subdir for item in todo})
         printer.close()
         if manifest is not None:
             manifest.close()

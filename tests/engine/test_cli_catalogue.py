@@ -178,6 +178,7 @@ def test_a_worker_killed_mid_run_costs_no_input(tmp_path):
     assert proc.returncode == 0 and len(records) == 40 and all(r["ok"] for r in records), err
     assert "pixelpress: a worker process died; the inputs it and its neighbours held run again, each alone" in err
     assert len(list((tmp_path / "out").glob("*.png"))) == 40
+    assert len(list((tmp_path / "out").iterdir())) == 40  # no temporary file of the killed worker's left
 
 
 def test_standard_input_to_standard_output_in_a_pipe(tmp_path):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ctypes
 import functools
+import hashlib
 import os
 import sys
 import time
@@ -71,6 +72,51 @@ class Task:
     path: str | None = None  # read by whoever runs it
     data: bytes | None = None  # already in hand: standard input, a download
     base_name: str | None = None  # web_sizes' stem, chosen before it runs (its snippet names the files)
+    parts: str | None = None  # -j: write the files here as `<parts>-<k>.part` rather than send their bytes back
+
+
+@dataclass(frozen=True)
+class Written:
+    """A file a -j worker wrote under a temporary name; the main process names it (in input order) and renames it.
+    Sending 200 kB of a photo back through a pipe cost the main process, and the workers waiting on it, more
+    than the op's own time for a small photo left over."""
+    path: str
+    size: int
+    sha256: str
+
+
+PART_PREFIX = ".pixelpress-"
+
+
+def parts_prefix(folder: Path, index: int) -> str:
+    """Where input `index` of this run writes its temporary files: hidden, and this process's own."""
+    return str(folder / f"{PART_PREFIX}{os.getpid()}-{index}")
+
+
+def discard_parts(folders) -> None:
+    """Remove the temporary files this run's workers left in `folders` (a run stopped, a worker killed)."""
+    for folder in folders:
+        for part in Path(folder).glob(f"{PART_PREFIX}{os.getpid()}-*.part"):
+            part.unlink(missing_ok=True)
+
+
+def write_parts(prefix: str, files: list) -> list:
+    """`files` written as `<prefix>-<k>.part`, each replaced by its Written."""
+    written: list[str] = []
+    try:
+        Path(prefix).parent.mkdir(parents=True, exist_ok=True)
+        out = []
+        for k, (name, mime, blob, meta) in enumerate(files):
+            path = f"{prefix}-{k}.part"
+            written.append(path)
+            with open(path, "wb") as f:  # not mkstemp: its files are private (0600), outputs get the umask's mode
+                f.write(blob)
+            out.append((name, mime, Written(path, len(blob), hashlib.sha256(blob).hexdigest()), meta))
+        return out
+    except BaseException:
+        for path in written:
+            Path(path).unlink(missing_ok=True)
+        raise
 
 
 def read_path(path: str | Path) -> bytes:
@@ -151,7 +197,13 @@ def outcome(op: str, options: dict, task: Task) -> dict:
         if len(data) > DEFAULT_LIMITS.max_bytes:  # standard input and a cluster's reads stop one byte past the cap
             raise TooLarge(f"The file is over {DEFAULT_LIMITS.max_bytes / 1e6:.0f} MB, the limit.")
         out["bytes_in"] = len(data)
-        out.update(ok=True, files=run_op(op, data, options, task.base_name))
+        files = run_op(op, data, options, task.base_name)
+        if task.parts is not None:
+            try:
+                files = write_parts(task.parts, files)
+            except OSError as exc:
+                raise WriteError(f"Could not write in {Path(task.parts).parent}: {exc.strerror or exc}") from None
+        out.update(ok=True, files=files)
     except Exception as exc:  # noqa: BLE001 - typed by error_of (MemoryError too); the run goes on
         out.update(ok=False, error=error_of(exc))
     out["ms"] = round((time.perf_counter() - start) * 1000, 1)

@@ -220,8 +220,11 @@ class Runner:
             self.fetcher.abort()
         if self.pool is not None:
             # ProcessPoolExecutor ends its workers itself only from Python 3.14 (terminate_workers).
-            for proc in list(getattr(self.pool, "_processes", {}).values()):
+            procs = list(getattr(self.pool, "_processes", {}).values())
+            for proc in procs:
                 proc.terminate()
+            for proc in procs:  # gone before their temporary files are removed
+                proc.join(timeout=5)
             self.pool.shutdown(wait=False, cancel_futures=True)
             self.pool = None
         self.close()
