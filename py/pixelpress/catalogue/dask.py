@@ -19,6 +19,7 @@ Needs the `scale` extra: pip install "pixelpress[scale]" (dask, distributed, fss
 
 from __future__ import annotations
 
+import os
 import posixpath
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +31,9 @@ from ..registry import spec
 from .core import NotFound, Task, WriteError, error_of, outcome
 from .manifest import line, sha256
 from .naming import Namer, file_names, output_stem, web_stem
+
+TASKS_PER_THREAD = 2
+MAX_INPUTS_PER_TASK = 100
 
 
 @dataclass(frozen=True)
@@ -96,13 +100,43 @@ def run_item(item: Item, op: str, out: str, options: dict | None = None, storage
     return line(item.source, op, options, record, result["bytes_in"], [sha256(f[2]) for f in files])
 
 
+def run_items(items: list[Item], op: str, out: str, options: dict | None = None,
+              storage_options: dict | None = None) -> list[dict]:
+    """Several inputs, one after another, in one task: their manifest lines."""
+    return [run_item(item, op, out, options, storage_options) for item in items]
+
+
+def threads() -> int:
+    """The threads of the current Dask client's workers; this machine's cores when there is no client."""
+    try:
+        from distributed import default_client
+
+        return max(1, sum(default_client().nthreads().values()))
+    except (ImportError, ValueError):  # no distributed, or no client: the local schedulers use the cores
+        return os.cpu_count() or 1
+
+
+def chunks(items: list, tasks: int) -> list[list]:
+    """`items` in `tasks` runs of consecutive items, their lengths differing by one at most."""
+    size, extra = divmod(len(items), tasks)
+    starts = [i * size + min(i, extra) for i in range(tasks + 1)]
+    return [items[a:b] for a, b in zip(starts, starts[1:], strict=False)]
+
+
 def catalogue_bag(op: str, sources: str | list[str], out: str, options: dict | None = None,
                   storage_options: dict | None = None, npartitions: int | None = None):
-    """A dask.bag of manifest lines, one per input: compute it on a cluster (or the default scheduler)."""
+    """A dask.bag of manifest lines, one per input: compute it on a cluster (or the default scheduler).
+
+    Each task runs a run of inputs (a partition), not one: a task costs the scheduler and the worker some
+    milliseconds, as much as a small picture's op. By default there are TASKS_PER_THREAD tasks for each
+    worker thread of the current client, so that a thread that finishes early takes another, and at most
+    MAX_INPUTS_PER_TASK inputs in a task, so that a lost worker loses little; `npartitions` sets the count."""
     import dask.bag as db
 
     require(spec(op))
     parse_options(spec(op).options, options or {})  # a refused option stops here, not once per input
     items = plan(op, sources, options, storage_options)
-    bag = db.from_sequence(items, npartitions=npartitions or min(len(items), 100) or 1)
-    return bag.map(run_item, op=op, out=out, options=options or {}, storage_options=storage_options)
+    tasks = npartitions or max(TASKS_PER_THREAD * threads(), -(-len(items) // MAX_INPUTS_PER_TASK))
+    runs = chunks(items, max(1, min(tasks, len(items))))
+    bag = db.from_sequence(runs, npartitions=len(runs))
+    return bag.map(run_items, op=op, out=out, options=options or {}, storage_options=storage_options).flatten()
