@@ -3,7 +3,8 @@
     .venv/bin/python bench/catalogue.py [--photos 50] [--urls 1000] [--repeat 5]
 
 1. `pixelpress convert` over 50 photos of 2 MP: -j 2 against -j 1 (goal >= 1.7x on 2 cores).
-2. The same catalogue on a Dask LocalCluster of 2 worker processes against one process (goal >= 1.6x).
+2. The same catalogue on a Dask LocalCluster of 2 worker processes against one process (goal >= 1.6x), as
+   catalogue_bag makes its tasks (a few inputs each).
 3. The peak memory of each worker process, against what the memory plan allows it (catalogue.parallel).
 4. 1,000 URLs against a local HTTP server (some slow, some past the timeout, some 404, some not pictures):
    every URL in the manifest once, none lost, none over its timeout.
@@ -15,6 +16,7 @@ import argparse
 import collections
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -33,13 +35,19 @@ from pixelpress.registry import spec  # noqa: E402
 SIZE = (1732, 1155)  # 2.0 MP
 
 
-def timed_cli(*args: str, cwd: Path) -> tuple[float, str]:
-    start = time.perf_counter()
+def children_cpu() -> float:
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
+
+
+def timed_cli(*args: str, cwd: Path) -> tuple[float, str, float]:
+    """Seconds, stderr, and the CPU seconds (user + system) of the command and its workers."""
+    start, cpu = time.perf_counter(), children_cpu()
     run = subprocess.run(command(*args), cwd=cwd, env=env(), capture_output=True, text=True, timeout=3600)
     took = time.perf_counter() - start
     if run.returncode not in (0, 1):
         raise SystemExit(f"pixelpress {' '.join(args)} failed:\n{run.stderr}")
-    return took, run.stderr
+    return took, run.stderr, children_cpu() - cpu
 
 
 def peaks(stderr: str) -> list[float]:
@@ -79,15 +87,16 @@ def files_time(stderr: str) -> float:
 
 def jobs(work: Path, n: int, repeat: int) -> None:
     args = ("convert", "in", "-v", "--no-progress")
-    runs: dict[int, list[tuple[float, float]]] = {1: [], 2: []}
+    runs: dict[int, list[tuple[float, float, float]]] = {1: [], 2: []}
     controls = []
     for _ in range(repeat):  # alternated, so that a burst of load elsewhere falls on both
         controls.append(control())
         for j in (1, 2):
-            took, err = timed_cli(*args, "-o", f"j{j}", "-j", str(j), cwd=work)
-            runs[j].append((took, files_time(err)))
-    whole = {j: min(t for t, _ in r) for j, r in runs.items()}
-    files = {j: min(f for _, f in r) for j, r in runs.items()}
+            took, err, cpu = timed_cli(*args, "-o", f"j{j}", "-j", str(j), cwd=work)
+            runs[j].append((took, files_time(err), cpu))
+    whole = {j: min(t for t, _, _ in r) for j, r in runs.items()}
+    files = {j: min(f for _, f, _ in r) for j, r in runs.items()}
+    cpus = {j: min(c for _, _, c in r) for j, r in runs.items()}
     print(f"control: 2 processes of pure Python against 1 on this machine now: {max(controls):.2f}x at best, "
           f"{min(controls):.2f}x at worst (2.0x when the cores are free)")
     print(f"convert, {n} photos of {SIZE[0]}x{SIZE[1]} ({SIZE[0] * SIZE[1] / 1e6:.1f} MP) JPEG -> JPEG, best of {repeat}:")
@@ -95,6 +104,8 @@ def jobs(work: Path, n: int, repeat: int) -> None:
           f"{files[1] / files[2]:.2f}x (goal >= 1.7x)")
     print(f"  the whole command (with Python's start and imports): -j 1 {whole[1]:.2f} s, -j 2 {whole[2]:.2f} s: "
           f"{whole[1] / whole[2]:.2f}x")
+    print(f"  CPU, user + system, of the command and its workers (least of {repeat}): -j 1 {cpus[1]:.2f} s, "
+          f"-j 2 {cpus[2]:.2f} s")
     s = spec("convert")
     base = parallel.base_bytes(s)
     bound, most = base + s.work_bytes_per_pixel * SIZE[0] * SIZE[1], base + s.work_bytes_per_pixel * parallel.largest_admitted(s)
@@ -121,13 +132,15 @@ def cluster(work: Path, n: int, repeat: int) -> None:
                 lines = catalogue_bag("convert", src, f"{work}/dask1").compute()
                 ones.append(time.perf_counter() - start)
             start = time.perf_counter()
-            lines2 = catalogue_bag("convert", src, f"{work}/dask2", npartitions=n).compute()
+            bag = catalogue_bag("convert", src, f"{work}/dask2")  # its tasks: a few inputs each
+            lines2 = bag.compute()
             twos.append(time.perf_counter() - start)
         worker_peaks = client.run(peak_rss)
     one, two = min(ones), min(twos)
     same = all(Path(a["outputs"][0]["path"].removeprefix("file://")).read_bytes()
                == Path(b["outputs"][0]["path"].removeprefix("file://")).read_bytes() for a, b in zip(lines, lines2, strict=True))
-    print(f"Dask, the same {n} photos, best of {repeat}: one process {one:.2f} s, LocalCluster of 2 workers {two:.2f} s: "
+    print(f"Dask, the same {n} photos in {bag.npartitions} tasks, best of {repeat}: one process {one:.2f} s, "
+          f"LocalCluster of 2 workers {two:.2f} s: "
           f"{one / two:.2f}x (goal >= 1.6x); files equal: {same}")
     print(f"  peak RSS of the 2 Dask workers (with dask and distributed): "
           f"{', '.join(f'{p / 1e6:.0f} MB' for p in worker_peaks.values())}")
@@ -151,7 +164,7 @@ def urls(work: Path, count: int) -> None:
             kinds[kind] += 1
             lines.append(url)
         (work / "urls.txt").write_text("\n".join(lines) + "\n")
-        took, err = timed_cli("convert", "--urls", "urls.txt", "-o", "fromurls", "--allow-private", "--timeout", str(timeout),
+        took, err, _ = timed_cli("convert", "--urls", "urls.txt", "-o", "fromurls", "--allow-private", "--timeout", str(timeout),
                               "--manifest", "urls.jsonl", "--no-progress", "-v", "--set", "max_width=400", cwd=work)
     records = [json.loads(x) for x in (work / "urls.jsonl").read_text().splitlines()]
     sources = [r["source"] for r in records]
