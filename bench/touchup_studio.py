@@ -40,18 +40,12 @@ import numpy as np  # noqa: E402
 from browser_harness import launch, serve_dist  # noqa: E402
 from PIL import Image  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
+from test_studio_support import TOUCHUP_CUTOUT_JS as CUTOUT_JS  # noqa: E402
 from test_studio_support import file_payload, open_studio, stage  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "matte-real-dev"
 V = "#view-car-listing"
 PANEL = f"{V} section.touchup"
-CUTOUT_JS = """async () => {
-  const img = document.querySelector('#view-car-listing .touchup-cutout');
-  const bytes = new Uint8Array(await (await fetch(img.src)).arrayBuffer());
-  let s = '';
-  for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  return btoa(s);
-}"""
 
 
 def photos(limit: int):

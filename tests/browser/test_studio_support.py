@@ -91,6 +91,15 @@ def shot(page, name: str, full_page: bool = True):
 
 DOCS_IMG = ROOT / "docs" / "img"
 
+# The car listing's touch-up cut-out as the page shows it (its <img>), base64 (tests and bench/touchup_studio.py).
+TOUCHUP_CUTOUT_JS = """async () => {
+  const img = document.querySelector('#view-car-listing .touchup-cutout');
+  const bytes = new Uint8Array(await (await fetch(img.src)).arrayBuffer());
+  let s = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(s);
+}"""
+
 
 def doc_shot(page, name: str, max_bytes: int = 200_000):
     """A viewport screenshot for the README, palette-reduced to stay small.

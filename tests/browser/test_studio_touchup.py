@@ -20,19 +20,12 @@ import samples
 from PIL import Image
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from test_studio_support import ROOT, download, file_payload, open_studio, row, shot, stage, start, unzip, view, wait_rows
+from test_studio_support import TOUCHUP_CUTOUT_JS as CUTOUT_JS
 
 V = "#view-car-listing"
 PANEL = f"{V} section.touchup"
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 
-# The cut-out the studio shows (its <img>), as the page has it.
-CUTOUT_JS = """async () => {
-  const img = document.querySelector('#view-car-listing .touchup-cutout');
-  const bytes = new Uint8Array(await (await fetch(img.src)).arrayBuffer());
-  let s = '';
-  for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  return btoa(s);
-}"""
 
 
 def bike_jpeg() -> bytes:
