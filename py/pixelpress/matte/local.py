@@ -426,7 +426,11 @@ def refine_edges(rgb: np.ndarray, alpha: np.ndarray, model: BackgroundModel, til
     if reduced is not None and reduced.shape[1] < w:
         sx, sy = reduced.shape[1] / w, reduced.shape[0] / h
         ry0, rx0 = int(y0 * sy), int(x0 * sx)
-        crop = reduced[ry0:max(ry0 + 1, math.ceil(y1 * sy)), rx0:max(rx0 + 1, math.ceil(x1 * sx))]
+        ry1, rx1 = max(ry0 + 1, math.ceil(y1 * sy)), max(rx0 + 1, math.ceil(x1 * sx))
+        crop = reduced[ry0:ry1, rx0:rx1]
+        # The alpha the reduced crop covers (reduced pixel j covers picture pixels [j / s, (j + 1) / s)), not the
+        # box: shrunk from the box, it lay up to one reduced pixel off the colours it weighs.
+        sub = alpha[round(ry0 / sy):min(h, round(ry1 / sy)), round(rx0 / sx):min(w, round(rx1 / sx))]
         sub = cv2.resize(sub, crop.shape[1::-1], interpolation=cv2.INTER_AREA)
         oy, ox = ry0 / sy, rx0 / sx  # the crop's origin in picture pixels
     else:
