@@ -141,3 +141,11 @@ def test_the_command_line_takes_strokes_from_a_file(tmp_path):
     assert proc.returncode == 0, proc.stderr
     made = next(out.iterdir()).read_bytes()
     assert made == remove_background(BIKE.read_bytes(), {"hints": [TANK, SHELF]}).data
+
+
+def test_strokes_painting_the_photo_over_and_over_are_refused_before_any_work():
+    """64 strokes of 500 points zigzagging with a 1000 px brush: minutes of drawing, refused at once."""
+    zigzag = {"keep": True, "points": [[0, 0], [741, 500]] * 250, "radius": 1000}
+    with pytest.raises(InvalidOption) as e:
+        remove_background(BIKE.read_bytes(), {"hints": [zigzag] * 64})
+    assert e.value.field == "hints" and "cover the photo" in e.value.message

@@ -43,7 +43,6 @@ SWEEPS = 2
 GRID_PIXELS = 100_000  # about the map's own count, but in the photo's proportions
 REACH = 3.0
 
-
 def touch_up(m: np.ndarray, photo: np.ndarray, strokes: Sequence[Stroke],
              size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
     """(map, changed): the map `m` (0..1, the network's SxS) with `strokes` applied, in order, on a grid of
@@ -66,16 +65,19 @@ def touch_up(m: np.ndarray, photo: np.ndarray, strokes: Sequence[Stroke],
     # (measured against the claimed values, a remove stroke on a keep stroke's overreach wiped a pickup's cab).
     odds = _log_odds(out)
     cost = _step_costs(lab, odds, step)
+    near: dict[bool, np.ndarray] = {}
     for stroke in strokes:
-        mine = paint([stroke], (s_w, s_h), scale) > 0
-        if not mine.any():
+        mine = (paint([stroke], (s_w, s_h), scale) > 0) & (all_labels == (KEEP if stroke.keep else REMOVE))
+        if not mine.any():  # painted over by later strokes
             continue
         sign = 1.0 if stroke.keep else -1.0
         here = float(np.median(odds[mine]))
-        same = mine | (all_labels == (KEEP if stroke.keep else REMOVE))
+        same = all_labels == (KEEP if stroke.keep else REMOVE)  # a stroke's own pixels and its kind's
         against = (all_labels == (REMOVE if stroke.keep else KEEP)) | (sign * odds < sign * here - CONTRAST)
         against &= ~same
-        d_same = geodesic(same, cost)
+        if stroke.keep not in near:  # the same for every stroke of a kind
+            near[stroke.keep] = geodesic(same, cost)
+        d_same = near[stroke.keep]
         # However far the evidence against it (or with none), a stroke claims only what lies within REACH:
         # an opposite stroke across the picture is no border, and would hand the stroke half of it.
         d_against = np.minimum(geodesic(against, cost), REACH) if against.any() else np.full_like(d_same, REACH)
@@ -86,12 +88,9 @@ def touch_up(m: np.ndarray, photo: np.ndarray, strokes: Sequence[Stroke],
     changed = cv2.dilate((np.abs(out - base) > 1e-3).astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
     return out.astype(np.float32), changed
 
-
-
 def _log_odds(m: np.ndarray) -> np.ndarray:
     p = np.clip(m, 1e-4, 1 - 1e-4)
     return np.log(p / (1 - p))
-
 
 def _step_costs(lab: np.ndarray, odds: np.ndarray, step: float) -> dict[str, np.ndarray]:
     """The cost of each step between neighbours: right (h x w-1), down (h-1 x w), and the two diagonals."""
@@ -103,7 +102,6 @@ def _step_costs(lab: np.ndarray, odds: np.ndarray, step: float) -> dict[str, np.
     return {"right": between(f[:, 1:], f[:, :-1], 1.0), "down": between(f[1:], f[:-1], 1.0),
             "down_right": between(f[1:, 1:], f[:-1, :-1], 2 ** 0.5),
             "down_left": between(f[1:, :-1], f[:-1, 1:], 2 ** 0.5)}
-
 
 def geodesic(seeds: np.ndarray, cost: dict[str, np.ndarray]) -> np.ndarray:
     """The least summed step cost from any seed pixel to every pixel (raster-scan approximation, 8-connected)."""

@@ -38,7 +38,7 @@ from ..errors import EmptyImage
 from ..formats.png import CUTOUT_LEVEL
 from ..matte.local import NoSubject, estimate_alpha, refine_edges
 from ..matte.neural import neural_alpha
-from ..matte.strokes import KEEP, REMOVE, Stroke, hints_option, paint, parse_hints
+from ..matte.strokes import KEEP, REMOVE, Stroke, check_cover, hints_option, paint, parse_hints
 from ..operation import OPENCV, Job, OpSpec, operation
 from ..options import choice, integer, text
 from ..result import Result
@@ -84,6 +84,7 @@ async def cutout(rgba: np.ndarray, provider: str = "local", *, segmenter: Segmen
             raise EmptyImage("The image is fully transparent; there is no subject to cut out.")
         return rgba.copy(), {"method": "existing_alpha"}, [
             "The image already has transparency; it was kept as the cut-out."]
+    check_cover(hints, rgba.shape[1::-1])
     rgb = cv2.cvtColor(rgba, cv2.COLOR_RGBA2RGB)  # a contiguous copy in one pass
     warnings: list[str] = []
     reason = None
