@@ -149,3 +149,15 @@ def test_strokes_painting_the_photo_over_and_over_are_refused_before_any_work():
     with pytest.raises(InvalidOption) as e:
         remove_background(BIKE.read_bytes(), {"hints": [zigzag] * 64})
     assert e.value.field == "hints" and "cover the photo" in e.value.message
+
+
+def test_a_cut_out_already_transparent_takes_the_strokes_as_painted():
+    cat = samples.encode(samples.cutout("chelsea.png"), "PNG")
+    before = alpha_of(remove_background(cat, {}).data)
+    y, x = np.argwhere(before == 255)[len(np.argwhere(before == 255)) // 2]
+    r = remove_background(cat, {"hints": [{"keep": False, "points": [[x + 0.5, y + 0.5]], "radius": 6}]})
+    a = alpha_of(r.data)
+    brush = disk(a.shape, x + 0.5, y + 0.5, 6)
+    assert r.meta["matte"] == {"method": "existing_alpha", "hints": 1}
+    beyond = ~disk(a.shape, x + 0.5, y + 0.5, 7.5)  # OpenCV rounds the brush's rim its own way
+    assert (a[brush] == 0).all() and (a[beyond] == before[beyond]).all()

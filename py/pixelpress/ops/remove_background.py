@@ -78,13 +78,15 @@ async def cutout(rgba: np.ndarray, provider: str = "local", *, segmenter: Segmen
     """
     import cv2
 
+    check_cover(hints, rgba.shape[1::-1])
     a_in = rgba[..., 3]
     if had_alpha if had_alpha is not None else (a_in < 255).any():  # the decoder knows: no full pass then
         if not (a_in > 10).any():
             raise EmptyImage("The image is fully transparent; there is no subject to cut out.")
-        return rgba.copy(), {"method": "existing_alpha"}, [
+        # Kept as the cut-out, with the strokes painted in (there is no map to solve again).
+        out = _compose(rgba[..., :3].copy(), a_in.copy(), rgba[..., :3], hints)
+        return out, {"method": "existing_alpha", **({"hints": len(hints)} if hints else {})}, [
             "The image already has transparency; it was kept as the cut-out."]
-    check_cover(hints, rgba.shape[1::-1])
     rgb = cv2.cvtColor(rgba, cv2.COLOR_RGBA2RGB)  # a contiguous copy in one pass
     warnings: list[str] = []
     reason = None
