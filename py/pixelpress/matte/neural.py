@@ -181,8 +181,8 @@ def _within_band(alpha: np.ndarray, cut: np.ndarray, band: int) -> np.ndarray:
     subject (a faint part of the map over a busy backdrop, grown solid by the guided filter) or the reverse."""
     import cv2
 
-    ring = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * band + 1, 2 * band + 1))
-    c = cut.astype(np.uint8)
+    ring = np.ones((2 * band + 1, 2 * band + 1), np.uint8)  # square: OpenCV runs it as two 1-D passes, a disk
+    c = cut.astype(np.uint8)                                 # cost 170 ms at 2 MP in the browser
     out = alpha.copy()
     out[cv2.erode(c, ring) > 0] = 1.0
     out[cv2.dilate(c, ring) == 0] = 0.0
