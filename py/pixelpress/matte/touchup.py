@@ -5,25 +5,31 @@ it is meant for the whole region the network got wrong, not only the pixels
 under the brush. So each stroke claims the pixels geodesically nearer to it
 than to the evidence against it:
 
-- the distance is measured on the map's grid (SxS), a step costing its
-  length plus the change of colour (Lab) and of the map's log-odds along it:
-  a region of one colour where the network was uniformly unsure is cheap to
-  cross; the photo's edges and the map's own outline are dear;
-- the evidence against a keep stroke is the opposite strokes and every pixel
-  the map holds to be backdrop far more surely than the pixels under the
-  stroke (log-odds `CONTRAST` lower), and the reverse for a remove stroke.
-  A faint wine-glass foot (map 0.3) is claimed up to where the map drops to
-  nothing, and a dark vest the network missed up to the dark backdrop the
-  map is surer of;
+- the distance is measured on a grid of about `GRID_PIXELS` in the photo's
+  proportions, a step costing its length plus the change of colour (Lab)
+  and of the network's log-odds along it: a region of one colour where the
+  network was uniformly unsure is cheap to cross; the photo's edges and the
+  map's own outline are dear;
+- the evidence against a keep stroke is the remove strokes and every pixel
+  the network holds to be backdrop far more surely than the pixels under the
+  stroke (log-odds `CONTRAST` lower), and the reverse for a remove stroke;
+  however far that evidence, no claim reaches beyond `REACH` (an opposite
+  stroke across the picture is no border). A faint wine-glass foot (map 0.3)
+  is claimed up to where the map drops to nothing, a shadow the network
+  kept up to the car it is surer of;
 - the claimed pixels' map values are raised to subject (or lowered to
   backdrop) with a ramp of `SOFT` cost units at the border, so the matte's
   guided filter still snaps the new outline to the photo's edges.
 
+Every stroke is measured against the network's own odds, not the map as
+earlier strokes left it: a remove stroke on an earlier stroke's overreach
+would otherwise find nothing surer than the claim and wipe half the subject.
 The strokes stay hard constraints at every size (`matte.neural` and
 `remove_background` paint them into the alpha). The distance is computed by
 raster scans (two sweeps each way), each row's horizontal propagation by a
-running minimum over cumulative costs, so it is plain NumPy: ~20 ms per
-stroke natively on the 320x320 grid.
+running minimum over cumulative costs, so it is plain NumPy: ~0.16 s for the
+first stroke natively and ~20 ms for each further one (bench/matte_real.py
+--touchup measures what the strokes achieve; docs/car-listing.md has it).
 """
 
 from __future__ import annotations
@@ -37,11 +43,12 @@ from .strokes import KEEP, REMOVE, Stroke, paint
 CONTRAST = 2.0  # log-odds: evidence against a stroke is at least e^2 = 7x surer of the other side
 COLOUR = 0.03  # cost per Lab unit (8-bit Lab: L in 0..255)
 ODDS = 0.2  # cost per unit of log-odds: the map is noisy along an outline, so its changes count less than colour
-STEP = 0.02  # cost per pixel of length: nearer wins between equals
+STEP = 0.02  # cost per map pixel of length (whatever the grid): nearer wins between equals
 SOFT = 0.5  # the ramp at a claimed region's border, in cost units
 SWEEPS = 2
 GRID_PIXELS = 100_000  # about the map's own count, but in the photo's proportions
-REACH = 3.0
+REACH = 3.0  # the most a claim may cost from its stroke: a region of one colour ~170 grid pixels across
+
 
 def touch_up(m: np.ndarray, photo: np.ndarray, strokes: Sequence[Stroke],
              size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
@@ -61,8 +68,8 @@ def touch_up(m: np.ndarray, photo: np.ndarray, strokes: Sequence[Stroke],
     out = base.copy()
     step = STEP * m.shape[0] / max(s_w, s_h)  # per map pixel of length, whatever the grid
     all_labels = paint(strokes, (s_w, s_h), scale)
-    # The network's own odds, for every stroke: a region an earlier stroke claimed is not thereby surer
-    # (measured against the claimed values, a remove stroke on a keep stroke's overreach wiped a pickup's cab).
+    # The network's own odds for every stroke (measured against the claimed values, a remove stroke on a keep
+    # stroke's overreach wiped a pickup's cab).
     odds = _log_odds(out)
     cost = _step_costs(lab, odds, step)
     near: dict[bool, np.ndarray] = {}
