@@ -294,13 +294,9 @@ def _srgb_profile():
     return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
 
 
-@functools.lru_cache(maxsize=1)
-def _encode_table() -> list[int]:
-    """Linear light (0..65535) to 8-bit sRGB: fine enough that the darkest steps, where sRGB is steepest,
-    round as the exact curve does. Built on first use: at import it cost every command-line run ~0.1 s."""
-    return [round(srgb_encode(i / 65535) * 255) for i in range(65536)]
-
-
+# Linear light (0..65535) to 8-bit sRGB: fine enough that the darkest steps,
+# where sRGB is steepest, round as the exact curve does.
+_ENCODE = [round(srgb_encode(i / 65535) * 255) for i in range(65536)]
 STRIP_PIXELS = 1 << 21  # converted at once: bounds the float working images to ~100 MB
 
 
@@ -340,7 +336,7 @@ def convert_matrix(im: Image.Image, icc: bytes) -> Image.Image:
                 lambda a, row=row: a["convert"](a["min"](a["max"](a["r"] * row[0] + a["g"] * row[1] + a["b"] * row[2],
                                                                   0.0), 65535.0) + 0.5, "I"),
                 r=linear[0], g=linear[1], b=linear[2])
-            out.paste(mixed.point(_encode_table(), "L"), box[:2])
+            out.paste(mixed.point(_ENCODE, "L"), box[:2])
     if im.mode == "RGBA":
         channels.append(im.getchannel("A"))
     return Image.merge(im.mode, channels)
