@@ -55,27 +55,27 @@ def isolated_url():
         yield url
 
 
+def wasm_run_at(browser, url: str) -> dict:
+    """The model worker's wasm provider over the shared photos' tensors, on a fresh page at `url`."""
+    page = browser.new_page()
+    try:
+        page.goto(url)
+        return model_worker_run(page, tensors(), {"executionProvider": "wasm"})
+    finally:
+        page.close()
+
+
 @pytest.fixture(scope="module")
 def single_thread(browser, site_url):
     """The reference: the wasm provider on one thread (a page that is not isolated)."""
-    page = browser.new_page()
-    try:
-        page.goto(site_url)
-        res = model_worker_run(page, tensors(), {"executionProvider": "wasm"})
-    finally:
-        page.close()
+    res = wasm_run_at(browser, site_url)
     assert res["ok"], res
     assert not res["isolated"] and res["backend"]["threads"] == 1
     return res["maps"]
 
 
 def test_threads_on_an_isolated_page_give_the_same_masks(browser, isolated_url, single_thread):
-    page = browser.new_page()
-    try:
-        page.goto(isolated_url)
-        res = model_worker_run(page, tensors(), {"executionProvider": "wasm"})
-    finally:
-        page.close()
+    res = wasm_run_at(browser, isolated_url)
     assert res["ok"], res
     assert res["isolated"] is True
     backend = res["backend"]
