@@ -168,15 +168,19 @@ def engine_facts() -> dict:
     - the engine's error codes, each with `input_fault`: true where the same file fails the same way
       every time (the studio offers no Retry for those);
     - the file-name alphabet of name options (`file_name`: `chars`, a regex character class body, and
-      `pattern`, the whole rule), which the studio's names and the command line's follow.
+      `pattern`, the whole rule), which the studio's names and the command line's follow;
+    - the matte confidence under which a cut-out is doubtful (`matte.low_confidence`: the studio offers its
+      touch-up brush on such a row).
     """
     sys.path.insert(0, str(ROOT / "py"))
     from pixelpress import errors, formats, options
+    from pixelpress.matte.neural import LOW_CONFIDENCE
 
     return {**formats.facts(),
             "errors": {cls.code: {"input_fault": cls.input_fault} for cls in errors.classes()},
             "file_name": {"chars": options.NAME_CHARS, "pattern": options.NAME_PATTERN.pattern,
-                          "max_length": options.NAME_MAX}}
+                          "max_length": options.NAME_MAX},
+            "matte": {"low_confidence": LOW_CONFIDENCE}}
 
 
 def write_engine_modules(out: Path) -> None:

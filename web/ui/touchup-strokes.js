@@ -5,18 +5,19 @@
 // The bounds are the engine's `hints` option (ui/schema.js): a stroke the
 // engine would refuse is never made.
 
-import SCHEMA from './schema.js';
+import { clamp } from './util.js';
+import { engineOption } from './views/schema-fields.js';
 
 const byPhoto = new WeakMap(); // Blob -> [{keep, points: [[x, y]...], radius}] in source pixels
 
 function limits() {
-  const hints = SCHEMA.car_listing?.options.find((o) => o.name === 'hints');
-  const field = (name) => hints?.item?.fields?.find((f) => f.name === name);
+  const hints = engineOption('car_listing', 'hints'); // throws if the engine's option is gone: a bug, found at load
+  const field = (name) => hints.item.fields.find((f) => f.name === name);
   return {
-    strokes: hints?.max_items ?? 64,
-    points: field('points')?.max_items ?? 500,
-    radiusMin: field('radius')?.min ?? 1,
-    radiusMax: field('radius')?.max ?? 1000,
+    strokes: hints.max_items,
+    points: field('points').max_items,
+    radiusMin: field('radius').min,
+    radiusMax: field('radius').max,
   };
 }
 export const LIMITS = Object.freeze(limits());
@@ -33,7 +34,6 @@ export function copyStrokes(from, to) {
   if (from !== to && byPhoto.has(from)) byPhoto.set(to, byPhoto.get(from));
 }
 
-const clamp = (v, lo, hi) => Math.min(hi, Math.max(lo, v));
 const round2 = (v) => Math.round(v * 100) / 100;
 
 // A long drag has more points than the engine takes: every other one goes until it fits (the brush is wider

@@ -5,7 +5,7 @@
 // source photo's pixels (touchup-strokes.js); each finished stroke calls
 // `onChange`, and the view re-solves the cut-out and hands it back here.
 
-import { h, fmtMs } from './util.js';
+import { clamp, h, fmtMs } from './util.js';
 import { LIMITS, strokesOf, setStrokes } from './touchup-strokes.js';
 
 const COLOR = { true: 'rgb(22 163 74 / 45%)', false: 'rgb(220 38 38 / 45%)' };
@@ -131,9 +131,8 @@ export function createTouchup({ onChange, onApply, onClose, waiting = () => fals
 
   function point(e) {
     const r = canvas.getBoundingClientRect();
-    const x = Math.min(size.width, Math.max(0, ((e.clientX - r.left) / r.width) * size.width));
-    const y = Math.min(size.height, Math.max(0, ((e.clientY - r.top) / r.height) * size.height));
-    return { x, y };
+    return { x: clamp(((e.clientX - r.left) / r.width) * size.width, 0, size.width),
+      y: clamp(((e.clientY - r.top) / r.height) * size.height, 0, size.height) };
   }
 
   function begin(p) {
@@ -141,7 +140,7 @@ export function createTouchup({ onChange, onApply, onClose, waiting = () => fals
       say(`At most ${LIMITS.strokes} strokes: undo one or reset to paint more.`, 'error');
       return false;
     }
-    const radius = Math.min(LIMITS.radiusMax, Math.max(LIMITS.radiusMin, brush.value * perCss()));
+    const radius = clamp(brush.value * perCss(), LIMITS.radiusMin, LIMITS.radiusMax);
     pending = { keep, points: [[p.x, p.y]], radius };
     return true;
   }
@@ -224,8 +223,7 @@ export function createTouchup({ onChange, onApply, onClose, waiting = () => fals
     const move = { ArrowLeft: [-step, 0], ArrowRight: [step, 0], ArrowUp: [0, -step], ArrowDown: [0, step] }[e.key];
     const key = e.key.toLowerCase();
     if (move) {
-      cursor = { x: Math.min(size.width, Math.max(0, cursor.x + move[0])),
-        y: Math.min(size.height, Math.max(0, cursor.y + move[1])) };
+      cursor = { x: clamp(cursor.x + move[0], 0, size.width), y: clamp(cursor.y + move[1], 0, size.height) };
     } else if (e.key === ' ' || e.key === 'Enter') {
       if (!pending && !begin(cursor)) { e.preventDefault(); return; }
       const last = pending.points.at(-1);

@@ -31,6 +31,8 @@ export const fmtBytes = (n) => {
   return `${Math.max(1, Math.round(n / 1e3))} kB`;
 };
 
+export const clamp = (v, lo, hi) => Math.min(hi, Math.max(lo, v));
+
 export const fmtMs = (ms) => (ms >= 1000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms)} ms`);
 
 // A file's extension by its MIME type: each engine format's canonical one (client/engine-facts.js), and the

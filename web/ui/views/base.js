@@ -12,6 +12,7 @@ import { Queue } from '../queue.js';
 import { checkFields } from './schema-fields.js';
 import { uploadsOnServer } from '../server-status.js';
 import { fieldMapOf, inFormTerms } from '../field-errors.js';
+import FACTS from '../../client/engine-facts.js';
 import { createTouchup } from '../touchup.js';
 import { copyStrokes } from '../touchup-strokes.js';
 
@@ -223,7 +224,7 @@ export function createView(spec, ctx) {
     renderExtra: (job, el) => {
       spec.renderExtra?.(job, el, ctx);
       // A doubtful cut-out (the engine's warning says so) offers the brush that fixes it.
-      if (touchup && job.meta?.matte_confidence < 0.5 && job.input) {
+      if (touchup && job.meta?.matte_confidence < FACTS.matte.low_confidence && job.input) {
         el.prepend(h('div.row-touchup', {}, h('button.secondary.small', { type: 'button',
           'aria-label': `Touch up the cut-out of ${job.name}`, onclick: () => touchUpJob(job) }, 'Touch up the cut-out')));
       }

@@ -60,7 +60,7 @@ export function checkValue(option, value, label, field = option.name) {
 // Every schema-backed field of a view, checked before anything is queued.
 export function checkFields(fields, values) {
   for (const f of fields) {
-    if (f.engine && f.engine.form !== false && (!f.when || f.when(values))) checkValue(f.engine, values[f.name], f.label);
+    if (f.engine && (!f.when || f.when(values))) checkValue(f.engine, values[f.name], f.label);
   }
 }
 
