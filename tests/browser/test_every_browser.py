@@ -487,6 +487,35 @@ def test_studio_car_listing_view_end_to_end(engine):
     assert 0.1 < (alpha > 127).mean() < 0.95, "the car is cut out: some of the picture kept, the background gone"
 
 
+# The alpha of the touch-up panel's cut-out at the middle of the picture, as the page shows it.
+_TOUCHUP_MIDDLE_ALPHA = """async () => {
+  const img = document.querySelector('#view-car-listing .touchup-cutout');
+  const bitmap = await createImageBitmap(await (await fetch(img.src)).blob());
+  const c = new OffscreenCanvas(bitmap.width, bitmap.height).getContext('2d');
+  c.drawImage(bitmap, 0, 0);
+  return c.getImageData(bitmap.width >> 1, bitmap.height >> 1, 1, 1).data[3];
+}"""
+
+
+def test_studio_touch_up_removes_what_a_keyboard_stroke_covers(engine):
+    """The touch-up brush in Firefox and Safari's engine: a remove stroke marked from the keyboard at the
+    middle of the car (where the canvas puts the brush when it takes focus) makes it see-through there."""
+    _needs_studio(engine)
+    _go(engine, "car-listing")
+    engine.set_files("#view-car-listing .dropzone input[type=file]", [("car2.jpg", inputs()["car.jpg"], "image/jpeg")])
+    engine.wait_for("() => !document.querySelector('#view-car-listing .touchup-offer').hidden", timeout_ms=180_000)
+    engine.click("#view-car-listing .touchup-offer button")
+    engine.wait_for("() => document.querySelector('#view-car-listing .touchup-cutout').naturalWidth > 0")
+    assert engine.evaluate(_TOUCHUP_MIDDLE_ALPHA) == 255  # the car's middle, kept
+    engine.evaluate("""() => { const c = document.querySelector('#view-car-listing .touchup-canvas'); c.focus();
+        for (const key of ['r', 'Enter']) c.dispatchEvent(new KeyboardEvent('keydown', { key, bubbles: true })); }""")
+    engine.wait_for("""() => { const p = document.querySelector('#view-car-listing section.touchup');
+        return p.dataset.state === 'idle' && p.querySelector('.touchup-status').textContent.includes('· 1 stroke'); }""",
+                    timeout_ms=120_000)
+    engine.screenshot(SHOTS / f"every-browser-{engine.engine}-touchup.png")
+    assert engine.evaluate(_TOUCHUP_MIDDLE_ALPHA) == 0
+
+
 def test_studio_reloads_offline(engine):
     """The first visit caches the site; with the site's server gone the studio reloads and converts."""
     _needs_studio(engine)
